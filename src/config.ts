@@ -1,0 +1,202 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { FleetError } from "./errors.js";
+import { type Micros, usdToMicros } from "./money.js";
+
+/**
+ * The configuration contract (shared/DESIGN.md, Configuration): environment variables, each also settable by
+ * a CLI flag (`--db`, `--mode`, `--max-bet-usd`, …). Flags win over the environment.
+ */
+
+export type Mode = "sandbox" | "live";
+export const QUEUE_NAMES = ["casino", "escrow", "wallet", "analytics", "default"] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export interface ServiceUrls {
+  casino: string;
+  escrow: string;
+  faucet: string;
+  domains: string;
+  wallet: string;
+}
+
+export interface RiskLimits {
+  /** largest single stake */
+  maxBet: Micros;
+  /** largest total stake of one batch */
+  maxBatch: Micros;
+  /** per agent, per UTC day: trading stops once realised losses reach this */
+  dailyLossLimit: Micros;
+  /** the whole fleet, per UTC day */
+  fleetDailyLossLimit: Micros;
+}
+
+export interface FleetConfig {
+  mode: Mode;
+  dbPath: string;
+  urls: ServiceUrls;
+  /** casino key of a primary agent to import; never logged */
+  apiKey: string | undefined;
+  limits: RiskLimits;
+  httpToken: string | undefined;
+  logLevel: string;
+  concurrency: Record<QueueName, number>;
+  /** failure-hook webhook (Celery's task_failure signal → HTTP POST) */
+  alertWebhookUrl: string | undefined;
+  /** how long finished job rows and results are kept */
+  resultTtlMs: number;
+}
+
+export const PRODUCTION_URLS: ServiceUrls = {
+  casino: "https://casino.purpleflea.com/api/v1",
+  escrow: "https://escrow.purpleflea.com",
+  faucet: "https://faucet.purpleflea.com",
+  domains: "https://domains.purpleflea.com/v1",
+  wallet: "https://wallet.purpleflea.com/v1",
+};
+
+export const DEFAULT_LIMITS_USD = { maxBet: 1, maxBatch: 10, dailyLossLimit: 5, fleetDailyLossLimit: 20 };
+
+export const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
+  casino: 8,
+  escrow: 2,
+  wallet: 2,
+  analytics: 2,
+  default: 2,
+};
+
+/** env var ↔ flag ↔ meaning; the README's configuration table is this list. */
+export const SETTINGS = [
+  { env: "PF_MODE", flag: "--mode", help: "sandbox (embedded local sandbox) or live", default: "sandbox" },
+  { env: "PF_DB", flag: "--db", help: "path of the SQLite database", default: "~/.pf-fleet/pf-fleet.db" },
+  { env: "PF_CASINO_URL", flag: "--casino-url", help: "casino base URL (live mode)", default: PRODUCTION_URLS.casino },
+  { env: "PF_ESCROW_URL", flag: "--escrow-url", help: "escrow base URL (live mode)", default: PRODUCTION_URLS.escrow },
+  { env: "PF_FAUCET_URL", flag: "--faucet-url", help: "faucet base URL (live mode)", default: PRODUCTION_URLS.faucet },
+  {
+    env: "PF_DOMAINS_URL",
+    flag: "--domains-url",
+    help: "domains base URL (live mode)",
+    default: PRODUCTION_URLS.domains,
+  },
+  { env: "PF_WALLET_URL", flag: "--wallet-url", help: "wallet base URL (live mode)", default: PRODUCTION_URLS.wallet },
+  { env: "PF_API_KEY", flag: "--api-key", help: "casino key (sk_live_…) of a primary agent to import", default: "" },
+  { env: "PF_MAX_BET_USD", flag: "--max-bet-usd", help: "largest single stake, USD", default: "1" },
+  { env: "PF_MAX_BATCH_USD", flag: "--max-batch-usd", help: "largest total stake of one batch, USD", default: "10" },
+  {
+    env: "PF_DAILY_LOSS_LIMIT_USD",
+    flag: "--daily-loss-limit-usd",
+    help: "per-agent loss per UTC day that stops trading, USD",
+    default: "5",
+  },
+  {
+    env: "PF_FLEET_DAILY_LOSS_LIMIT_USD",
+    flag: "--fleet-daily-loss-limit-usd",
+    help: "fleet-wide loss per UTC day that stops trading, USD",
+    default: "20",
+  },
+  { env: "PF_HTTP_TOKEN", flag: "--http-token", help: "bearer token for the HTTP transport", default: "" },
+  { env: "PF_ALERT_WEBHOOK_URL", flag: "--alert-webhook-url", help: "URL that receives failure alerts", default: "" },
+  {
+    env: "PF_CONCURRENCY",
+    flag: "--concurrency",
+    help: "per-queue concurrency, e.g. casino=8,escrow=2",
+    default: "casino=8,escrow=2,wallet=2,analytics=2,default=2",
+  },
+  { env: "PF_RESULT_TTL_HOURS", flag: "--result-ttl-hours", help: "how long finished jobs are kept", default: "24" },
+  { env: "LOG_LEVEL", flag: "--log-level", help: "pino level; logs go to stderr", default: "info" },
+] as const;
+
+type SettingEnv = (typeof SETTINGS)[number]["env"];
+
+/** Reads `--flag value` / `--flag=value` pairs for the known settings; unknown flags are left to the caller. */
+export function settingsFromArgv(argv: readonly string[]): Partial<Record<SettingEnv, string>> {
+  const out: Partial<Record<SettingEnv, string>> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [name, inline] = arg.split("=", 2) as [string, string | undefined];
+    const setting = SETTINGS.find((s) => s.flag === name);
+    if (!setting) continue;
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new FleetError("INVALID_INPUT", `${name} needs a value`);
+    out[setting.env] = value;
+  }
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): FleetConfig {
+  const s = { ...pick(env), ...settingsFromArgv(argv) };
+  const mode = (s.PF_MODE ?? "sandbox") as Mode;
+  if (mode !== "sandbox" && mode !== "live") {
+    throw new FleetError("INVALID_INPUT", `PF_MODE must be \`sandbox\` or \`live\`, got \`${mode}\``);
+  }
+  return {
+    mode,
+    dbPath: s.PF_DB || join(homedir(), ".pf-fleet", "pf-fleet.db"),
+    urls: {
+      casino: trimSlash(s.PF_CASINO_URL || PRODUCTION_URLS.casino),
+      escrow: trimSlash(s.PF_ESCROW_URL || PRODUCTION_URLS.escrow),
+      faucet: trimSlash(s.PF_FAUCET_URL || PRODUCTION_URLS.faucet),
+      domains: trimSlash(s.PF_DOMAINS_URL || PRODUCTION_URLS.domains),
+      wallet: trimSlash(s.PF_WALLET_URL || PRODUCTION_URLS.wallet),
+    },
+    apiKey: s.PF_API_KEY || undefined,
+    limits: {
+      maxBet: usdSetting("PF_MAX_BET_USD", s.PF_MAX_BET_USD, DEFAULT_LIMITS_USD.maxBet),
+      maxBatch: usdSetting("PF_MAX_BATCH_USD", s.PF_MAX_BATCH_USD, DEFAULT_LIMITS_USD.maxBatch),
+      dailyLossLimit: usdSetting(
+        "PF_DAILY_LOSS_LIMIT_USD",
+        s.PF_DAILY_LOSS_LIMIT_USD,
+        DEFAULT_LIMITS_USD.dailyLossLimit,
+      ),
+      fleetDailyLossLimit: usdSetting(
+        "PF_FLEET_DAILY_LOSS_LIMIT_USD",
+        s.PF_FLEET_DAILY_LOSS_LIMIT_USD,
+        DEFAULT_LIMITS_USD.fleetDailyLossLimit,
+      ),
+    },
+    httpToken: s.PF_HTTP_TOKEN || undefined,
+    logLevel: s.LOG_LEVEL || "info",
+    concurrency: parseConcurrency(s.PF_CONCURRENCY),
+    alertWebhookUrl: s.PF_ALERT_WEBHOOK_URL || undefined,
+    resultTtlMs: positiveNumber("PF_RESULT_TTL_HOURS", s.PF_RESULT_TTL_HOURS, 24) * 3_600_000,
+  };
+}
+
+function pick(env: NodeJS.ProcessEnv): Partial<Record<SettingEnv, string>> {
+  const out: Partial<Record<SettingEnv, string>> = {};
+  for (const { env: name } of SETTINGS) if (env[name] !== undefined) out[name] = env[name];
+  return out;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new FleetError("INVALID_INPUT", `${name} must be a number > 0, got \`${raw}\``);
+  return n;
+}
+
+function usdSetting(name: string, raw: string | undefined, fallback: number): Micros {
+  return usdToMicros(positiveNumber(name, raw, fallback));
+}
+
+export function parseConcurrency(raw: string | undefined): Record<QueueName, number> {
+  const out = { ...DEFAULT_CONCURRENCY };
+  if (!raw) return out;
+  for (const part of raw.split(",")) {
+    const [queue, value] = part.split("=").map((x) => x.trim());
+    const n = Number(value);
+    if (!QUEUE_NAMES.includes(queue as QueueName) || !Number.isInteger(n) || n < 1 || n > 256) {
+      throw new FleetError(
+        "INVALID_INPUT",
+        `PF_CONCURRENCY entries must be <queue>=<1–256> with queue one of ${QUEUE_NAMES.join(", ")}, got \`${part}\``,
+      );
+    }
+    out[queue as QueueName] = n;
+  }
+  return out;
+}

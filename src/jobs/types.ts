@@ -1,0 +1,213 @@
+/**
+ * The job engine's contract (src/jobs/): what tools, resources and the scheduler may call. The store is
+ * SQLite behind `JobStore`; a second backend (Redis, for many machines) would implement the same interface.
+ */
+import type { z } from "zod";
+import type { QueueName } from "../config.js";
+import type { FleetError } from "../errors.js";
+
+export type { QueueName };
+
+/**
+ * queued     waiting for its due time and a free slot
+ * running    leased by one process; its lease must be renewed
+ * retrying   failed an attempt; due again after backoff
+ * succeeded  done; `result` holds the value
+ * failed     permanent error; not retried
+ * dead       out of attempts (dead-letter): listable, retryable, discardable
+ * cancelled  revoked before it could finish
+ * expired    not started before its `expires_at`
+ * unknown    a money job whose outcome could not be proven either way; visible, never retried blindly
+ * waiting    a canvas parent (group/chord/chain) waiting on its members
+ */
+export type JobState =
+  | "queued"
+  | "running"
+  | "retrying"
+  | "succeeded"
+  | "failed"
+  | "dead"
+  | "cancelled"
+  | "expired"
+  | "unknown"
+  | "waiting";
+
+export const TERMINAL_STATES: readonly JobState[] = ["succeeded", "failed", "dead", "cancelled", "expired", "unknown"];
+
+/**
+ * For money-moving jobs: where the request stands.
+ * intent    recorded durably, not yet known to be sent (a claimed attempt may have sent it)
+ * done      the server processed it; receipt in the ledger
+ * not_done  proven not processed (refused, or reconciled as absent); safe to send again
+ * unknown   could not be proven either way yet
+ */
+export type MoneyState = "intent" | "done" | "not_done" | "unknown";
+
+export interface RetryPolicy {
+  /** attempts in all, the first included */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** 0–1: share of the delay that is randomised */
+  jitter: number;
+}
+
+export interface JobProgress {
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export interface JobRow {
+  id: string;
+  task: string;
+  queue: QueueName;
+  state: JobState;
+  priority: number;
+  /** validated task arguments; never holds a key */
+  args: unknown;
+  result: unknown;
+  error: ReturnType<FleetError["toJSON"]> | null;
+  attempts: number;
+  maxAttempts: number;
+  moneyState: MoneyState | null;
+  /** unique per money job (for bets: the client_seed) */
+  idempotencyKey: string | null;
+  parentId: string | null;
+  /** group / chord / chain id this job belongs to */
+  canvasId: string | null;
+  progress: JobProgress | null;
+  createdAt: number;
+  dueAt: number;
+  expiresAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+}
+
+export interface JobEvent {
+  at: number;
+  jobId: string;
+  from: JobState | null;
+  to: JobState;
+  reason: string;
+}
+
+export interface TaskContext<A> {
+  job: JobRow;
+  args: A;
+  attempt: number;
+  /** aborted on cancel, on the time limit, and on shutdown; pass it to every HTTP call */
+  signal: AbortSignal;
+  progress(p: JobProgress): void;
+}
+
+export type ReconcileOutcome<R> =
+  | { outcome: "done"; result: R }
+  | { outcome: "not_done"; reason: string }
+  | { outcome: "unknown"; reason: string };
+
+export interface TaskDefinition<A = unknown, R = unknown> {
+  name: string;
+  queue: QueueName;
+  /** money-moving tasks are reconciled, never re-sent blindly */
+  moneyMoving: boolean;
+  /** hard limit per attempt; the signal aborts at this point */
+  timeLimitMs: number;
+  retry: RetryPolicy;
+  /** default expiry after enqueue, ms (Celery's `expires`) */
+  expiresAfterMs?: number;
+  /** failures of critical tasks (escrow release, faucet claim) are flagged in alerts */
+  critical?: boolean;
+  args: z.ZodType<A>;
+  /** the idempotency key for a money job, derived from its args (e.g. the bet's client_seed) */
+  idempotencyKey?: (args: A) => string;
+  run(ctx: TaskContext<A>): Promise<R>;
+  /** required when moneyMoving: look at the server's own records to prove done or not done */
+  reconcile?(ctx: TaskContext<A>): Promise<ReconcileOutcome<R>>;
+}
+
+export interface EnqueueOptions {
+  priority?: number;
+  /** run no earlier than this (ms since epoch) */
+  dueAt?: number;
+  /** absolute expiry, ms since epoch */
+  expiresAt?: number;
+  maxAttempts?: number;
+  parentId?: string;
+  canvasId?: string;
+}
+
+export interface JobFilter {
+  state?: JobState | JobState[];
+  queue?: QueueName;
+  task?: string;
+  canvasId?: string;
+  parentId?: string;
+  limit?: number;
+  /** opaque cursor from a previous page */
+  cursor?: string;
+}
+
+export interface QueueStats {
+  queue: QueueName;
+  concurrency: number;
+  queued: number;
+  running: number;
+  retrying: number;
+  succeeded: number;
+  failed: number;
+  dead: number;
+  unknown: number;
+  /** finished in the last minute / hour */
+  throughputPerMinute: number;
+  throughputPerHour: number;
+  runtimeMs: { p50: number | null; p95: number | null; max: number | null };
+}
+
+/** A chord: members run in parallel; `callback` runs exactly once when all are terminal. */
+export interface ChordSpec {
+  members: Array<{ task: string; args: unknown; options?: EnqueueOptions }>;
+  callback: { task: string; args?: unknown };
+  /** the callback fires at this time even if members are still pending (they are then reported as such) */
+  deadlineAt?: number;
+  priority?: number;
+}
+
+export interface ChainSpec {
+  /** each step receives `{ ...args, previous: <result of the step before> }` */
+  steps: Array<{ task: string; args: unknown }>;
+  priority?: number;
+}
+
+export interface GroupSpec {
+  members: Array<{ task: string; args: unknown; options?: EnqueueOptions }>;
+  priority?: number;
+}
+
+export type JobListener = (job: JobRow, event: JobEvent) => void;
+
+export interface JobEngine {
+  register<A, R>(task: TaskDefinition<A, R>): void;
+  /** validates args with the task's schema (INVALID_INPUT, nothing written), then persists */
+  enqueue(task: string, args: unknown, opts?: EnqueueOptions): JobRow;
+  group(spec: GroupSpec): JobRow;
+  chord(spec: ChordSpec): JobRow;
+  chain(spec: ChainSpec): JobRow;
+  get(id: string): JobRow | undefined;
+  list(filter?: JobFilter): { jobs: JobRow[]; nextCursor: string | null };
+  events(jobId: string): JobEvent[];
+  cancel(id: string, reason?: string): JobRow;
+  /** dead / failed / unknown-proven-not-done → queued again with fresh attempts */
+  retry(id: string): JobRow;
+  discard(id: string): void;
+  stats(): QueueStats[];
+  /** resolves when the job (or canvas) is terminal, or at `timeoutMs` with its current row */
+  wait(id: string, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<JobRow>;
+  on(listener: JobListener): () => void;
+  /** begin dispatching; recovers expired leases first */
+  start(): Promise<void>;
+  /** stop claiming, abort running attempts after `graceMs`, release nothing that was sent */
+  stop(opts?: { graceMs?: number }): Promise<void>;
+}

@@ -1,0 +1,122 @@
+/**
+ * The durable ledger (src/ledger/): every bet, escrow movement, faucet claim and transfer as the server
+ * reported it, in integer micro-USD. Writers take the caller's db handle so a job can record its receipt in
+ * the same transaction that marks the job succeeded. PnL is SQL over these rows, never a cache.
+ */
+import type { Micros } from "../money.js";
+
+export interface BetRecord {
+  agentId: string;
+  /** unique per logical bet; the reconciliation key */
+  clientSeed: string;
+  betId: string;
+  /** API game name: coin-flip | dice | crash | multiplier */
+  game: string;
+  params: Record<string, unknown>;
+  stake: Micros;
+  payoutMultiplier: number;
+  won: boolean;
+  /** exact credit (stake × multiplier) when won, else 0 */
+  payout: Micros;
+  serverSeedHash: string;
+  nonce: number;
+  resultHash: string;
+  roll: number | null;
+  jobId: string | null;
+  placedAt: number;
+  /** how we learnt of it: the response, or reconciliation from the server's export */
+  source: "response" | "reconciled";
+}
+
+/**
+ * A money movement that is not a bet, signed from the agent's point of view (credit > 0).
+ * kind: escrow_lock (creator −amount), escrow_release (counterparty +net), escrow_refund (creator +net),
+ * faucet (+1), transfer_out / transfer_in, deposit / external (server credits pf-fleet did not cause,
+ * imported by the ledger refresh), opening_balance (balance when the agent joined the fleet).
+ */
+export type MovementKind =
+  | "opening_balance"
+  | "escrow_lock"
+  | "escrow_release"
+  | "escrow_refund"
+  | "faucet"
+  | "transfer_out"
+  | "transfer_in"
+  | "domain_purchase"
+  | "deposit"
+  | "external";
+
+export interface MovementRecord {
+  agentId: string;
+  kind: MovementKind;
+  amount: Micros;
+  /** unique per movement (escrow id + leg, claim id, server ledger row id); duplicates are ignored */
+  reference: string;
+  /** escrow commission paid, for the fee line of reports */
+  fee?: Micros;
+  description?: string;
+  jobId?: string | null;
+  at: number;
+}
+
+export interface PnlQuery {
+  /** inclusive, ms since epoch */
+  from?: number;
+  /** exclusive, ms since epoch */
+  to?: number;
+  agentIds?: string[];
+}
+
+export interface TradeStats {
+  bets: number;
+  wins: number;
+  losses: number;
+  /** 0–1; null with no bets */
+  winRate: number | null;
+  wagered: Micros;
+  returned: Micros;
+  /** Σ (payout − stake) */
+  pnl: Micros;
+  best: { clientSeed: string; betId: string; net: Micros } | null;
+  worst: { clientSeed: string; betId: string; net: Micros } | null;
+}
+
+export interface DailyPnl {
+  /** YYYY-MM-DD, UTC */
+  date: string;
+  pnl: Micros;
+  bets: number;
+}
+
+export interface PnlReport {
+  from: number | null;
+  to: number | null;
+  totals: TradeStats;
+  byGame: Record<string, TradeStats>;
+  byAgent: Record<string, TradeStats>;
+  escrowFees: Micros;
+  faucetIncome: Micros;
+  /** every movement and bet together: the change of the agents' balances over the period */
+  netChange: Micros;
+  days: DailyPnl[];
+  averageDailyPnl: Micros | null;
+  bestDay: DailyPnl | null;
+  worstDay: DailyPnl | null;
+  /** mean/stdev of per-bet net; null with < 2 bets or zero variance */
+  sharpePerBet: number | null;
+  /** mean/stdev of daily PnL; null with < 2 days */
+  sharpeDaily: number | null;
+  /** largest peak-to-trough fall of cumulative PnL (bets in time order), ≥ 0 */
+  maxDrawdown: Micros;
+}
+
+export interface ReconciliationLine {
+  agentId: string;
+  /** Σ of the agent's ledger rows (opening balance included) */
+  local: Micros;
+  /** server balance, rounded to the micro */
+  server: Micros;
+  /** server − local; 0 when they agree */
+  difference: Micros;
+  ok: boolean;
+}

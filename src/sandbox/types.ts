@@ -1,0 +1,83 @@
+/**
+ * The public face of the embedded sandbox (src/sandbox/). Each service (casino, escrow, faucet, domains) is
+ * its own HTTP server on 127.0.0.1 with production-shaped base URLs, so a client swaps only hosts.
+ * Sandbox-only controls live under `/_sandbox/` on every service and never overlap a real route.
+ */
+
+export interface FaultConfig {
+  /** added latency per request, ms (uniform 0..latencyMs when jitter, else fixed) */
+  latencyMs?: number;
+  /** share (0–1) of requests answered 500 internal_error WITHOUT processing */
+  error?: number;
+  /** share of requests whose connection is reset BEFORE processing */
+  reset?: number;
+  /** share of requests that ARE processed (money moves) and then the connection is destroyed */
+  drop?: number;
+  /** share of requests that start a burst of 429s */
+  burst429?: number;
+  /** length of a 429 burst, in requests (default 5) */
+  burstLength?: number;
+  /** PRNG seed: the same seed and request order give the same faults */
+  seed?: number;
+  /** which requests faults hit: every API request (default) or only money-moving POSTs */
+  scope?: "all" | "money";
+}
+
+export interface RateLimitOptions {
+  /** false turns every limiter off (`--no-rate-limits`) */
+  enabled: boolean;
+}
+
+export interface SandboxOptions {
+  host?: string;
+  /** casino port; escrow, faucet and domains take the next three. 0 (default) = an ephemeral port each. */
+  port?: number;
+  /** SQLite file for the shared ledger; default `:memory:` */
+  dbPath?: string;
+  rateLimits?: boolean;
+  faults?: FaultConfig | null;
+  /** start value of the movable clock, ms since epoch (default: real time) */
+  now?: number;
+}
+
+export interface SandboxUrls {
+  /** ends in /api/v1 */
+  casino: string;
+  escrow: string;
+  faucet: string;
+  /** ends in /v1 */
+  domains: string;
+}
+
+export interface SandboxStats {
+  /** API requests received (control routes excluded) */
+  requests: number;
+  /** by `METHOD /path` with ids normalised (e.g. `POST /api/v1/games/crash`, `GET /escrow/:id`) */
+  byRoute: Record<string, number>;
+  /** by agent id (authenticated requests) */
+  byAgent: Record<string, number>;
+  /** 429 responses sent, by limiter name */
+  rateLimited: Record<string, number>;
+  /** faults injected, by kind */
+  faults: { error: number; reset: number; drop: number; burst429: number };
+  /** bets actually settled (processed), all agents */
+  betsSettled: number;
+}
+
+export interface RunningSandbox {
+  urls: SandboxUrls;
+  /** base of the control API (the casino server's origin); routes under /_sandbox/ */
+  controlUrl: string;
+  /** credit a casino agent (or a domains account, by its id), like a deposit */
+  fund(agentId: string, usd: number): void;
+  /** move the sandbox clock forward; runs escrow timeouts and rate-limit windows on it */
+  advanceClock(ms: number): void;
+  now(): number;
+  setFaults(faults: FaultConfig | null): void;
+  setRateLimits(enabled: boolean): void;
+  stats(): SandboxStats;
+  resetStats(): void;
+  /** exact server balance (the raw float), for tests */
+  balanceOf(agentId: string): number;
+  close(): Promise<void>;
+}
