@@ -1,0 +1,24 @@
+/**
+ * What the server factory hands to every tool, resource, task and schedule. Built once per process by
+ * `createServer` (src/server.ts); tests build it the same way.
+ */
+import type { FleetConfig, Mode } from "./config.js";
+import type { Db } from "./db.js";
+import type { FleetStore } from "./fleet/types.js";
+import type { JobEngine } from "./jobs/types.js";
+import type { Logger } from "./log.js";
+import type { PurpleFleaClient } from "./purpleflea/types.js";
+import type { RunningSandbox } from "./sandbox/types.js";
+
+export interface FleetDeps {
+  config: FleetConfig;
+  /** sandbox or live; every money tool's result states it */
+  mode: Mode;
+  db: Db;
+  logger: Logger;
+  client: PurpleFleaClient;
+  engine: JobEngine;
+  fleet: FleetStore;
+  /** the embedded sandbox, in sandbox mode only */
+  sandbox: RunningSandbox | undefined;
+}

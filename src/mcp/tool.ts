@@ -1,0 +1,147 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { FleetError, toFleetError } from "../errors.js";
+
+/**
+ * One way to define an MCP tool: zod input and output shapes, truthful annotations, a handler that returns
+ * structured content plus a short text summary. Every failure — bad arguments included — becomes an
+ * `isError` result with a stable code and a hint in `structuredContent.error`, never a protocol error.
+ */
+
+export interface ToolContext {
+  /** aborted when the client cancels the request */
+  signal: AbortSignal;
+  /** MCP progress notification; a no-op when the client sent no progressToken */
+  progress(p: { progress: number; total?: number; message?: string }): Promise<void>;
+  sessionId: string | undefined;
+}
+
+export interface ToolReply<O> {
+  structured: O;
+  text: string;
+}
+
+export interface ToolSpec<I extends z.ZodRawShape, O extends z.ZodRawShape> {
+  name: string;
+  title: string;
+  /** for an LLM: what it does, when (not) to use it, units, limits, prerequisites, what comes back */
+  description: string;
+  input: I;
+  output: O;
+  annotations: Required<Pick<ToolAnnotations, "readOnlyHint" | "destructiveHint" | "idempotentHint" | "openWorldHint">>;
+  handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolReply<z.output<z.ZodObject<O>>>>;
+}
+
+/** The error payload every tool shares; output schemas need not declare it (isError results skip validation). */
+export const toolErrorShape = z.object({
+  code: z.string(),
+  message: z.string(),
+  hint: z.string().optional(),
+  retryable: z.boolean(),
+});
+
+export function errorResult(err: unknown): CallToolResult {
+  const e = toFleetError(err);
+  const hint = e.hint ?? defaultHint(e);
+  return {
+    isError: true,
+    content: [{ type: "text", text: `${e.code}: ${e.message}${hint ? `\nHint: ${hint}` : ""}` }],
+    structuredContent: { error: { code: e.code, message: e.message, ...(hint ? { hint } : {}), retryable: e.retryable } },
+  };
+}
+
+function defaultHint(e: FleetError): string | undefined {
+  if (e.code === "INTERNAL") return "this is a pf-fleet bug; the job and ledger are unchanged unless a job id was returned";
+  return undefined;
+}
+
+/** zod issues → one precise sentence naming each bad field, the expectation and the value received. */
+export function describeIssues(error: z.ZodError, input: unknown): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.length ? issue.path.join(".") : "arguments";
+      const got = valueAt(input, issue.path);
+      return `${path}: ${issue.message}${got === undefined ? "" : `, got \`${JSON.stringify(got)}\``}`;
+    })
+    .join("; ");
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let cur = input;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+/**
+ * The SDK validates arguments before calling a handler and reports failures as bare text. pf-fleet
+ * validates inside the handler instead (same zod shape, still advertised in tools/list) so that bad input
+ * gets the stable INVALID_INPUT code and a hint. Called once per server, before any tool is registered.
+ */
+export function takeOverInputValidation(server: McpServer): void {
+  (server as unknown as { validateToolInput: (tool: unknown, args: unknown) => Promise<unknown> }).validateToolInput =
+    async (_tool, args) => args ?? {};
+}
+
+export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  server: McpServer,
+  spec: ToolSpec<I, O>,
+): void {
+  const inputSchema = z.object(spec.input).strict();
+  server.registerTool(
+    spec.name,
+    {
+      title: spec.title,
+      description: spec.description,
+      inputSchema: spec.input,
+      outputSchema: spec.output,
+      annotations: { title: spec.title, ...spec.annotations },
+    },
+    (async (rawArgs: unknown, extra: ToolCallExtra): Promise<CallToolResult> => {
+      const parsed = inputSchema.safeParse(rawArgs ?? {});
+      if (!parsed.success) {
+        return errorResult(
+          new FleetError("INVALID_INPUT", `invalid arguments for ${spec.name}: ${describeIssues(parsed.error, rawArgs)}`, {
+            hint: "fix the named fields and call again; nothing was sent or stored",
+          }),
+        );
+      }
+      try {
+        const reply = await spec.handler(parsed.data, toolContext(extra));
+        return {
+          content: [{ type: "text", text: reply.text }],
+          structuredContent: reply.structured as Record<string, unknown>,
+        };
+      } catch (err) {
+        return errorResult(err);
+      }
+    }) as never,
+  );
+}
+
+interface ToolCallExtra {
+  signal: AbortSignal;
+  sessionId?: string;
+  _meta?: { progressToken?: string | number };
+  sendNotification(n: { method: "notifications/progress"; params: Record<string, unknown> }): Promise<void>;
+}
+
+function toolContext(extra: ToolCallExtra): ToolContext {
+  const token = extra._meta?.progressToken;
+  return {
+    signal: extra.signal,
+    sessionId: extra.sessionId,
+    progress: async ({ progress, total, message }) => {
+      if (token === undefined) return;
+      await extra
+        .sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+        })
+        .catch(() => undefined);
+    },
+  };
+}
