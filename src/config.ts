@@ -45,6 +45,8 @@ export interface FleetConfig {
   alertWebhookUrl: string | undefined;
   /** how long finished job rows and results are kept */
   resultTtlMs: number;
+  /** sandbox mode: port of the embedded sandbox's casino (escrow, faucet, domains take the next three); 0 = any */
+  sandboxPort: number;
 }
 
 export const PRODUCTION_URLS: ServiceUrls = {
@@ -103,6 +105,12 @@ export const SETTINGS = [
     default: "casino=8,escrow=2,wallet=2,analytics=2,default=2",
   },
   { env: "PF_RESULT_TTL_HOURS", flag: "--result-ttl-hours", help: "how long finished jobs are kept", default: "24" },
+  {
+    env: "PF_SANDBOX_PORT",
+    flag: "--sandbox-port",
+    help: "sandbox mode: casino port of the embedded sandbox (the next three ports serve escrow, faucet, domains); 0 = ephemeral",
+    default: "0",
+  },
   { env: "LOG_LEVEL", flag: "--log-level", help: "pino level; logs go to stderr", default: "info" },
 ] as const;
 
@@ -159,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     concurrency: parseConcurrency(s.PF_CONCURRENCY),
     alertWebhookUrl: s.PF_ALERT_WEBHOOK_URL || undefined,
     resultTtlMs: positiveNumber("PF_RESULT_TTL_HOURS", s.PF_RESULT_TTL_HOURS, 24) * 3_600_000,
+    sandboxPort: portSetting("PF_SANDBOX_PORT", s.PF_SANDBOX_PORT),
   };
 }
 
@@ -177,6 +186,15 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0)
     throw new FleetError("INVALID_INPUT", `${name} must be a number > 0, got \`${raw}\``);
+  return n;
+}
+
+function portSetting(name: string, raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65_532) {
+    throw new FleetError("INVALID_INPUT", `${name} must be a port number 0–65532, got \`${raw}\``);
+  }
   return n;
 }
 
