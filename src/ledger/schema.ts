@@ -1,0 +1,89 @@
+import { type Db, migrate } from "../db.js";
+
+/**
+ * The ledger's tables. STRICT so SQLite itself refuses a float where integer micro-USD belong.
+ * Append-only list: never edit a migration that has shipped, add a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  -- id is the rowid: it breaks ties between bets placed in the same millisecond (drawdown order).
+  CREATE TABLE bets (
+    id                INTEGER PRIMARY KEY,
+    agent_id          TEXT    NOT NULL,
+    client_seed       TEXT    NOT NULL UNIQUE,
+    bet_id            TEXT    NOT NULL UNIQUE,
+    game              TEXT    NOT NULL,
+    params            TEXT    NOT NULL,
+    stake             INTEGER NOT NULL CHECK (stake > 0),
+    -- the multiplier exactly (×10^4; the engine's multipliers have at most 4 decimals) and as sent
+    multiplier_basis  INTEGER NOT NULL CHECK (multiplier_basis > 0),
+    payout_multiplier REAL    NOT NULL,
+    won               INTEGER NOT NULL CHECK (won IN (0, 1)),
+    payout            INTEGER NOT NULL CHECK (payout >= 0 AND (won = 1 OR payout = 0)),
+    net               INTEGER GENERATED ALWAYS AS (payout - stake) STORED,
+    server_seed_hash  TEXT    NOT NULL,
+    nonce             INTEGER NOT NULL,
+    result_hash       TEXT    NOT NULL,
+    roll              REAL,
+    job_id            TEXT,
+    placed_at         INTEGER NOT NULL,
+    source            TEXT    NOT NULL CHECK (source IN ('response', 'reconciled')),
+    recorded_at       INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX bets_by_time ON bets (placed_at, id);
+  CREATE INDEX bets_by_agent_time ON bets (agent_id, placed_at);
+  CREATE INDEX bets_by_game_time ON bets (game, placed_at);
+
+  CREATE TABLE movements (
+    id          INTEGER PRIMARY KEY,
+    agent_id    TEXT    NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('opening_balance', 'escrow_lock', 'escrow_release', 'escrow_refund',
+                          'faucet', 'transfer_out', 'transfer_in', 'domain_purchase', 'deposit', 'external')),
+    amount      INTEGER NOT NULL,
+    reference   TEXT    NOT NULL,
+    fee         INTEGER NOT NULL DEFAULT 0 CHECK (fee >= 0),
+    description TEXT,
+    job_id      TEXT,
+    at          INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    -- set on rows the ledger refresh imported: which server ledger row, and what it said
+    server_entry_id  TEXT,
+    server_reference TEXT,
+    server_reason    TEXT,
+    UNIQUE (agent_id, reference)
+  ) STRICT;
+  CREATE UNIQUE INDEX movements_by_server_entry ON movements (agent_id, server_entry_id)
+    WHERE server_entry_id IS NOT NULL;
+  CREATE INDEX movements_by_time ON movements (at, id);
+  CREATE INDEX movements_by_agent_time ON movements (agent_id, at);
+  CREATE INDEX movements_by_kind_time ON movements (kind, at);
+
+  CREATE TABLE pnl_summaries (
+    kind        TEXT    NOT NULL CHECK (kind IN ('daily', 'weekly')),
+    period_key  TEXT    NOT NULL,
+    from_ms     INTEGER NOT NULL,
+    to_ms       INTEGER NOT NULL,
+    body        TEXT    NOT NULL,
+    computed_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, period_key)
+  ) STRICT;
+
+  CREATE TABLE balance_snapshots (
+    id         INTEGER PRIMARY KEY,
+    agent_id   TEXT    NOT NULL,
+    at         INTEGER NOT NULL,
+    server     INTEGER NOT NULL,
+    -- the server's raw float, kept so a report can show exactly what the server said
+    server_usd REAL,
+    local      INTEGER NOT NULL,
+    difference INTEGER GENERATED ALWAYS AS (server - local) STORED,
+    UNIQUE (agent_id, at)
+  ) STRICT;
+  CREATE INDEX balance_snapshots_by_time ON balance_snapshots (at);
+  `,
+];
+
+/** Creates or upgrades the ledger tables; safe to call on every start and from several processes. */
+export function migrateLedger(db: Db): void {
+  migrate(db, "ledger", MIGRATIONS);
+}

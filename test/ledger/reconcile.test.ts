@@ -1,0 +1,42 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { localBalance, reconciliationReport } from "../../src/ledger/index.js";
+import { A, B, loadFixture } from "./fixture.js";
+import { tempLedger } from "./helpers.js";
+
+let ledger: ReturnType<typeof tempLedger>;
+beforeEach(() => {
+  ledger = tempLedger();
+  loadFixture(ledger.db);
+});
+afterEach(() => ledger.close());
+
+describe("reconciliationReport", () => {
+  it("shows agreement, and any disagreement to the micro-dollar, per agent in the given order", () => {
+    // A: movements 10,000,000 − 1,000,000 − 200,000 + 5,000,000; bets +32,000 in the window, −100,000 before it
+    const localA = 13_732_000;
+    // B: movements 1,000,000 + 990,000 + 200,000; bets −1,502,000
+    const localB = 688_000;
+    expect(localBalance(ledger.db, A)).toBe(localA);
+    expect(localBalance(ledger.db, B)).toBe(localB);
+
+    const lines = reconciliationReport(
+      ledger.db,
+      new Map([
+        [B, localB + 41],
+        [A, localA],
+        ["ag_cccccccccccc", 1_000_000],
+      ]),
+    );
+    expect(lines).toEqual([
+      { agentId: B, local: localB, server: localB + 41, difference: 41, ok: false },
+      { agentId: A, local: localA, server: localA, difference: 0, ok: true },
+      { agentId: "ag_cccccccccccc", local: 0, server: 1_000_000, difference: 1_000_000, ok: false },
+    ]);
+  });
+
+  it("refuses a server balance that is not whole micro-USD", () => {
+    expect(() => reconciliationReport(ledger.db, new Map([[A, 1.25]]))).toThrow(
+      /server balance of ag_aaaaaaaaaaaa must be a whole number of micro-USD, got `1.25`/,
+    );
+  });
+});
