@@ -1,3 +1,5 @@
+import type { Logger } from "../log.js";
+
 /**
  * The public face of the embedded sandbox (src/sandbox/). Each service (casino, escrow, faucet, domains) is
  * its own HTTP server on 127.0.0.1 with production-shaped base URLs, so a client swaps only hosts.
@@ -38,6 +40,8 @@ export interface SandboxOptions {
   faults?: FaultConfig | null;
   /** start value of the movable clock, ms since epoch (default: real time) */
   now?: number;
+  /** where request and error logs go (default: silent); never receives keys */
+  logger?: Logger;
 }
 
 export interface SandboxUrls {

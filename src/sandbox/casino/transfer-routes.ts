@@ -1,0 +1,77 @@
+import { HttpError } from "../http/http-error.js";
+import { json } from "../http/reply.js";
+import type { Route } from "../http/router.js";
+import { randomHex } from "../ids.js";
+import { requireAgent } from "./auth.js";
+import type { CasinoContext } from "./context.js";
+
+const MIN_TRANSFER_USD = 0.01;
+const MAX_MEMO_CHARS = 200;
+
+/**
+ * `POST /stats/pay {to_agent_id, amount ≥ 0.01, memo?}`: an instant, irreversible agent-to-agent transfer. Both
+ * sides get a casino ledger row carrying the transfer id in `reference`, so either party can reconcile it.
+ */
+export function transferRoutes({ world }: CasinoContext): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/stats/pay",
+      money: true,
+      async handle(req) {
+        const caller = requireAgent(world, req);
+        const body = await req.json();
+        // Re-read after the body arrives: another request may have moved this balance meanwhile.
+        const sender = world.agents.byId(caller.id) ?? caller;
+        const to = typeof body.to_agent_id === "string" ? body.to_agent_id.trim() : "";
+        if (!to.startsWith("ag_")) {
+          throw new HttpError(400, "invalid_recipient", "to_agent_id must be a casino agent id (ag_xxx)");
+        }
+        const amount = body.amount;
+        if (typeof amount !== "number" || !Number.isFinite(amount) || amount < MIN_TRANSFER_USD) {
+          throw new HttpError(
+            400,
+            "invalid_amount",
+            `amount must be a JSON number ≥ 0.01 USD, got \`${JSON.stringify(amount) ?? "nothing"}\``,
+          );
+        }
+        const memo = typeof body.memo === "string" ? body.memo.slice(0, MAX_MEMO_CHARS) : null;
+        if (to === sender.id) throw new HttpError(400, "self_transfer", "Cannot pay yourself");
+        if (!world.agents.byId(to)) throw new HttpError(404, "recipient_not_found", `Agent ${to} not found`);
+        if (sender.balance_usd < amount) {
+          throw new HttpError(
+            400,
+            "insufficient_balance",
+            `Balance $${sender.balance_usd.toFixed(2)} is less than transfer $${amount.toFixed(2)}`,
+          );
+        }
+        const transferId = `tr_${randomHex(8)}`;
+        const newBalance = world.db.transaction(() => {
+          const after = world.ledger.debit(sender.id, amount, {
+            id: `${transferId}_out`,
+            reason: `transfer_out: ${to}${memo ? ` (${memo})` : ""}`,
+            reference: transferId,
+            service: "casino",
+          });
+          if (after === null) throw new HttpError(400, "insufficient_balance", "Balance changed; transfer refused");
+          world.ledger.credit(to, amount, {
+            id: `${transferId}_in`,
+            reason: `transfer_in: ${sender.id}${memo ? ` (${memo})` : ""}`,
+            reference: transferId,
+            service: "casino",
+          });
+          return after;
+        })();
+        return json({
+          transfer_id: transferId,
+          from_agent_id: sender.id,
+          to_agent_id: to,
+          amount,
+          memo,
+          new_balance: newBalance,
+          message: `$${amount.toFixed(2)} sent to ${to}. Transfers are instant and irreversible.`,
+        });
+      },
+    },
+  ];
+}

@@ -1,0 +1,102 @@
+import type { IncomingMessage } from "node:http";
+import { HttpError } from "./http-error.js";
+
+const MAX_BODY_BYTES = 1_048_576;
+
+/** One API request as handlers see it: parsed URL, route params, lazily read JSON body. */
+export class ApiRequest {
+  #body: Promise<string> | undefined;
+  #agentId: string | undefined;
+
+  constructor(
+    readonly raw: IncomingMessage,
+    readonly url: URL,
+    readonly params: Record<string, string>,
+  ) {}
+
+  get method(): string {
+    return this.raw.method ?? "GET";
+  }
+
+  /** The full path, e.g. `/api/v1/games/dice` (the per-IP limiters key on it). */
+  get path(): string {
+    return this.url.pathname;
+  }
+
+  get query(): URLSearchParams {
+    return this.url.searchParams;
+  }
+
+  header(name: string): string | undefined {
+    const value = this.raw.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+  }
+
+  /** The services' idea of the caller: X-Forwarded-For first hop, else X-Real-IP, else "unknown". */
+  get ip(): string {
+    return this.header("x-forwarded-for")?.split(",")[0]?.trim() || this.header("x-real-ip") || "unknown";
+  }
+
+  /** The key after `Bearer ` (the services accept nothing else), or undefined. */
+  bearer(): string | undefined {
+    const auth = this.header("authorization");
+    return auth?.startsWith("Bearer ") ? auth.slice(7) : undefined;
+  }
+
+  /** Set once auth has resolved the caller; the stats count requests by it. */
+  get agentId(): string | undefined {
+    return this.#agentId;
+  }
+
+  identify(agentId: string): void {
+    this.#agentId = agentId;
+  }
+
+  /** The body as a JSON object. Invalid JSON → 400 invalid_json; valid non-objects read as `{}`. */
+  async json(): Promise<Record<string, unknown>> {
+    return asObject(await this.jsonValue());
+  }
+
+  /** The body as any JSON value (null included). Invalid JSON → 400 invalid_json. */
+  async jsonValue(): Promise<unknown> {
+    const text = await this.#readBody();
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new HttpError(400, "invalid_json", "Request body must be valid JSON");
+    }
+  }
+
+  /** Like `c.req.json().catch(() => ({}))` in the services: anything unparseable reads as `{}`. */
+  async jsonOrEmpty(): Promise<Record<string, unknown>> {
+    const text = await this.#readBody();
+    try {
+      return asObject(JSON.parse(text));
+    } catch {
+      return {};
+    }
+  }
+
+  #readBody(): Promise<string> {
+    this.#body ??= new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.raw.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          reject(new HttpError(413, "payload_too_large", `request body must be at most ${MAX_BODY_BYTES} bytes`));
+          this.raw.resume();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      this.raw.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      this.raw.on("error", reject);
+    });
+    return this.#body;
+  }
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

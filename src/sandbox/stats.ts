@@ -1,0 +1,53 @@
+import type { SandboxStats } from "./types.js";
+
+export type FaultKind = keyof SandboxStats["faults"];
+
+/** Counters behind `GET /_sandbox/stats`; control routes never reach it. */
+export class StatsCollector {
+  #stats: SandboxStats = emptyStats();
+
+  request(route: string): void {
+    this.#stats.requests++;
+    bump(this.#stats.byRoute, route);
+  }
+
+  agent(agentId: string): void {
+    bump(this.#stats.byAgent, agentId);
+  }
+
+  rateLimited(limiter: string): void {
+    bump(this.#stats.rateLimited, limiter);
+  }
+
+  fault(kind: FaultKind): void {
+    this.#stats.faults[kind]++;
+  }
+
+  betSettled(): void {
+    this.#stats.betsSettled++;
+  }
+
+  /** A deep copy, so callers cannot change the live counters. */
+  snapshot(): SandboxStats {
+    return structuredClone(this.#stats);
+  }
+
+  reset(): void {
+    this.#stats = emptyStats();
+  }
+}
+
+function emptyStats(): SandboxStats {
+  return {
+    requests: 0,
+    byRoute: {},
+    byAgent: {},
+    rateLimited: {},
+    faults: { error: 0, reset: 0, drop: 0, burst429: 0 },
+    betsSettled: 0,
+  };
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
