@@ -2,6 +2,7 @@
  * What the server factory hands to every tool, resource, task and schedule. Built once per process by
  * `createServer` (src/server.ts); tests build it the same way.
  */
+import type { Scheduler } from "../scheduler/types.js";
 import type { FleetConfig, Mode } from "./config.js";
 import type { Db } from "./db.js";
 import type { FleetStore } from "./fleet/types.js";
@@ -21,4 +22,6 @@ export interface FleetDeps {
   fleet: FleetStore;
   /** the embedded sandbox, in sandbox mode only */
   sandbox: RunningSandbox | undefined;
+  /** Beat: schedules persisted in SQLite (scheduler/); each firing only enqueues a durable job */
+  scheduler: Scheduler;
 }

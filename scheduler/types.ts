@@ -1,0 +1,95 @@
+/**
+ * The scheduler's contract (Celery Beat + PersistentScheduler): what the server factory, the schedule tools
+ * and the `schedules://list` resource may call. SQLite is the truth; a firing only enqueues a durable job.
+ */
+import type { QueueName } from "../src/config.js";
+import type { JobState } from "../src/jobs/types.js";
+
+export type CatchUpPolicy = "skip" | "latest";
+
+export interface Schedule {
+  name: string;
+  description: string;
+  task: string;
+  /** the task's arguments, as the operator wrote them (validated against the task's schema) */
+  args: Record<string, unknown>;
+  /** the queue the task is routed to (informational: the engine routes by task) */
+  queue: QueueName;
+  /** exactly one of `cron` and `intervalSeconds` is set */
+  cron: string | null;
+  intervalSeconds: number | null;
+  /** IANA zone the cron expression is read in; UTC by default */
+  timezone: string;
+  enabled: boolean;
+  /** after downtime: `skip` missed slots, or run the `latest` missed one once */
+  catchUp: CatchUpPolicy;
+  /** each firing's job expires this long after its slot; null = never */
+  expirySeconds: number | null;
+  /** the task stakes money: shipped disabled, enabled only by the operator, stated against the risk limits */
+  money: boolean;
+  /** slots before this instant never fire (set on creation, on enabling and on a timing change) */
+  activeSince: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * enqueued  the job was enqueued (`jobId`)
+ * skipped   the slot was missed (process down) and the policy is `skip`
+ * expired   the slot was missed for longer than the firing's expiry; enqueueing it would be pointless
+ * failed    the engine refused the job (e.g. arguments the task no longer accepts); `detail` says why
+ */
+export type FiringOutcome = "enqueued" | "skipped" | "expired" | "failed";
+
+export interface Firing {
+  name: string;
+  /** the slot it fired for; null for a manual run */
+  slot: number | null;
+  firedAt: number;
+  jobId: string | null;
+  outcome: FiringOutcome;
+  manual: boolean;
+  detail: string | null;
+}
+
+/** What the Beat inspector shows. */
+export interface ScheduleView extends Schedule {
+  /** next slot, or null when disabled */
+  nextRunAt: number | null;
+  lastFiring: Firing | null;
+  /** state of the last firing's job, if the engine still has it */
+  lastJobState: JobState | null;
+}
+
+export interface SchedulePatch {
+  enabled?: boolean;
+  /** switches the schedule to this cron expression (clears the interval) */
+  cron?: string;
+  /** switches the schedule to a fixed interval, epoch-aligned (clears the cron) */
+  intervalSeconds?: number;
+  /** replaces the whole args object */
+  args?: Record<string, unknown>;
+  timezone?: string;
+  catchUp?: CatchUpPolicy;
+  expirySeconds?: number | null;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface Scheduler {
+  /** wakes up every second (node-cron) and ticks; idempotent */
+  start(): void;
+  stop(): Promise<void>;
+  list(): ScheduleView[];
+  get(name: string): ScheduleView | undefined;
+  /** the schedule as `set` would write it; INVALID_INPUT / NOT_FOUND as `set`; writes nothing */
+  preview(name: string, patch: SchedulePatch): Schedule;
+  /** validated first: a bad cron, timezone or args → INVALID_INPUT and nothing written */
+  set(name: string, patch: SchedulePatch): ScheduleView;
+  /** enqueues one job now, outside the slot table, recorded as manual; a disabled money schedule → FORBIDDEN */
+  runNow(name: string): Firing;
+  /** fires every enabled schedule whose latest slot ≤ `now` has not fired yet; returns what it recorded */
+  tick(now?: number): Firing[];
+}

@@ -1,0 +1,100 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { scheduleJson, scheduleShape } from "../scheduler/present.js";
+import { assertStakeWithinLimits, stakeStatement } from "../scheduler/stake.js";
+import type { SchedulePatch } from "../scheduler/types.js";
+import type { FleetDeps } from "../src/deps.js";
+import { FleetError } from "../src/errors.js";
+import { registerTool } from "../src/mcp/tool.js";
+
+export const input = {
+  name: z
+    .string()
+    .min(1, "must be a schedule name; see list_schedules")
+    .describe("schedule name, e.g. `hourly-crash-batch`"),
+  enabled: z.boolean().optional().describe("turn the schedule on or off"),
+  cron: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "5-field cron `minute hour day-of-month month day-of-week` (or 6 with seconds first), e.g. `0 * * * *`; replaces an interval",
+    ),
+  interval_seconds: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(1, "must be at least 1 second")
+    .optional()
+    .describe("run every N seconds instead, aligned to the clock (300 = :00, :05, …); replaces a cron"),
+  args: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "the task's complete args (replaces the current ones; read them from list_schedules). Amounts are integer micro-USD: 10000 = $0.01",
+    ),
+  timezone: z.string().min(1).optional().describe("IANA zone the cron is read in (default UTC), e.g. `Europe/Berlin`"),
+  catch_up: z
+    .enum(["skip", "latest"])
+    .optional()
+    .describe("after downtime: `skip` missed slots, or run the `latest` missed one once"),
+  expiry_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .optional()
+    .describe("each firing's job expires this many seconds after its slot if not started; null = never"),
+};
+
+export const output = {
+  schedule: scheduleShape,
+  changed: z.array(z.string()),
+};
+
+const FIELDS: Array<[keyof typeof input, keyof SchedulePatch]> = [
+  ["enabled", "enabled"],
+  ["cron", "cron"],
+  ["interval_seconds", "intervalSeconds"],
+  ["args", "args"],
+  ["timezone", "timezone"],
+  ["catch_up", "catchUp"],
+  ["expiry_seconds", "expirySeconds"],
+];
+
+export function register(server: McpServer, deps: FleetDeps): void {
+  registerTool(server, {
+    name: "set_schedule",
+    title: "Change a schedule",
+    description: [
+      "Changes one periodic schedule: enable or disable it, change its cron expression or interval, timezone, catch-up policy, expiry, or replace its task args. Changes persist across restarts and apply to every pf-fleet process sharing the database.",
+      "Everything is validated first; a bad cron, timezone or args changes nothing. Enabling (or changing) a money schedule (casino batch) states its worst-case daily stake — firings per day × bets × stake — against the risk limits, and is refused with LIMIT_EXCEEDED if a bet or batch is over its limit or the day could lose more than the fleet's daily loss limit.",
+      "Slots from before a schedule is enabled or retimed never run. Use list_schedules first to see names and current args.",
+    ].join(" "),
+    input,
+    output,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async handler(args) {
+      const patch: SchedulePatch = {};
+      const changed: string[] = [];
+      for (const [from, to] of FIELDS) {
+        if (args[from] === undefined) continue;
+        (patch as Record<string, unknown>)[to] = args[from];
+        changed.push(from);
+      }
+      if (changed.length === 0) {
+        throw new FleetError("INVALID_INPUT", `nothing to change for \`${args.name}\``, {
+          hint: `give at least one of ${FIELDS.map(([f]) => f).join(", ")}`,
+        });
+      }
+      const limits = deps.fleet.limits();
+      const next = deps.scheduler.preview(args.name, patch);
+      assertStakeWithinLimits(next, stakeStatement(next, limits));
+      const schedule = scheduleJson(deps.scheduler.set(args.name, patch), limits);
+      const lines = [
+        `${schedule.name}: ${schedule.enabled ? "enabled" : "disabled"}; changed ${changed.join(", ")}; next run ${schedule.next_run_at ?? "–"}`,
+      ];
+      if (schedule.stake) lines.push(schedule.stake.statement);
+      return { structured: { schedule, changed }, text: lines.join("\n") };
+    },
+  });
+}
