@@ -1,5 +1,70 @@
-// Placeholder until the command lands; exits non-zero so nothing mistakes it for working.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write("pf-fleet serve: not available in this build yet\n");
-  return 1;
+import { loadConfig } from "../config.js";
+import { FleetError } from "../errors.js";
+import { createLogger } from "../log.js";
+import { createServer } from "../server.js";
+import { parseCommandFlags } from "../transports/flags.js";
+import { assertBindAllowed, startHttpServer } from "../transports/http.js";
+
+const OWN_FLAGS = {
+  "--http": { takesValue: false },
+  "--port": { takesValue: true },
+  "--host": { takesValue: true },
+  "--allowed-host": { takesValue: true },
+};
+
+/**
+ * `pf-fleet serve --http [--port 8787] [--host 127.0.0.1] [--allowed-host NAME]`: MCP over Streamable HTTP
+ * (`/mcp`) and legacy SSE (`/sse`), plus the dashboard at `/`. Runs until SIGINT/SIGTERM.
+ */
+export async function run(argv: string[]): Promise<number> {
+  const { values, unknown } = parseCommandFlags(argv, OWN_FLAGS);
+  if (unknown.length) {
+    process.stderr.write(`pf-fleet serve: unknown option ${unknown.join(", ")} (see pf-fleet serve --help)\n`);
+    return 2;
+  }
+  if (!values["--http"]) {
+    process.stderr.write("pf-fleet serve: pass --http (the only network transport); stdio is `pf-fleet stdio`\n");
+    return 2;
+  }
+  const port = parsePort(values["--port"]);
+  const host = typeof values["--host"] === "string" ? values["--host"] : "127.0.0.1";
+  const config = loadConfig(process.env, argv);
+  assertBindAllowed(host, config.httpToken);
+  const logger = createLogger(config.logLevel);
+  const fleet = await createServer(config, { lazy: true, logger, startScheduler: true });
+  let http: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    http = await startHttpServer(fleet, {
+      port,
+      host,
+      token: config.httpToken,
+      allowedHosts: typeof values["--allowed-host"] === "string" ? values["--allowed-host"].split(",") : [],
+      logger,
+    });
+  } catch (err) {
+    await fleet.close();
+    throw err;
+  }
+  logger.info(
+    { url: `${http.url}/mcp`, dashboard: `${http.url}/`, auth: Boolean(config.httpToken) },
+    "pf-fleet serving HTTP",
+  );
+  process.stderr.write(`pf-fleet: MCP at ${http.url}/mcp (legacy SSE at ${http.url}/sse), dashboard at ${http.url}/\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  logger.info("shutting down");
+  await http.close();
+  await fleet.close();
+  return 0;
+}
+
+function parsePort(raw: string | true | undefined): number {
+  if (raw === undefined) return 8787;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < 0 || n > 65_535) {
+    throw new FleetError("INVALID_INPUT", `--port must be a whole number 0–65535, got \`${String(raw)}\``);
+  }
+  return n;
 }

@@ -35,7 +35,13 @@ export interface EffectiveLimits extends RiskLimits {
 }
 
 export interface FleetStore {
-  addAgent(a: { agentId: string; apiKey: string; label?: string; source: Agent["source"]; referralCode?: string | null }): Agent;
+  addAgent(a: {
+    agentId: string;
+    apiKey: string;
+    label?: string;
+    source: Agent["source"];
+    referralCode?: string | null;
+  }): Agent;
   listAgents(): Agent[];
   getAgent(agentId: string): Agent | undefined;
   /** the casino key; NOT_FOUND for an unknown agent */

@@ -47,12 +47,15 @@ export function errorResult(err: unknown): CallToolResult {
   return {
     isError: true,
     content: [{ type: "text", text: `${e.code}: ${e.message}${hint ? `\nHint: ${hint}` : ""}` }],
-    structuredContent: { error: { code: e.code, message: e.message, ...(hint ? { hint } : {}), retryable: e.retryable } },
+    structuredContent: {
+      error: { code: e.code, message: e.message, ...(hint ? { hint } : {}), retryable: e.retryable },
+    },
   };
 }
 
 function defaultHint(e: FleetError): string | undefined {
-  if (e.code === "INTERNAL") return "this is a pf-fleet bug; the job and ledger are unchanged unless a job id was returned";
+  if (e.code === "INTERNAL")
+    return "this is a pf-fleet bug; the job and ledger are unchanged unless a job id was returned";
   return undefined;
 }
 
@@ -104,9 +107,13 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       const parsed = inputSchema.safeParse(rawArgs ?? {});
       if (!parsed.success) {
         return errorResult(
-          new FleetError("INVALID_INPUT", `invalid arguments for ${spec.name}: ${describeIssues(parsed.error, rawArgs)}`, {
-            hint: "fix the named fields and call again; nothing was sent or stored",
-          }),
+          new FleetError(
+            "INVALID_INPUT",
+            `invalid arguments for ${spec.name}: ${describeIssues(parsed.error, rawArgs)}`,
+            {
+              hint: "fix the named fields and call again; nothing was sent or stored",
+            },
+          ),
         );
       }
       try {
@@ -139,7 +146,12 @@ function toolContext(extra: ToolCallExtra): ToolContext {
       await extra
         .sendNotification({
           method: "notifications/progress",
-          params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+          params: {
+            progressToken: token,
+            progress,
+            ...(total !== undefined ? { total } : {}),
+            ...(message ? { message } : {}),
+          },
         })
         .catch(() => undefined);
     },

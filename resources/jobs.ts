@@ -1,0 +1,43 @@
+import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { FleetDeps } from "../src/deps.js";
+import { FleetError } from "../src/errors.js";
+import { eventView, jobLine, jobView } from "../src/mcp/job-view.js";
+import { jsonContents } from "../src/mcp/resource-content.js";
+import { jobProgress } from "../src/mcp/wait.js";
+
+/** One job (or batch/chain) with its history; subscribe to hear when it changes state and finishes. */
+export function register(server: McpServer, deps: FleetDeps): void {
+  server.registerResource(
+    "job",
+    new ResourceTemplate("jobs://{id}", {
+      list: async () => ({
+        resources: deps.engine.list({ limit: 20 }).jobs.map((j) => ({
+          uri: `jobs://${j.id}`,
+          name: `${j.task} ${j.id}`,
+          description: j.state,
+          mimeType: "application/json",
+        })),
+      }),
+    }),
+    {
+      title: "Job",
+      description:
+        "A background job by id: state, progress, result or error, and every state change. Subscribe for an update when it finishes.",
+      mimeType: "application/json",
+    },
+    async (uri, variables) => {
+      const id = String(variables.id ?? "");
+      const job = deps.engine.get(id);
+      if (!job) throw new FleetError("NOT_FOUND", `no job with id \`${id}\``);
+      return jsonContents(
+        uri.href,
+        {
+          job: jobView(job),
+          progress: jobProgress(deps.engine, job),
+          events: deps.engine.events(id).map(eventView),
+        },
+        jobLine(job),
+      );
+    },
+  );
+}

@@ -1,0 +1,54 @@
+import { type Db, migrate } from "../db.js";
+
+/**
+ * The fleet's tables. Keys live in `fleet_agents.api_key` and `fleet_domain_accounts.api_key` and nowhere
+ * else in the database. Append-only list: never edit a migration that has shipped, add a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE fleet_agents (
+    agent_id      TEXT    PRIMARY KEY,
+    api_key       TEXT    NOT NULL,
+    label         TEXT    NOT NULL,
+    source        TEXT    NOT NULL CHECK (source IN ('registered', 'imported')),
+    referral_code TEXT,
+    created_at    INTEGER NOT NULL,
+    paused        INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+    pause_reason  TEXT
+  ) STRICT;
+
+  CREATE TABLE fleet_domain_accounts (
+    account_id TEXT    PRIMARY KEY,
+    api_key    TEXT    NOT NULL,
+    label      TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+
+  -- Tightened limits: scope '*' is fleet-wide, otherwise an agent id. Effective = min(config, override).
+  CREATE TABLE fleet_limit_overrides (
+    scope      TEXT    NOT NULL,
+    name       TEXT    NOT NULL CHECK (name IN ('maxBet', 'maxBatch', 'dailyLossLimit', 'fleetDailyLossLimit')),
+    value      INTEGER NOT NULL CHECK (value >= 0),
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, name)
+  ) STRICT;
+
+  -- The fleet-wide kill switch: at most one row.
+  CREATE TABLE fleet_pause (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    reason    TEXT    NOT NULL,
+    paused_at INTEGER NOT NULL
+  ) STRICT;
+  `,
+  `
+  -- Which mode (sandbox | live) created this database: the two must never share a ledger or a fleet.
+  CREATE TABLE fleet_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+];
+
+export function migrateFleet(db: Db): void {
+  migrate(db, "fleet", MIGRATIONS);
+}

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import type { RiskLimits } from "../config.js";
+import type { FleetDeps } from "../deps.js";
+import { pnlReport, startOfUtcDay } from "../ledger/index.js";
+import { microsToUsd } from "../money.js";
+
+/** Risk limits and today's losses as tools and resources show them: USD numbers, snake_case. */
+
+export const limitsShape = z.object({
+  max_bet_usd: z.number(),
+  max_batch_usd: z.number(),
+  daily_loss_limit_usd: z.number(),
+  fleet_daily_loss_limit_usd: z.number(),
+});
+
+export function limitsView(l: RiskLimits): z.infer<typeof limitsShape> {
+  return {
+    max_bet_usd: microsToUsd(l.maxBet),
+    max_batch_usd: microsToUsd(l.maxBatch),
+    daily_loss_limit_usd: microsToUsd(l.dailyLossLimit),
+    fleet_daily_loss_limit_usd: microsToUsd(l.fleetDailyLossLimit),
+  };
+}
+
+export const pauseShape = z.object({
+  fleet_paused: z.boolean(),
+  reason: z.string().nullable(),
+  paused_agents: z.array(z.string()),
+});
+
+export function pauseView(deps: FleetDeps): z.infer<typeof pauseShape> {
+  const p = deps.fleet.pauseState();
+  return { fleet_paused: p.fleetPaused, reason: p.reason, paused_agents: p.pausedAgents };
+}
+
+/** Realised trading loss of the current UTC day (≥ 0), fleet-wide and per agent, from the ledger. */
+export function lossesToday(deps: FleetDeps, now = Date.now()): { fleet: number; byAgent: Map<string, number> } {
+  const from = startOfUtcDay(now);
+  const report = pnlReport(deps.db, { from, to: from + 86_400_000 });
+  const byAgent = new Map<string, number>();
+  for (const [agentId, stats] of Object.entries(report.byAgent)) byAgent.set(agentId, Math.max(0, -stats.pnl));
+  return { fleet: Math.max(0, -report.totals.pnl), byAgent };
+}

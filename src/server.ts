@@ -1,0 +1,202 @@
+/**
+ * The server factory every entry point and every test uses: opens the database, builds the fleet, the job
+ * engine and its tasks, the client (live URLs or the embedded sandbox), the scheduler, and an MCP server with
+ * every tool and resource. The slow parts (starting the sandbox, engine recovery, importing PF_API_KEY) run in
+ * the background so `initialize` is answered at once; tools wait for them through the deferred client.
+ */
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { createScheduler } from "../scheduler/index.js";
+import type { FleetConfig, ServiceUrls } from "./config.js";
+import type { FleetDeps } from "./deps.js";
+import { FleetError, toFleetError } from "./errors.js";
+import { importPrimaryAgent } from "./fleet/import-primary.js";
+import { assertDatabaseMode, createFleetStore, openPrivateDatabase } from "./fleet/index.js";
+import { createJobEngine } from "./jobs/index.js";
+import { registerFleetTasks } from "./jobs/tasks/index.js";
+import { migrateLedger } from "./ledger/index.js";
+import { createLogger, type Logger } from "./log.js";
+import { deferredClient } from "./mcp/deferred-client.js";
+import { createSessionServer, type SessionServer } from "./mcp/session-server.js";
+import { createPurpleFleaClient } from "./purpleflea/index.js";
+import type { PurpleFleaClient } from "./purpleflea/types.js";
+import type { RunningSandbox, SandboxOptions } from "./sandbox/types.js";
+
+export interface CreateServerOptions {
+  logger?: Logger;
+  /**
+   * Resolve before the background setup is done (entry points: answer `initialize` first). By default the
+   * promise resolves once the sandbox, the engine and the key import are ready, which is what tests want.
+   */
+  lazy?: boolean;
+  /** options for the embedded sandbox (sandbox mode); tests turn rate limits off or inject faults */
+  sandbox?: Omit<SandboxOptions, "dbPath" | "logger">;
+  /** start the job engine's dispatcher (default true); false leaves enqueued jobs waiting */
+  startEngine?: boolean;
+  /**
+   * start the scheduler's timer (default false: tests must not see a schedule fire between two assertions;
+   * the entry points turn it on). Its tools work either way.
+   */
+  startScheduler?: boolean;
+}
+
+export interface FleetServer {
+  /** the first MCP server (stdio uses it; HTTP sessions call `createSessionServer`) */
+  server: McpServer;
+  deps: FleetDeps;
+  /** settles when background setup is done; rejects with the startup error */
+  ready: Promise<void>;
+  /** another MCP server over the same dependencies, for one more session */
+  createSessionServer(): SessionServer;
+  /** stops everything this factory started, in order; safe to call twice */
+  close(): Promise<void>;
+}
+
+export async function createServer(config: FleetConfig, opts: CreateServerOptions = {}): Promise<FleetServer> {
+  assertModeConfigured(config);
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = openPrivateDatabase(config.dbPath);
+  let engineStarted = false;
+  let schedulerStarted = false;
+  let sandbox: RunningSandbox | undefined;
+  let realClient: PurpleFleaClient | undefined;
+  const sessions = new Set<SessionServer>();
+  try {
+    migrateLedger(db);
+    const fleet = createFleetStore(db, config);
+    assertDatabaseMode(db, config.mode, config.dbPath);
+    const engine = createJobEngine({ db, config, logger });
+    const scheduler = createScheduler({ db, engine, logger });
+
+    let resolveClient!: (c: PurpleFleaClient) => void;
+    let rejectClient!: (e: unknown) => void;
+    const clientReady = new Promise<PurpleFleaClient>((resolve, reject) => {
+      resolveClient = resolve;
+      rejectClient = reject;
+    });
+    const deps: FleetDeps = {
+      config,
+      mode: config.mode,
+      db,
+      logger,
+      client: deferredClient(clientReady),
+      engine,
+      fleet,
+      sandbox: undefined,
+      scheduler,
+    };
+    // Against a sandbox whose limits are off, drawing from rate-limit buckets would only slow things down.
+    registerFleetTasks(engine, deps, { rateLimits: config.mode === "live" || opts.sandbox?.rateLimits !== false });
+
+    const ready = (async () => {
+      try {
+        const urls = config.mode === "live" ? config.urls : await startEmbeddedSandbox();
+        realClient = createPurpleFleaClient({ urls, logger });
+        resolveClient(realClient);
+        if (opts.startEngine !== false) {
+          await engine.start();
+          engineStarted = true;
+        }
+        if (config.apiKey && config.mode === "live") await importPrimaryAgent(deps, config.apiKey);
+        if (config.apiKey && config.mode === "sandbox") {
+          logger.warn(
+            "PF_API_KEY is ignored in sandbox mode (a live key means nothing to the sandbox); set PF_MODE=live to use it",
+          );
+        }
+        if (opts.startScheduler) {
+          scheduler.start();
+          schedulerStarted = true;
+        }
+        logger.info({ mode: config.mode, db: config.dbPath, sandbox: sandbox?.urls }, "pf-fleet ready");
+      } catch (err) {
+        const e = startupError(err);
+        rejectClient(e);
+        logger.error({ err: e.toJSON() }, "pf-fleet failed to start");
+        throw e;
+      }
+    })();
+
+    async function startEmbeddedSandbox(): Promise<ServiceUrls> {
+      const { startSandbox } = await import("./sandbox/index.js");
+      sandbox = await startSandbox({ ...opts.sandbox, dbPath: sandboxDbPath(config.dbPath), logger });
+      deps.sandbox = sandbox;
+      return {
+        ...sandbox.urls,
+        // The sandbox has no public wallet; point the (on-chain only) wallet client at a loopback 404
+        // rather than at production.
+        wallet: `${sandbox.controlUrl}/_sandbox/no-wallet/v1`,
+      };
+    }
+
+    const newSession = (): SessionServer => {
+      const session = createSessionServer(deps);
+      sessions.add(session);
+      const { server } = session;
+      const previous = server.server.onclose;
+      server.server.onclose = () => {
+        previous?.();
+        session.dispose();
+        sessions.delete(session);
+      };
+      return session;
+    };
+    const first = newSession();
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        await ready.catch(() => undefined);
+        for (const s of [...sessions]) {
+          s.dispose();
+          await s.server.close().catch(() => undefined);
+        }
+        if (schedulerStarted) await scheduler.stop().catch((err: unknown) => logger.warn({ err }, "scheduler stop"));
+        if (engineStarted)
+          await engine.stop({ graceMs: 2_000 }).catch((err: unknown) => logger.warn({ err }, "engine stop"));
+        await realClient?.close().catch(() => undefined);
+        await sandbox?.close().catch(() => undefined);
+        db.close();
+      })();
+      return closing;
+    };
+
+    if (!opts.lazy) {
+      try {
+        await ready;
+      } catch (err) {
+        await close();
+        throw err;
+      }
+    } else {
+      ready.catch(() => undefined);
+    }
+    return { server: first.server, deps, ready, createSessionServer: newSession, close };
+  } catch (err) {
+    if (db.open) db.close();
+    throw err;
+  }
+}
+
+/** Live mode moves real money, so it needs an explicit opt-in AND a key; anything else is a startup error. */
+function assertModeConfigured(config: FleetConfig): void {
+  if (config.mode === "live" && !config.apiKey) {
+    throw new FleetError("INVALID_INPUT", "PF_MODE=live needs PF_API_KEY (a casino key `sk_live_…`)", {
+      hint: "set PF_API_KEY to the primary agent's casino key, or leave PF_MODE unset to use the embedded sandbox",
+    });
+  }
+}
+
+/** The sandbox's own state lives beside the fleet database, so sandbox agents and their balances survive restarts. */
+export function sandboxDbPath(dbPath: string): string {
+  if (dbPath === ":memory:") return ":memory:";
+  return dbPath.endsWith(".db") ? `${dbPath.slice(0, -3)}.sandbox.db` : `${dbPath}.sandbox.db`;
+}
+
+function startupError(err: unknown): FleetError {
+  const e = toFleetError(err);
+  if (e.code !== "INTERNAL") return e;
+  return new FleetError("UPSTREAM_UNAVAILABLE", `pf-fleet could not finish starting: ${e.message}`, {
+    cause: err,
+    kind: "permanent",
+    hint: "see the server's stderr log; restart pf-fleet after fixing the cause",
+  });
+}

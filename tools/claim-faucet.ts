@@ -1,0 +1,83 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { FleetDeps } from "../src/deps.js";
+import { FleetError } from "../src/errors.js";
+import { TASK } from "../src/jobs/tasks/args.js";
+import { jobErrorShape, jobProgressShape } from "../src/mcp/job-view.js";
+import { agentId, modeField, waitSeconds } from "../src/mcp/schemas.js";
+import { registerTool } from "../src/mcp/tool.js";
+import { awaitJob, pendingSummary } from "../src/mcp/wait.js";
+
+export const input = {
+  agent_id: agentId,
+  referral_code: z
+    .string()
+    .regex(/^ref_[0-9a-f]{8}$/, "must be a casino referral code like `ref_1a2b3c4d`")
+    .optional()
+    .describe("recorded by the faucet (it pays nobody)"),
+  wait_seconds: waitSeconds,
+};
+
+export const output = {
+  mode: modeField,
+  job_id: z.string(),
+  state: z.string(),
+  finished: z.boolean(),
+  result: z.unknown().describe("the claim (credited amount, claim id) once succeeded"),
+  error: jobErrorShape,
+  progress: jobProgressShape,
+};
+
+export function register(server: McpServer, deps: FleetDeps): void {
+  registerTool(server, {
+    name: "claim_faucet",
+    title: "Claim the faucet",
+    description: [
+      "Claims Purple Flea's free $1.00 for an agent (POST /faucet/claim), credited to its casino balance. Runs as a durable job: a lost response is reconciled against the agent's server ledger, never claimed twice.",
+      "Rules (server-side): once per agent ever, not after the agent has deposited, and one claim per IP per 24 h — later claims fail with CONFLICT/RATE_LIMITED and a reason.",
+      "Use it to fund a newly registered agent in order to play small stakes (the Kelly cap allows only about $0.13 per coin flip on $1).",
+      `Waits up to wait_seconds (default 20, max 50); returns the job id and state if not finished by then — follow with job_status.`,
+    ].join(" "),
+    input,
+    output,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    async handler(args, ctx) {
+      if (!deps.fleet.getAgent(args.agent_id)) {
+        throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
+          hint: "list_agents shows the fleet",
+        });
+      }
+      const job = deps.engine.enqueue(TASK.faucetClaim, {
+        agentId: args.agent_id,
+        ...(args.referral_code ? { referralCode: args.referral_code } : {}),
+      });
+      const waited = await awaitJob(deps, job.id, { waitSeconds: args.wait_seconds, ctx });
+      const { job: row } = waited;
+      const text =
+        row.state === "succeeded"
+          ? `faucet claimed for ${args.agent_id} (${deps.mode} mode, job ${row.id})`
+          : waited.finished
+            ? `faucet claim ${row.state} for ${args.agent_id}: ${row.error ? `${row.error.code}: ${row.error.message}` : "no reason recorded"} (job ${row.id})`
+            : pendingSummary(waited);
+      return {
+        structured: {
+          mode: deps.mode,
+          job_id: row.id,
+          state: row.state,
+          finished: waited.finished,
+          result: row.result ?? null,
+          error: row.error
+            ? {
+                code: String(row.error.code),
+                message: String(row.error.message),
+                ...(typeof row.error.hint === "string" ? { hint: row.error.hint } : {}),
+                retryable: Boolean(row.error.retryable),
+              }
+            : null,
+          progress: waited.progress,
+        },
+        text,
+      };
+    },
+  });
+}

@@ -1,0 +1,80 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { FleetDeps } from "../src/deps.js";
+import { FleetError } from "../src/errors.js";
+import { eventView, jobEventShape, jobLine, jobShape, jobView } from "../src/mcp/job-view.js";
+import { MAX_WAIT_SECONDS } from "../src/mcp/schemas.js";
+import { registerTool } from "../src/mcp/tool.js";
+import { awaitJob, pendingSummary } from "../src/mcp/wait.js";
+
+export const input = {
+  job_id: z.string().min(1, "must be a job id from a previous tool result or list_jobs").describe("the job's id"),
+  wait_seconds: z
+    .number()
+    .min(0, `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
+    .max(MAX_WAIT_SECONDS, `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
+    .default(0)
+    .describe(`wait up to this long for the job to finish (0–${MAX_WAIT_SECONDS}, default 0 = answer now)`),
+  include_events: z.boolean().default(false).describe("also return every state change with its reason"),
+};
+
+export const output = {
+  job: jobShape,
+  finished: z.boolean(),
+  members: z
+    .record(z.string(), z.number())
+    .nullable()
+    .describe("for a group/chord/chain: how many members are in each state"),
+  events: z.array(jobEventShape).optional(),
+};
+
+export function register(server: McpServer, deps: FleetDeps): void {
+  registerTool(server, {
+    name: "job_status",
+    title: "Job status",
+    description: [
+      "Shows one background job (or a batch/escrow chain, which is a job with members): its state, attempts, progress, result or error with a hint.",
+      "Use it to follow up on a job id returned by another tool; set wait_seconds (max 50) to wait for it to finish, with progress notifications.",
+      "For many jobs use list_jobs; for queue health use queue_stats. Read-only: waiting never changes the job.",
+      "States: queued, running, retrying, waiting (canvas), succeeded, failed, dead (out of attempts; retry_job), cancelled, expired, unknown (money outcome not provable; never retried blindly).",
+    ].join(" "),
+    input,
+    output,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async handler(args, ctx) {
+      if (!deps.engine.get(args.job_id)) {
+        throw new FleetError("NOT_FOUND", `no job with id \`${args.job_id}\``, {
+          hint: "list_jobs shows recent jobs; finished jobs are kept for PF_RESULT_TTL_HOURS",
+        });
+      }
+      const waited = await awaitJob(deps, args.job_id, { waitSeconds: args.wait_seconds, ctx });
+      const members = memberCounts(deps, args.job_id);
+      const text = waited.finished ? jobLine(waited.job) : `${jobLine(waited.job)}\n${pendingSummary(waited)}`;
+      return {
+        structured: {
+          job: jobView(waited.job),
+          finished: waited.finished,
+          members,
+          ...(args.include_events ? { events: deps.engine.events(args.job_id).map(eventView) } : {}),
+        },
+        text,
+      };
+    },
+  });
+}
+
+function memberCounts(deps: FleetDeps, canvasId: string): Record<string, number> | null {
+  const counts: Record<string, number> = {};
+  let cursor: string | undefined;
+  let seen = 0;
+  do {
+    const page = deps.engine.list({ canvasId, limit: 500, ...(cursor ? { cursor } : {}) });
+    for (const job of page.jobs) {
+      if (job.id === canvasId) continue;
+      counts[job.state] = (counts[job.state] ?? 0) + 1;
+      seen++;
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && seen < 5_000);
+  return seen ? counts : null;
+}

@@ -1,0 +1,86 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { RiskLimits } from "../src/config.js";
+import type { FleetDeps } from "../src/deps.js";
+import { FleetError } from "../src/errors.js";
+import { limitsShape, limitsView, pauseShape, pauseView } from "../src/mcp/risk-view.js";
+import { agentId, usd } from "../src/mcp/schemas.js";
+import { registerTool } from "../src/mcp/tool.js";
+
+const lower = (what: string) =>
+  usd({ min: 0.01 }).optional().describe(`lower ${what} to this many USD (never higher than now)`);
+
+export const input = {
+  reason: z
+    .string()
+    .trim()
+    .min(3, "must say why in at least 3 characters")
+    .max(200)
+    .describe("shown to whoever resumes"),
+  agent_id: agentId.optional().describe("pause or restrict only this agent; omit for the whole fleet"),
+  pause: z.boolean().default(true).describe("false = only lower the limits given, keep trading"),
+  max_bet_usd: lower("the largest single stake"),
+  max_batch_usd: lower("the largest total stake of one batch"),
+  daily_loss_limit_usd: lower("the per-agent daily loss limit"),
+  fleet_daily_loss_limit_usd: lower("the fleet-wide daily loss limit (fleet only, not per agent)"),
+};
+
+export const output = { trading: pauseShape, effective: limitsShape, agent_limits: limitsShape.nullable() };
+
+export function register(server: McpServer, deps: FleetDeps): void {
+  registerTool(server, {
+    name: "pause_trading",
+    title: "Pause or restrict trading",
+    description: [
+      "The kill switch: stops new bets fleet-wide or for one agent (pause, default true) and/or lowers risk limits (amounts in USD, not cents). Persisted: a restart does not resume trading.",
+      "Use it when losses, errors or anything odd call for stopping. Jobs already running finish; queued bets are refused when they start (TRADING_PAUSED). Escrow, faucet and reads are not affected.",
+      "Limits can only go down: a value above the current one is refused with LIMIT_EXCEEDED and nothing is written. fleet_daily_loss_limit_usd applies to the fleet only.",
+      "Returns the pause state and the effective limits. resume_trading lifts a pause; lowered limits stay lowered (the operator's configuration is the ceiling).",
+    ].join(" "),
+    input,
+    output,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async handler(args) {
+      if (args.agent_id && !deps.fleet.getAgent(args.agent_id)) {
+        throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
+          hint: "list_agents shows the fleet",
+        });
+      }
+      const change: Partial<RiskLimits> = {
+        ...(args.max_bet_usd !== undefined ? { maxBet: args.max_bet_usd } : {}),
+        ...(args.max_batch_usd !== undefined ? { maxBatch: args.max_batch_usd } : {}),
+        ...(args.daily_loss_limit_usd !== undefined ? { dailyLossLimit: args.daily_loss_limit_usd } : {}),
+        ...(args.fleet_daily_loss_limit_usd !== undefined
+          ? { fleetDailyLossLimit: args.fleet_daily_loss_limit_usd }
+          : {}),
+      };
+      const lowering = Object.keys(change).length > 0;
+      if (!args.pause && !lowering) {
+        throw new FleetError("INVALID_INPUT", "pause is false and no limit was given: nothing to do", {
+          hint: "set pause true, or give at least one limit to lower",
+        });
+      }
+      // Tightening validates every value before writing any, so a refused raise leaves no pause behind either.
+      if (lowering) deps.fleet.tighten(change, args.agent_id);
+      if (args.pause) deps.fleet.pause({ reason: args.reason, ...(args.agent_id ? { agentId: args.agent_id } : {}) });
+      deps.logger.warn(
+        { agentId: args.agent_id, paused: args.pause, lowered: Object.keys(change) },
+        "trading restricted by tool",
+      );
+      const trading = pauseView(deps);
+      const scope = args.agent_id ?? "the fleet";
+      const parts = [
+        args.pause ? `trading paused for ${scope}: ${args.reason}` : `trading continues for ${scope}`,
+        lowering ? `lowered ${Object.keys(change).join(", ")}` : "",
+      ].filter(Boolean);
+      return {
+        structured: {
+          trading,
+          effective: limitsView(deps.fleet.limits()),
+          agent_limits: args.agent_id ? limitsView(deps.fleet.limitsFor(args.agent_id)) : null,
+        },
+        text: parts.join("; "),
+      };
+    },
+  });
+}
