@@ -1,0 +1,91 @@
+/**
+ * A batch plan as the batch tools show it: the structured view (USD, real vs priced edge, Kelly caps) and the
+ * dry run's text, plus what would refuse the plan if it were sent.
+ */
+import { z } from "zod";
+import type { FleetDeps } from "../src/deps.js";
+import { toFleetError } from "../src/errors.js";
+import type { BatchPlan } from "../src/jobs/tasks/batch-plan.js";
+import { formatUsd, microsToUsd } from "../src/money.js";
+import { signedUsd } from "./_batch-summary.js";
+
+const usdField = z.number().describe("USD");
+export const issue = z.object({ code: z.string(), message: z.string(), hint: z.string().optional() });
+
+export const planView = z.object({
+  total_stake_usd: usdField,
+  expected_value_usd: usdField.describe("Σ stake × (real win probability × multiplier − 1); negative"),
+  payout_multiplier: z.number().describe("total return per unit staked on a win"),
+  win_probability: z.number().describe("the real chance of a win, over all 10,000 rolls"),
+  priced_win_probability: z.number().describe("the chance the payout is priced on (and the Kelly cap uses)"),
+  house_edge: z.number().describe("real: 1 − win_probability × multiplier"),
+  priced_house_edge: z.number(),
+  balance_source: z.enum(["server", "local_ledger"]).describe("dry runs read the local ledger (nothing is sent)"),
+  agents: z.array(
+    z.object({
+      agent_id: z.string(),
+      bets: z.number().int(),
+      stake_usd: usdField,
+      balance_usd: usdField,
+      risk_factor: z.number(),
+      kelly_cap_usd: usdField.describe("largest stake the server accepts per bet at this balance"),
+      within_kelly: z.boolean(),
+    }),
+  ),
+  warnings: z.array(z.string()),
+});
+
+export type Refusal = z.output<typeof issue>;
+
+/** Runs the checks a real batch would; their first refusal, or undefined when the plan would be accepted. */
+export function refusal(check: () => void): Refusal | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    const e = toFleetError(err);
+    return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+}
+
+export function planOut(p: BatchPlan, source: "server" | "local_ledger"): z.output<typeof planView> {
+  return {
+    total_stake_usd: microsToUsd(p.totalStake),
+    expected_value_usd: microsToUsd(p.expectedValue),
+    payout_multiplier: p.economics.payoutMultiplier,
+    win_probability: p.economics.winProbability,
+    priced_win_probability: p.economics.pricedWinProbability,
+    house_edge: round6(p.economics.houseEdge),
+    priced_house_edge: round6(p.economics.pricedHouseEdge),
+    balance_source: source,
+    agents: p.agents.map((a) => ({
+      agent_id: a.agentId,
+      bets: a.bets,
+      stake_usd: microsToUsd(a.stake),
+      balance_usd: microsToUsd(a.balance),
+      risk_factor: a.riskFactor,
+      kelly_cap_usd: microsToUsd(a.kellyCap),
+      within_kelly: a.withinKelly,
+    })),
+    warnings: p.warnings,
+  };
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+export function dryRunText(deps: FleetDeps, label: string, p: BatchPlan, blocked: Refusal | undefined): string {
+  return [
+    `[${deps.mode}] DRY RUN, nothing sent: ${label} across ${p.agents.length} agent(s).`,
+    `Total stake $${formatUsd(p.totalStake)}; expected value ${signedUsd(p.expectedValue)}; house edge ${pct(p.economics.houseEdge)} (priced ${pct(p.economics.pricedHouseEdge)}); win chance ${pct(p.economics.winProbability)} at ${p.economics.payoutMultiplier}×.`,
+    ...p.agents.map(
+      (a) =>
+        `- ${a.agentId}: ${a.bets} bets, $${formatUsd(a.stake)}; balance $${formatUsd(a.balance)} (local ledger), Kelly cap $${formatUsd(a.kellyCap)} at risk factor ${a.riskFactor}${a.withinKelly ? "" : " — stake ABOVE the cap"}`,
+    ),
+    "Balances are the local ledger's and the risk factor the casino default (0.25): a dry run reads nothing from the server; the real run re-reads both.",
+    ...p.warnings.map((w) => `Warning: ${w}`),
+    blocked
+      ? `Would be refused: ${blocked.code} ${blocked.message}${blocked.hint ? ` (${blocked.hint})` : ""}`
+      : "Within the risk limits.",
+  ].join("\n");
+}

@@ -1,0 +1,116 @@
+/**
+ * A bet batch's summary as the batch tools report it. A finished chord's result is the aggregate its
+ * `aggregate_bet_results` callback computed; a chord still running is summarised by the same function over
+ * the members settled so far, so both answers read alike.
+ */
+import { z } from "zod";
+import {
+  aggregateBetResults,
+  type BetAggregate,
+  type ChordMemberOutcome,
+  type JobEngine,
+  type JobRow,
+} from "../src/jobs/index.js";
+import { TASK } from "../src/jobs/tasks/args.js";
+import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
+
+const trade = z
+  .object({ client_seed: z.string(), bet_id: z.string(), job_id: z.string(), net_usd: z.number() })
+  .nullable();
+
+export const summaryView = z.object({
+  total_bets: z.number().int().describe("bets the server settled"),
+  wins: z.number().int(),
+  losses: z.number().int(),
+  win_rate: z.number().nullable().describe("0–1; null before any bet settled"),
+  wagered_usd: z.number(),
+  returned_usd: z.number().describe("gross: stake × multiplier of the wins"),
+  total_pnl_usd: z.number().describe("returned − wagered: the change of the agents' balances from these bets"),
+  best: trade,
+  worst: trade,
+  failed: z.number().int().describe("bets that did not settle (refused, cancelled, expired, unknown)"),
+  pending: z.number().int().describe("bets not finished yet"),
+  failures: z
+    .array(z.object({ reason: z.string(), count: z.number().int() }))
+    .describe("why bets failed, most frequent first"),
+});
+export type SummaryView = z.output<typeof summaryView>;
+
+const PAGE = 500;
+
+/** The chord's own aggregate when it finished; else the aggregate of its members so far. */
+export function batchAggregate(engine: JobEngine, chord: JobRow): BetAggregate {
+  if (chord.state === "succeeded" && isAggregate(chord.result)) return chord.result;
+  return aggregateBetResults([...members(engine, chord.id)]);
+}
+
+function isAggregate(x: unknown): x is BetAggregate {
+  return typeof x === "object" && x !== null && "totalBets" in x && "failed" in x && "pending" in x;
+}
+
+function* members(engine: JobEngine, chordId: string): Generator<ChordMemberOutcome> {
+  let cursor: string | undefined;
+  do {
+    const page = engine.list({ canvasId: chordId, task: TASK.bet, limit: PAGE, ...(cursor ? { cursor } : {}) });
+    for (const j of page.jobs) {
+      yield {
+        jobId: j.id,
+        task: j.task,
+        state: j.state,
+        ...(j.result !== null && j.result !== undefined ? { result: j.result } : {}),
+        ...(j.error ? { error: j.error } : {}),
+      };
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+export function summaryOut(a: BetAggregate): SummaryView {
+  const tradeOut = (t: BetAggregate["best"]) =>
+    t ? { client_seed: t.clientSeed, bet_id: t.betId, job_id: t.jobId, net_usd: microsToUsd(t.net) } : null;
+  return {
+    total_bets: a.totalBets,
+    wins: a.wins,
+    losses: a.losses,
+    win_rate: a.winRate,
+    wagered_usd: microsToUsd(a.wagered),
+    returned_usd: microsToUsd(a.returned),
+    total_pnl_usd: microsToUsd(a.totalPnl),
+    best: tradeOut(a.best),
+    worst: tradeOut(a.worst),
+    failed: a.failed.length,
+    pending: a.pending.length,
+    failures: failureReasons(a),
+  };
+}
+
+/** Failed members grouped by reason; a 500-bet batch refused for one cause reads as one line. */
+function failureReasons(a: BetAggregate): Array<{ reason: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const f of a.failed) counts.set(f.reason, (counts.get(f.reason) ?? 0) + 1);
+  return [...counts].map(([reason, count]) => ({ reason, count })).sort((x, y) => y.count - x.count);
+}
+
+/** `+$0.0970`, `-$0.0500`, `$0.0000`: the sign before the dollar, as people write it. */
+export function signedUsd(m: Micros, decimals = 4): string {
+  return `${m > 0 ? "+" : m < 0 ? "-" : ""}$${formatUsd(Math.abs(m), decimals)}`;
+}
+
+export function summaryText(a: BetAggregate): string {
+  if (a.totalBets === 0 && a.failed.length === 0) return `nothing settled yet; ${a.pending.length} pending.`;
+  const signed = (m: Micros) => signedUsd(m);
+  const rate = a.winRate === null ? "" : ` (${(a.winRate * 100).toFixed(1)}%)`;
+  const parts = [
+    `${a.totalBets} bets settled, ${a.wins} won${rate}`,
+    `PnL ${signed(a.totalPnl)} on $${formatUsd(a.wagered)} wagered`,
+  ];
+  if (a.best && a.worst) parts.push(`best ${signed(a.best.net)}, worst ${signed(a.worst.net)}`);
+  if (a.pending.length) parts.push(`${a.pending.length} pending`);
+  if (a.failed.length) {
+    const why = failureReasons(a)
+      .map((f) => `${f.count}× ${f.reason}`)
+      .join("; ");
+    parts.push(`${a.failed.length} failed: ${why}`);
+  }
+  return `${parts.join("; ")}.`;
+}

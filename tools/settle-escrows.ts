@@ -1,0 +1,121 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { FleetDeps } from "../src/deps.js";
+import { escrowId, TASK } from "../src/jobs/tasks/args.js";
+import type { SettleReport, SettleResult } from "../src/jobs/tasks/escrow-settle.js";
+import { modeField, waitSeconds } from "../src/mcp/schemas.js";
+import { registerTool, type ToolContext } from "../src/mcp/tool.js";
+import { type AwaitedJob, awaitJob } from "../src/mcp/wait.js";
+import { formatUsd, microsToUsd } from "../src/money.js";
+import { failedJobError, jobSentence, jobView, toJobView } from "./_job.js";
+
+/**
+ * `settle_escrows`: releases the escrows whose counterparty marked them completed — a given list, or all of the
+ * fleet's own — as one durable settlement, and reports what was settled, what failed and what was skipped.
+ */
+
+const input = {
+  escrow_ids: z
+    .array(escrowId)
+    .min(1, "must list at least one escrow id, or be omitted to settle all of the fleet's completed escrows")
+    .max(200, "must list at most 200 escrow ids")
+    .optional()
+    .describe("escrows to settle; omit for every escrow the fleet created in the last 31 days"),
+  min_hours_before_timeout: z
+    .number()
+    .min(0, "must be a number of hours from 0 to 720")
+    .max(720, "must be a number of hours from 0 to 720")
+    .default(0)
+    .describe("skip escrows with fewer hours than this left before their timeout refund"),
+  wait_seconds: waitSeconds,
+};
+
+const output = {
+  mode: modeField,
+  status: z.enum(["finished", "running"]).describe("running: releases still in flight; poll job_status"),
+  job: jobView.describe("the settlement job (reads and enqueues the releases)"),
+  releases_job_id: z.string().nullable().describe("the chord of release jobs; null when nothing was to release"),
+  settled: z.array(
+    z.object({ escrow_id: z.string(), amount_released_usd: z.number(), counterparty_id: z.string().nullable() }),
+  ),
+  failed: z.array(z.object({ escrow_id: z.string(), reason: z.string() })),
+  skipped: z.array(z.object({ escrow_id: z.string(), status: z.string(), reason: z.string() })),
+  releasing: z.array(z.string()).describe("escrows whose release had not finished when the wait ended"),
+};
+
+export function register(server: McpServer, deps: FleetDeps): void {
+  registerTool(server, {
+    name: "settle_escrows",
+    title: "Settle completed escrows",
+    description: [
+      "Releases, as their creator, every escrow the counterparty has marked `completed`: the ones listed in escrow_ids,",
+      "or — when omitted — every escrow the fleet created in the last 31 days (the weekly settlement). Each release",
+      "pays the counterparty the amount less 1% and is irreversible. Escrows still `funded` (work not marked done),",
+      "already final, created by agents outside the fleet, or too close to their timeout (min_hours_before_timeout)",
+      "are skipped with the reason; use release_escrow to pay a funded escrow directly. Runs as durable jobs (one",
+      "release job per escrow). Returns settled (with USD released), failed and skipped escrows with reasons, or, if not",
+      "finished within wait_seconds (default 20, max 50), what is still releasing and the job ids to poll.",
+      "Moves real money in live mode; the result states the mode.",
+    ].join(" "),
+    input,
+    output,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    async handler(args, ctx) {
+      const job = deps.engine.enqueue(TASK.escrowSettle, {
+        ...(args.escrow_ids ? { escrowIds: [...new Set(args.escrow_ids)] } : {}),
+        policy: {
+          kind: "counterparty_completed",
+          waitSeconds: 0,
+          minHoursBeforeTimeout: args.min_hours_before_timeout,
+        },
+      });
+      const deadline = Date.now() + args.wait_seconds * 1000;
+      const sweep = await awaitJob(deps, job.id, { waitSeconds: args.wait_seconds, ctx });
+      if (sweep.finished && sweep.job.state !== "succeeded") throw failedJobError(sweep.job);
+      const started = sweep.finished ? (sweep.job.result as SettleResult) : undefined;
+      const releases = started?.chordId ? await awaitReleases(deps, started.chordId, deadline, ctx) : undefined;
+      const report: SettleReport =
+        releases?.finished && releases.job.state === "succeeded"
+          ? (releases.job.result as SettleReport)
+          : { settled: [], failed: [], skipped: started?.skipped ?? [] };
+      const releasing = releases?.finished ? [] : (started?.releasing ?? []);
+      const finished = sweep.finished && (!releases || releases.finished);
+      return {
+        structured: {
+          mode: deps.mode,
+          status: finished ? ("finished" as const) : ("running" as const),
+          job: toJobView(sweep),
+          releases_job_id: started?.chordId ?? null,
+          settled: report.settled.map((s) => ({
+            escrow_id: s.escrowId,
+            amount_released_usd: microsToUsd(s.amountReleased),
+            counterparty_id: s.counterpartyId,
+          })),
+          failed: report.failed.map((f) => ({ escrow_id: f.escrowId, reason: f.reason })),
+          skipped: report.skipped.map((s) => ({ escrow_id: s.escrowId, status: s.status, reason: s.reason })),
+          releasing,
+        },
+        text: settleText(deps, report, releasing, finished ? undefined : (releases ?? sweep)),
+      };
+    },
+  });
+}
+
+async function awaitReleases(deps: FleetDeps, chordId: string, deadline: number, ctx: ToolContext) {
+  const left = Math.max(0, (deadline - Date.now()) / 1000);
+  return awaitJob(deps, chordId, { waitSeconds: left, ctx });
+}
+
+function settleText(deps: FleetDeps, r: SettleReport, releasing: string[], pending: AwaitedJob | undefined): string {
+  const total = r.settled.reduce((n, s) => n + s.amountReleased, 0);
+  const lines = [
+    `[${deps.mode}] settled ${r.settled.length} escrow(s) ($${formatUsd(total)} released), ${r.failed.length} failed, ${r.skipped.length} skipped${
+      releasing.length ? `, ${releasing.length} still releasing` : ""
+    }.`,
+    ...r.settled.map((s) => `- settled ${s.escrowId}: $${formatUsd(s.amountReleased)} to ${s.counterpartyId ?? "?"}`),
+    ...r.failed.map((f) => `- FAILED ${f.escrowId}: ${f.reason}`),
+    ...r.skipped.map((s) => `- skipped ${s.escrowId} (${s.status}): ${s.reason}`),
+  ];
+  if (pending) lines.push(jobSentence(pending));
+  return lines.join("\n");
+}
