@@ -117,7 +117,12 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
 
     async function startEmbeddedSandbox(): Promise<ServiceUrls> {
       const { startSandbox } = await import("./sandbox/index.js");
-      sandbox = await startSandbox({ ...opts.sandbox, dbPath: sandboxDbPath(config.dbPath), logger });
+      sandbox = await startSandbox({
+        port: config.sandboxPort,
+        ...opts.sandbox,
+        dbPath: sandboxDbPath(config.dbPath),
+        logger,
+      });
       deps.sandbox = sandbox;
       return {
         ...sandbox.urls,
