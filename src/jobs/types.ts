@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import type { QueueName } from "../config.js";
+import type { Db } from "../db.js";
 import type { FleetError } from "../errors.js";
 
 export type { QueueName };
@@ -92,6 +93,8 @@ export interface JobEvent {
   from: JobState | null;
   to: JobState;
   reason: string;
+  /** set on progress updates (from === to, reason "progress"); these are emitted, not stored in job_events */
+  progress?: JobProgress;
 }
 
 export interface TaskContext<A> {
@@ -101,6 +104,31 @@ export interface TaskContext<A> {
   /** aborted on cancel, on the time limit, and on shutdown; pass it to every HTTP call */
   signal: AbortSignal;
   progress(p: JobProgress): void;
+  /**
+   * Registers a write (e.g. the ledger receipt) that the engine runs inside the SAME transaction that marks the
+   * job succeeded, so the result and its receipt are committed together or not at all. Dropped on failure.
+   */
+  onCommit(write: (db: Db) => void): void;
+}
+
+/** One token-bucket draw a task makes before each run (src/jobs/rate-limit.ts has the Purple Flea defaults). */
+export interface RateLimitClaim {
+  /** e.g. `casino:agent:<id>:games`, `casino:ip:/games/crash` */
+  key: string;
+  capacity: number;
+  refillPerMs: number;
+  /** tokens taken; default 1 */
+  cost?: number;
+}
+
+/** What a chord callback receives for each member, in member order, as `args.results`. */
+export interface ChordMemberOutcome {
+  jobId: string;
+  task: string;
+  /** a non-terminal state here means the chord's deadline fired first: the member is still pending */
+  state: JobState;
+  result?: unknown;
+  error?: ReturnType<FleetError["toJSON"]>;
 }
 
 export type ReconcileOutcome<R> =
@@ -123,6 +151,11 @@ export interface TaskDefinition<A = unknown, R = unknown> {
   args: z.ZodType<A>;
   /** the idempotency key for a money job, derived from its args (e.g. the bet's client_seed) */
   idempotencyKey?: (args: A) => string;
+  /**
+   * Rate-limit buckets the run draws from. The dispatcher takes them all before `run` (all or none); a job that
+   * cannot get them is deferred until they refill, without spending an attempt.
+   */
+  rateLimits?(args: A): RateLimitClaim[];
   run(ctx: TaskContext<A>): Promise<R>;
   /** required when moneyMoving: look at the server's own records to prove done or not done */
   reconcile?(ctx: TaskContext<A>): Promise<ReconcileOutcome<R>>;

@@ -1,0 +1,293 @@
+/**
+ * Celery's canvas on durable rows. A parent row (`group`, `chord`, `chain`) waits while its members run; each
+ * member's terminal transition advances the parent in the same transaction. A chord's callback is created by a
+ * conditional update (`callback_id IS NULL`) inside a serialised write, so it exists exactly once however many
+ * processes finish members at the same moment, and across restarts.
+ */
+import { FleetError, type FleetErrorCode } from "../errors.js";
+import { type EngineCore, toJobRow } from "./core.js";
+import { describeJobError, errorText, jobError } from "./job-error.js";
+import { buildCanvasJob, buildTaskJob, type Placement } from "./job-factory.js";
+import type { StoredJob } from "./store.js";
+import type { WriteScope } from "./transitions.js";
+import type { ChainSpec, ChordMemberOutcome, ChordSpec, GroupSpec, JobRow } from "./types.js";
+
+const MAX_MEMBERS = 1_000;
+
+interface StepSpec {
+  task: string;
+  args: Record<string, unknown>;
+}
+interface ChordArgs {
+  size: number;
+  callback: StepSpec;
+  deadlineAt: number | null;
+}
+interface ChainArgs {
+  steps: StepSpec[];
+}
+
+export class Canvas {
+  readonly #core: EngineCore;
+
+  constructor(core: EngineCore) {
+    this.#core = core;
+  }
+
+  group(spec: GroupSpec): JobRow {
+    const now = this.#core.clock.now();
+    const members = checkMembers(spec.members, "group");
+    const parent = buildCanvasJob(
+      "group",
+      this.#core.registry.require(members[0].task).queue,
+      { size: members.length },
+      now,
+    );
+    return this.#create(parent, this.#buildMembers(members, parent, spec.priority, now));
+  }
+
+  chord(spec: ChordSpec): JobRow {
+    const { registry, clock } = this.#core;
+    const now = clock.now();
+    const members = checkMembers(spec.members, "chord");
+    const callbackTask = registry.require(spec.callback?.task);
+    if (callbackTask.moneyMoving) {
+      throw new FleetError("INVALID_INPUT", `chord callback \`${callbackTask.name}\` moves money; a callback must not`);
+    }
+    const callbackArgs = plainObject(spec.callback.args ?? {}, "chord callback args");
+    // fail now, not when the members are done: the callback must accept `results`
+    buildTaskJob(callbackTask, { ...callbackArgs, results: [] }, {}, now);
+    if (spec.deadlineAt !== undefined && !Number.isFinite(spec.deadlineAt)) {
+      throw new FleetError("INVALID_INPUT", `deadlineAt must be ms since epoch, got \`${spec.deadlineAt}\``);
+    }
+    const args: ChordArgs = {
+      size: members.length,
+      callback: { task: callbackTask.name, args: callbackArgs },
+      deadlineAt: spec.deadlineAt ?? null,
+    };
+    const parent = { ...buildCanvasJob("chord", callbackTask.queue, args, now), deadlineAt: args.deadlineAt };
+    return this.#create(parent, this.#buildMembers(members, parent, spec.priority, now));
+  }
+
+  chain(spec: ChainSpec): JobRow {
+    const { registry, clock } = this.#core;
+    const now = clock.now();
+    const steps = checkMembers(spec.steps, "chain").map((step, i) => {
+      registry.require(step.task);
+      return { task: step.task, args: plainObject(step.args, `args of chain step ${i + 1}`) };
+    });
+    const first = steps[0] as StepSpec;
+    const parent = buildCanvasJob("chain", registry.require(first.task).queue, { steps } satisfies ChainArgs, now);
+    parent.priority = spec.priority ?? 0;
+    parent.progress = { done: 0, total: steps.length };
+    const head = buildTaskJob(registry.require(first.task), first.args, { priority: parent.priority }, now, {
+      parentId: parent.id,
+      canvasId: parent.id,
+      canvasIndex: 0,
+    });
+    return this.#create(parent, [head]);
+  }
+
+  /** The terminal hook: a member finished, so its parent may advance. Runs inside the member's transaction. */
+  onTerminal(scope: WriteScope, member: StoredJob): void {
+    if (member.parentId === null || member.canvasIndex === null) return;
+    const parent = this.#core.store.get(member.parentId);
+    if (parent?.state !== "waiting") return;
+    if (parent.kind === "chain") {
+      this.#advanceChain(scope, parent, member);
+    } else if (parent.kind === "chord" && parent.callbackId !== null) {
+      if (parent.callbackId === member.id) this.#finishChord(scope, parent, member);
+    } else {
+      const open = this.#core.store.openMemberCount(parent.id);
+      const total = (parent.args as { size: number }).size;
+      if (open > 0) this.#progress(scope, parent, total - open, total);
+      else if (parent.kind === "chord") this.fireChord(scope, parent, "every member finished");
+      else this.#finishGroup(scope, parent);
+    }
+  }
+
+  /** Creates the chord's callback unless one exists; `why` goes into the callback's first event. */
+  fireChord(scope: WriteScope, chord: StoredJob, why: string): void {
+    const { store, registry, transitions } = this.#core;
+    const spec = chord.args as ChordArgs;
+    const members = store.members(chord.id);
+    const results = members.map(memberOutcome);
+    const task = registry.get(spec.callback.task);
+    const placement: Placement = { parentId: chord.id, canvasId: chord.id, canvasIndex: members.length };
+    try {
+      transitions.savepoint(scope, (inner) => {
+        if (!task)
+          throw new FleetError("INVALID_INPUT", `chord callback task \`${spec.callback.task}\` is not registered`);
+        const callback = buildTaskJob(
+          task,
+          { ...spec.callback.args, results },
+          { priority: chord.priority },
+          inner.now,
+          placement,
+        );
+        // the exactly-once guard: only the write that sets callback_id from NULL creates the callback
+        const marked = store.update(
+          chord.id,
+          { state: "waiting", noCallbackYet: true },
+          { callbackId: callback.id, updatedAt: inner.now },
+        );
+        if (marked) transitions.insert(inner, callback, `callback of chord ${chord.id}: ${why}`);
+      });
+    } catch (err) {
+      transitions.move(scope, chord, "failed", `callback could not be created: ${errorText(err)}`, {
+        error: jobError(err),
+      });
+    }
+  }
+
+  #create(parent: StoredJob, members: StoredJob[]): JobRow {
+    const { transitions } = this.#core;
+    parent.progress ??= { done: 0, total: members.length };
+    this.#core.write((scope) => {
+      transitions.insert(scope, parent, `${parent.kind} created`);
+      for (const m of members) {
+        transitions.insert(scope, m, `member ${(m.canvasIndex ?? 0) + 1} of ${parent.kind} ${parent.id}`);
+      }
+    });
+    return toJobRow(parent);
+  }
+
+  #buildMembers(members: GroupSpec["members"], parent: StoredJob, priority: number | undefined, now: number) {
+    parent.priority = priority ?? 0;
+    return members.map((m, i) =>
+      buildTaskJob(this.#core.registry.require(m.task), m.args, { priority, ...m.options }, now, {
+        parentId: parent.id,
+        canvasId: parent.id,
+        canvasIndex: i,
+      }),
+    );
+  }
+
+  /** a parent's progress (members finished of total), published like a task's progress */
+  #progress(scope: WriteScope, parent: StoredJob, done: number, total: number): void {
+    const progress = { done, total };
+    const updated = this.#core.store.update(parent.id, { state: "waiting" }, { progress, updatedAt: scope.now });
+    if (!updated) return;
+    scope.changes.push({
+      job: updated,
+      event: { at: scope.now, jobId: parent.id, from: "waiting", to: "waiting", reason: "progress", progress },
+    });
+  }
+
+  #finishGroup(scope: WriteScope, group: StoredJob): void {
+    const results = this.#core.store.members(group.id).map(memberOutcome);
+    const failed = results.filter((r) => r.state !== "succeeded");
+    const total = results.length;
+    if (failed.length === 0) {
+      this.#core.transitions.move(scope, group, "succeeded", `all ${total} members succeeded`, {
+        result: { results },
+        progress: { done: total, total },
+      });
+      return;
+    }
+    const first = failed[0] as ChordMemberOutcome;
+    const error = summaryError(
+      first,
+      `${failed.length} of ${total} members did not succeed; first: job ${first.jobId} ended ${first.state}`,
+    );
+    this.#core.transitions.move(scope, group, "failed", `${failed.length} of ${total} members did not succeed`, {
+      result: { results },
+      error,
+      progress: { done: total, total },
+    });
+  }
+
+  #finishChord(scope: WriteScope, chord: StoredJob, callback: StoredJob): void {
+    const to = callback.state === "succeeded" ? "succeeded" : callback.state === "cancelled" ? "cancelled" : "failed";
+    this.#core.transitions.move(scope, chord, to, `callback ${callback.id} ended ${callback.state}`, {
+      result: callback.result,
+      error: callback.error,
+    });
+  }
+
+  #advanceChain(scope: WriteScope, chain: StoredJob, step: StoredJob): void {
+    const { registry, transitions } = this.#core;
+    const { steps } = chain.args as ChainArgs;
+    const index = step.canvasIndex ?? 0;
+    const total = steps.length;
+    const label = `step ${index + 1} of ${total} (${step.task})`;
+    if (step.state !== "succeeded") {
+      const error = summaryError(memberOutcome(step), `${label} ended ${step.state}: ${describeJobError(step.error)}`, {
+        failedStep: index + 1,
+        failedJobId: step.id,
+      });
+      transitions.move(
+        scope,
+        chain,
+        step.state === "cancelled" ? "cancelled" : "failed",
+        `${label} ended ${step.state}`,
+        {
+          error,
+          progress: { done: index, total },
+        },
+      );
+      return;
+    }
+    if (index + 1 === total) {
+      transitions.move(scope, chain, "succeeded", `all ${total} steps succeeded`, {
+        result: step.result,
+        progress: { done: total, total },
+      });
+      return;
+    }
+    const next = steps[index + 1] as StepSpec;
+    try {
+      transitions.savepoint(scope, (inner) => {
+        const task = registry.require(next.task);
+        const args = { ...next.args, previous: step.result };
+        const placement = { parentId: chain.id, canvasId: chain.id, canvasIndex: index + 1 };
+        const row = buildTaskJob(task, args, { priority: chain.priority }, inner.now, placement);
+        transitions.insert(inner, row, `member ${index + 2} of chain ${chain.id}`);
+        this.#progress(inner, chain, index + 1, total);
+      });
+    } catch (err) {
+      transitions.move(scope, chain, "failed", `step ${index + 2} of ${total} could not be enqueued`, {
+        error: jobError(err),
+        progress: { done: index + 1, total },
+      });
+    }
+  }
+}
+
+export function memberOutcome(job: StoredJob): ChordMemberOutcome {
+  return {
+    jobId: job.id,
+    task: job.task,
+    state: job.state,
+    ...(job.state === "succeeded" ? { result: job.result } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
+}
+
+const FALLBACK_CODE: Partial<Record<string, FleetErrorCode>> = { cancelled: "CANCELLED", expired: "TIMEOUT" };
+
+function summaryError(first: ChordMemberOutcome, message: string, details: Record<string, unknown> = {}) {
+  const stored = first.error?.code;
+  const code = (typeof stored === "string" ? stored : (FALLBACK_CODE[first.state] ?? "INTERNAL")) as FleetErrorCode;
+  return jobError(new FleetError(code, message, { details: { ...details, memberError: first.error ?? null } }));
+}
+
+function checkMembers<T extends { task: string }>(list: T[] | undefined, what: string): [T, ...T[]] {
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_MEMBERS) {
+    throw new FleetError(
+      "INVALID_INPUT",
+      `a ${what} needs 1–${MAX_MEMBERS} ${what === "chain" ? "steps" : "members"}, got ${Array.isArray(list) ? list.length : `\`${typeof list}\``}`,
+    );
+  }
+  return list as [T, ...T[]];
+}
+
+function plainObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new FleetError(
+      "INVALID_INPUT",
+      `${what} must be an object (they are spread into the task's args), got \`${JSON.stringify(value)}\``,
+    );
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,103 @@
+/**
+ * Claiming due jobs: one BEGIN IMMEDIATE transaction selects due rows by priority then due time and leases
+ * them to this process. Writers on one database file are serialised, and each row moves by compare-and-set, so
+ * two processes can never both claim a job. Several jobs per transaction = group commit of claims.
+ */
+import { type EngineCore, mustReconcile } from "./core.js";
+import { errorText } from "./job-error.js";
+import type { JobPatch, StoredJob } from "./store.js";
+import type { WriteScope } from "./transitions.js";
+import type { QueueName } from "./types.js";
+
+/** extra candidates read per round, to stand in for rows that expire or wait for rate-limit tokens */
+const CLAIM_SLACK = 16;
+const MAX_ROUNDS = 3;
+
+export function claimDue(
+  core: EngineCore,
+  free: ReadonlyArray<readonly [QueueName, number]>,
+  tasks: readonly string[],
+): StoredJob[] {
+  return core.write((scope) => {
+    const claimed: StoredJob[] = [];
+    for (const [queue, slots] of free) {
+      let wanted = slots;
+      for (let round = 0; round < MAX_ROUNDS && wanted > 0; round++) {
+        const limit = wanted + CLAIM_SLACK;
+        const candidates = core.store.claimCandidates({ queue, tasks, now: scope.now, limit });
+        for (const job of candidates) {
+          if (wanted === 0) break;
+          const leased = admit(core, scope, job);
+          if (leased) {
+            claimed.push(leased);
+            wanted--;
+          }
+        }
+        if (candidates.length < limit) break;
+      }
+    }
+    return claimed;
+  });
+}
+
+/** Leases `job`, or moves it aside: expired, or rescheduled for when its rate-limit tokens refill. */
+function admit(core: EngineCore, scope: WriteScope, job: StoredJob): StoredJob | undefined {
+  const reconcile = mustReconcile(job);
+  // a cancel that reached the row while its last attempt was already failing (another process's heartbeat
+  // had not yet seen it) must still win; a reconcile, though, goes ahead: cancel never unsends
+  if (!reconcile && job.cancelRequested) {
+    core.transitions.move(scope, job, "cancelled", "cancelled before its next attempt");
+    return undefined;
+  }
+  if (!reconcile && job.expiresAt !== null && job.expiresAt <= scope.now) {
+    core.transitions.move(
+      scope,
+      job,
+      "expired",
+      `not started before it expired at ${new Date(job.expiresAt).toISOString()}`,
+    );
+    return undefined;
+  }
+  if (!reconcile) {
+    const refusal = takeTokens(core, job);
+    if (refusal) {
+      const reason = `waiting ${refusal.waitMs} ms for rate-limit tokens (${refusal.key}); no attempt spent`;
+      core.transitions.move(scope, job, job.state, reason, { dueAt: scope.now + refusal.waitMs });
+      return undefined;
+    }
+  }
+  const attempts = reconcile ? job.attempts : job.attempts + 1;
+  const patch: JobPatch = {
+    leaseOwner: core.ownerId,
+    leaseExpiresAt: scope.now + core.leaseMs,
+    startedAt: scope.now,
+    phase: reconcile ? "reconcile" : "run",
+    attempts,
+  };
+  // the claimed attempt IS the durable intent: committed before `run` can send anything
+  if (job.money && !reconcile) patch.moneyState = "intent";
+  const reason = reconcile
+    ? `claimed by ${core.ownerId} to reconcile with the server (nothing is re-sent)`
+    : `claimed by ${core.ownerId}: attempt ${attempts} of ${job.maxAttempts}`;
+  return core.transitions.move(scope, job, "running", reason, patch);
+}
+
+function takeTokens(core: EngineCore, job: StoredJob): { waitMs: number; key: string } | undefined {
+  const task = core.registry.get(job.task);
+  if (!task?.rateLimits) return undefined;
+  const parsed = task.args.safeParse(job.args);
+  // bad args fail in the attempt itself, with the schema's message
+  if (!parsed.success) return undefined;
+  try {
+    const claims = task.rateLimits(parsed.data);
+    if (claims.length === 0) return undefined;
+    const taken = core.rateLimiter.takeAll(claims);
+    return taken.ok ? undefined : taken;
+  } catch (err) {
+    core.logger.error(
+      { jobId: job.id, task: job.task, err: errorText(err) },
+      "rateLimits hook failed; running without the local rate limit",
+    );
+    return undefined;
+  }
+}

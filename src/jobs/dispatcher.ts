@@ -1,0 +1,212 @@
+/**
+ * The worker side: claims due jobs from SQLite as capacity frees up, runs them on one p-queue per named queue
+ * (which only bounds in-process concurrency and orders by priority; the backlog stays in SQLite), renews their
+ * leases while they run, and hands each outcome to the group commit.
+ */
+import PQueue from "p-queue";
+import { QUEUE_NAMES } from "../config.js";
+import { FleetError } from "../errors.js";
+import { Attempt, runAttempt } from "./attempt.js";
+import { claimDue } from "./claim.js";
+import type { ClockTimer } from "./clock.js";
+import type { CommitBatcher } from "./commit-batcher.js";
+import { applyDecision, recordProgress } from "./completion.js";
+import { decisionPolicy, type EngineCore } from "./core.js";
+import { errorText } from "./job-error.js";
+import { type AbortCause, decideAttempt } from "./outcome.js";
+import type { StoredJob } from "./store.js";
+import type { JobProgress, QueueName } from "./types.js";
+
+export interface DispatcherOptions {
+  concurrency: Record<QueueName, number>;
+  /** how often to look for work other processes enqueued or that came due */
+  pollMs: number;
+  /** how often leases are renewed (well inside leaseMs) */
+  heartbeatMs: number;
+}
+
+export class Dispatcher {
+  readonly #core: EngineCore;
+  readonly #batcher: CommitBatcher;
+  readonly #opts: DispatcherOptions;
+  readonly #queues = new Map<QueueName, PQueue>();
+  readonly #inFlight = new Map<QueueName, number>();
+  readonly #active = new Map<string, Attempt>();
+  readonly #executions = new Set<Promise<void>>();
+  #running = false;
+  #pumpScheduled = false;
+  #poll: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #dueTimer: { at: number; timer: ClockTimer } | undefined;
+
+  constructor(core: EngineCore, batcher: CommitBatcher, opts: DispatcherOptions) {
+    this.#core = core;
+    this.#batcher = batcher;
+    this.#opts = opts;
+    for (const queue of QUEUE_NAMES) {
+      this.#queues.set(queue, new PQueue({ concurrency: opts.concurrency[queue] }));
+      this.#inFlight.set(queue, 0);
+    }
+  }
+
+  /** ids of the jobs this process is working on */
+  activeIds(): Set<string> {
+    return new Set(this.#active.keys());
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#poll = setInterval(() => this.kick(), this.#opts.pollMs);
+    this.#poll.unref();
+    this.#heartbeat = setInterval(() => this.#renewLeases(), this.#opts.heartbeatMs);
+    this.#heartbeat.unref();
+    this.kick();
+  }
+
+  /** look for work soon (coalesced) */
+  kick(): void {
+    if (!this.#running || this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => this.#pump());
+  }
+
+  /** aborts a run-phase attempt of this process; false when the job is not running here */
+  abortLocal(jobId: string, cause: AbortCause, reason: FleetError): boolean {
+    const attempt = this.#active.get(jobId);
+    if (attempt?.job.phase !== "run") return false;
+    attempt.abort(cause, reason);
+    return true;
+  }
+
+  /** stops claiming, lets attempts finish for `graceMs`, then aborts the rest and commits their outcomes */
+  async stop(graceMs: number): Promise<void> {
+    this.#running = false;
+    clearInterval(this.#poll);
+    this.#dueTimer?.timer.cancel();
+    this.#dueTimer = undefined;
+    if (this.#executions.size > 0) {
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#executions]),
+        new Promise((resolve) => {
+          grace = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(grace);
+      const shutdown = new FleetError("CANCELLED", "pf-fleet is shutting down", { kind: "ambiguous" });
+      for (const attempt of this.#active.values()) attempt.abort("shutdown", shutdown);
+      await Promise.allSettled([...this.#executions]);
+    }
+    this.#batcher.flush();
+    clearInterval(this.#heartbeat);
+  }
+
+  #pump(): void {
+    this.#pumpScheduled = false;
+    if (!this.#running) return;
+    const tasks = this.#core.registry.names();
+    const free: Array<[QueueName, number]> = [];
+    for (const queue of QUEUE_NAMES) {
+      const slots = this.#opts.concurrency[queue] - (this.#inFlight.get(queue) ?? 0);
+      if (slots > 0) free.push([queue, slots]);
+    }
+    if (free.length === 0 || tasks.length === 0) return;
+    let claimed: StoredJob[] = [];
+    try {
+      claimed = claimDue(this.#core, free, tasks);
+    } catch (err) {
+      this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; will try again");
+    }
+    for (const job of claimed) this.#launch(job);
+    // every free slot filled: more may be due now, and the next completion pumps again
+    const slots = free.reduce((sum, [, n]) => sum + n, 0);
+    if (claimed.length < slots) {
+      this.#armDueTimer(
+        free.map(([queue]) => queue),
+        tasks,
+      );
+    }
+  }
+
+  /** wakes the pump when the next waiting job comes due (a retry's backoff, a deferred job, a future dueAt) */
+  #armDueTimer(queues: QueueName[], tasks: string[]): void {
+    const { clock, store } = this.#core;
+    let due: number | null;
+    try {
+      due = store.nextDueAt(queues, tasks);
+    } catch {
+      return; // the poll will look again
+    }
+    if (due === null || due <= clock.now()) return;
+    if (this.#dueTimer && this.#dueTimer.at <= due) return;
+    this.#dueTimer?.timer.cancel();
+    const timer = clock.setTimeout(() => {
+      this.#dueTimer = undefined;
+      this.kick();
+    }, due - clock.now());
+    this.#dueTimer = { at: due, timer };
+  }
+
+  #launch(job: StoredJob): void {
+    const queue = job.queue;
+    this.#inFlight.set(queue, (this.#inFlight.get(queue) ?? 0) + 1);
+    const attempt = new Attempt(job);
+    this.#active.set(job.id, attempt);
+    const execution = (this.#queues.get(queue) as PQueue)
+      .add(() => this.#execute(attempt), { priority: job.priority })
+      .catch((err: unknown) => {
+        this.#core.logger.error({ jobId: job.id, err: errorText(err) }, "recording a job's outcome failed");
+      })
+      .finally(() => {
+        this.#active.delete(job.id);
+        this.#inFlight.set(queue, (this.#inFlight.get(queue) ?? 1) - 1);
+        this.#executions.delete(execution);
+        this.kick();
+      });
+    this.#executions.add(execution);
+  }
+
+  async #execute(attempt: Attempt): Promise<void> {
+    const core = this.#core;
+    const { job } = attempt;
+    const task = core.registry.require(job.task);
+    const outcome = await runAttempt(core, task, attempt, (p) => this.#progress(job, p));
+    attempt.settled = true;
+    const decision = decideAttempt(job, outcome, decisionPolicy(core, job, core.clock.now()));
+    if (!decision) {
+      core.logger.warn({ jobId: job.id, task: job.task }, "lease lost while running; another process took over");
+      return;
+    }
+    // If this write fails the job stays `running` under a lease nobody renews: recovery takes it from there.
+    const moved = await this.#batcher.submit((scope) => applyDecision(core, scope, job, decision));
+    if (!moved) core.logger.warn({ jobId: job.id, task: job.task }, "job changed while it ran; outcome not recorded");
+  }
+
+  #progress(job: StoredJob, progress: JobProgress): void {
+    this.#batcher
+      .submit((scope) => recordProgress(this.#core, scope, job, progress))
+      .catch((err: unknown) => {
+        this.#core.logger.warn({ jobId: job.id, err: errorText(err) }, "progress update not recorded");
+      });
+  }
+
+  #renewLeases(): void {
+    if (this.#active.size === 0) return;
+    const { store, clock, ownerId, leaseMs } = this.#core;
+    let lease: { held: Set<string>; cancelRequested: Set<string> };
+    try {
+      lease = store.renewLeases(ownerId, [...this.#active.keys()], clock.now() + leaseMs);
+    } catch (err) {
+      this.#core.logger.error({ err: errorText(err) }, "renewing leases failed");
+      return;
+    }
+    for (const [id, attempt] of this.#active) {
+      if (!lease.held.has(id)) {
+        attempt.abort("lease_lost", new FleetError("CONFLICT", `the lease on job ${id} was lost to another process`));
+      } else if (lease.cancelRequested.has(id) && attempt.job.phase === "run") {
+        attempt.abort("cancel", new FleetError("CANCELLED", `job ${id} was cancelled`, { kind: "ambiguous" }));
+      }
+    }
+  }
+}

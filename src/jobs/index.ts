@@ -1,0 +1,32 @@
+/** The durable job engine: SQLite-backed queue, dispatcher, canvas, rate limits and failure alerts. */
+export {
+  AGGREGATE_BET_RESULTS,
+  aggregateBetResults,
+  aggregateBetResultsTask,
+  type BetAggregate,
+  type BetLine,
+  type BetOutcome,
+  betOutcomeSchema,
+} from "./aggregate-bet-results.js";
+export { backoffDelay } from "./backoff.js";
+export { type Clock, type ClockTimer, ManualClock, systemClock } from "./clock.js";
+export { createJobEngine, type JobEngineOptions } from "./engine.js";
+export { createFailureHook, type FailureHook, type FailureHookOptions, type JobFailure } from "./failure-hook.js";
+export type { JobError } from "./job-error.js";
+export {
+  type Bucket,
+  casinoBatchLimits,
+  casinoGameLimits,
+  escrowLimits,
+  faucetClaimLimits,
+  PURPLE_FLEA_LIMITS,
+  RateLimiter,
+  registerLimits,
+  type TakeResult,
+  type WindowLimit,
+  windowSafeBucket,
+} from "./rate-limit.js";
+export { JOBS_MIGRATIONS, migrateJobs } from "./schema.js";
+export { canTransition, isTerminal } from "./state-machine.js";
+export type { JobStore } from "./store.js";
+export * from "./types.js";

@@ -1,0 +1,45 @@
+/**
+ * Cancel (Celery's revoke). Waiting jobs are cancelled at once; a running job is asked to stop (its signal is
+ * aborted here or, in another process, at that process's next heartbeat). Cancel never "unsends": a money job
+ * whose request may be on the server is reconciled first, and only a proven `not_done` ends as cancelled.
+ */
+import { FleetError } from "../errors.js";
+import { type EngineCore, mustReconcile } from "./core.js";
+import { isTerminal } from "./state-machine.js";
+import type { StoredJob } from "./store.js";
+import type { WriteScope } from "./transitions.js";
+
+/** Returns the job as it now stands; ids of this process's attempts to abort are pushed to `toAbort`. */
+export function revoke(
+  core: EngineCore,
+  scope: WriteScope,
+  job: StoredJob,
+  reason: string,
+  toAbort: string[],
+): StoredJob {
+  const { transitions, store } = core;
+  const moved = (row: StoredJob | undefined) => row ?? job;
+  switch (job.state) {
+    case "queued":
+    case "retrying":
+      if (mustReconcile(job)) {
+        const why = `cancel requested (${reason}); its request may have been sent, so it is reconciled first`;
+        return moved(transitions.move(scope, job, job.state, why, { cancelRequested: true }));
+      }
+      return moved(transitions.move(scope, job, "cancelled", reason, { cancelRequested: true }));
+    case "running": {
+      const updated = store.update(job.id, { state: "running" }, { cancelRequested: true, updatedAt: scope.now });
+      if (job.phase === "run") toAbort.push(job.id);
+      return moved(updated);
+    }
+    case "waiting": {
+      const parent = moved(transitions.move(scope, job, "cancelled", reason, { cancelRequested: true }));
+      for (const member of store.members(job.id)) {
+        if (!isTerminal(member.state)) revoke(core, scope, member, `its ${job.kind} ${job.id} was cancelled`, toAbort);
+      }
+      return parent;
+    }
+    default:
+      throw new FleetError("CONFLICT", `job ${job.id} is already ${job.state}; only unfinished jobs can be cancelled`);
+  }
+}

@@ -1,0 +1,259 @@
+import type { Statement } from "better-sqlite3";
+import type { Db } from "../db.js";
+import { FleetError } from "../errors.js";
+import { decodeJob, encodeInsert, encodePatch } from "./sqlite-rows.js";
+import type { ClaimQuery, FinishedRun, JobExpectation, JobPatch, JobStore, StateCount, StoredJob } from "./store.js";
+import { type JobEvent, type JobFilter, type JobState, type QueueName, TERMINAL_STATES } from "./types.js";
+
+const TERMINAL_SQL = TERMINAL_STATES.map((s) => `'${s}'`).join(", ");
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
+
+type Row = Record<string, unknown>;
+
+/** The job store on a SQLite file shared by every pf-fleet process (WAL; writers serialised by BEGIN IMMEDIATE). */
+export class SqliteJobStore implements JobStore {
+  readonly #db: Db;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
+  }
+
+  insert(job: StoredJob): void {
+    if (job.idempotencyKey !== null) {
+      const taken = this.#sql("SELECT id FROM jobs WHERE idempotency_key = ?").get(job.idempotencyKey) as
+        | { id: string }
+        | undefined;
+      if (taken) {
+        throw new FleetError(
+          "CONFLICT",
+          `idempotency key \`${job.idempotencyKey}\` already belongs to job ${taken.id}`,
+          {
+            hint: "each money-moving job needs its own key (for bets: a unique client_seed)",
+            details: { jobId: taken.id },
+          },
+        );
+      }
+    }
+    const { columns, values, params } = encodeInsert(job);
+    this.#sql(`INSERT INTO jobs (${columns}) VALUES (${values})`).run(params);
+  }
+
+  get(id: string): StoredJob | undefined {
+    const row = this.#sql("SELECT * FROM jobs WHERE id = ?").get(id) as Row | undefined;
+    return row && decodeJob(row);
+  }
+
+  update(id: string, expect: JobExpectation, patch: JobPatch): StoredJob | undefined {
+    const { assignments, params } = encodePatch(patch);
+    const ownerClause = expect.leaseOwner === undefined ? "" : " AND lease_owner = @expect_owner";
+    const startedClause = expect.startedAt === undefined ? "" : " AND started_at = @expect_started";
+    const callbackClause = expect.noCallbackYet ? " AND callback_id IS NULL" : "";
+    const row = this.#sql(
+      `UPDATE jobs SET ${assignments}
+       WHERE id = @expect_id AND state = @expect_state${ownerClause}${startedClause}${callbackClause} RETURNING *`,
+    ).get({
+      ...params,
+      expect_id: id,
+      expect_state: expect.state,
+      expect_owner: expect.leaseOwner,
+      expect_started: expect.startedAt,
+    }) as Row | undefined;
+    return row && decodeJob(row);
+  }
+
+  appendEvent(event: JobEvent): void {
+    this.#sql("INSERT INTO job_events (job_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)").run(
+      event.jobId,
+      event.at,
+      event.from,
+      event.to,
+      event.reason,
+    );
+  }
+
+  events(jobId: string): JobEvent[] {
+    const rows = this.#sql(
+      "SELECT job_id, at, from_state, to_state, reason FROM job_events WHERE job_id = ? ORDER BY seq",
+    ).all(jobId) as Array<{
+      job_id: string;
+      at: number;
+      from_state: JobState | null;
+      to_state: JobState;
+      reason: string;
+    }>;
+    return rows.map((r) => ({ jobId: r.job_id, at: r.at, from: r.from_state, to: r.to_state, reason: r.reason }));
+  }
+
+  list(filter: JobFilter): { jobs: StoredJob[]; nextCursor: string | null } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filter.state !== undefined) {
+      where.push("state IN (SELECT value FROM json_each(@states))");
+      params.states = JSON.stringify(Array.isArray(filter.state) ? filter.state : [filter.state]);
+    }
+    for (const [field, column] of [
+      ["queue", "queue"],
+      ["task", "task"],
+      ["canvasId", "canvas_id"],
+      ["parentId", "parent_id"],
+    ] as const) {
+      if (filter[field] === undefined) continue;
+      where.push(`${column} = @${field}`);
+      params[field] = filter[field];
+    }
+    if (filter.cursor) {
+      const [createdAt, id] = decodeCursor(filter.cursor);
+      where.push("(created_at < @cursorAt OR (created_at = @cursorAt AND id < @cursorId))");
+      params.cursorAt = createdAt;
+      params.cursorId = id;
+    }
+    const limit = pageSize(filter.limit);
+    const rows = this.#sql(
+      `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`,
+    ).all(params) as Row[];
+    const jobs = rows.slice(0, limit).map(decodeJob);
+    const last = jobs[jobs.length - 1];
+    const nextCursor = rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null;
+    return { jobs, nextCursor };
+  }
+
+  claimCandidates(q: ClaimQuery): StoredJob[] {
+    const rows = this.#sql(
+      `SELECT * FROM jobs
+       WHERE queue = @queue AND state IN ('queued', 'retrying') AND due_at <= @now
+         AND task IN (SELECT value FROM json_each(@tasks))
+       ORDER BY priority DESC, due_at ASC LIMIT @limit`,
+    ).all({ queue: q.queue, now: q.now, tasks: JSON.stringify(q.tasks), limit: q.limit }) as Row[];
+    return rows.map(decodeJob);
+  }
+
+  nextDueAt(queues: readonly QueueName[], tasks: readonly string[]): number | null {
+    const row = this.#sql(
+      `SELECT MIN(due_at) AS due FROM jobs
+       WHERE state IN ('queued', 'retrying') AND queue IN (SELECT value FROM json_each(@queues))
+         AND task IN (SELECT value FROM json_each(@tasks))`,
+    ).get({ queues: JSON.stringify(queues), tasks: JSON.stringify(tasks) }) as { due: number | null };
+    return row.due;
+  }
+
+  renewLeases(owner: string, ids: readonly string[], until: number) {
+    const rows = this.#sql(
+      `UPDATE jobs SET lease_expires_at = @until
+       WHERE state = 'running' AND lease_owner = @owner AND id IN (SELECT value FROM json_each(@ids))
+       RETURNING id, cancel_requested`,
+    ).all({ owner, until, ids: JSON.stringify(ids) }) as Array<{ id: string; cancel_requested: number }>;
+    return {
+      held: new Set(rows.map((r) => r.id)),
+      cancelRequested: new Set(rows.filter((r) => r.cancel_requested === 1).map((r) => r.id)),
+    };
+  }
+
+  abandoned(now: number, owner: string | null, limit: number): StoredJob[] {
+    const rows = this.#sql(
+      `SELECT * FROM jobs WHERE state = 'running' AND (lease_expires_at <= @now OR lease_owner = @owner) LIMIT @limit`,
+    ).all({ now, owner, limit }) as Row[];
+    return rows.map(decodeJob);
+  }
+
+  expiredUnstarted(now: number, limit: number): StoredJob[] {
+    const rows = this.#sql(
+      `SELECT * FROM jobs WHERE state IN ('queued', 'retrying') AND expires_at IS NOT NULL AND expires_at <= @now
+         AND phase = 'run' LIMIT @limit`,
+    ).all({ now, limit }) as Row[];
+    return rows.map(decodeJob);
+  }
+
+  chordsPastDeadline(now: number, limit: number): StoredJob[] {
+    const rows = this.#sql(
+      `SELECT * FROM jobs WHERE kind = 'chord' AND state = 'waiting' AND callback_id IS NULL
+         AND deadline_at IS NOT NULL AND deadline_at <= @now LIMIT @limit`,
+    ).all({ now, limit }) as Row[];
+    return rows.map(decodeJob);
+  }
+
+  members(canvasId: string): StoredJob[] {
+    const rows = this.#sql("SELECT * FROM jobs WHERE canvas_id = ? ORDER BY canvas_index").all(canvasId) as Row[];
+    return rows.map(decodeJob);
+  }
+
+  openMemberCount(canvasId: string): number {
+    const row = this.#sql(`SELECT COUNT(*) AS n FROM jobs WHERE canvas_id = ? AND state NOT IN (${TERMINAL_SQL})`).get(
+      canvasId,
+    ) as { n: number };
+    return row.n;
+  }
+
+  delete(ids: readonly string[]): void {
+    const list = JSON.stringify(ids);
+    this.#sql("DELETE FROM job_events WHERE job_id IN (SELECT value FROM json_each(?))").run(list);
+    this.#sql("DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))").run(list);
+  }
+
+  prunable(before: number, limit: number): string[] {
+    const rows = this.#sql(
+      `SELECT j.id FROM jobs j
+       WHERE j.finished_at IS NOT NULL AND j.finished_at < @before
+         AND j.state IN ('succeeded', 'failed', 'dead', 'cancelled', 'expired')
+         AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.id = j.parent_id AND p.state NOT IN (${TERMINAL_SQL}))
+         AND NOT EXISTS (SELECT 1 FROM jobs m WHERE m.canvas_id = j.id AND m.state NOT IN (${TERMINAL_SQL}))
+       LIMIT @limit`,
+    ).all({ before, limit }) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
+  }
+
+  stateCounts(): StateCount[] {
+    return this.#sql(
+      "SELECT queue, state, COUNT(*) AS count FROM jobs WHERE kind = 'task' GROUP BY queue, state",
+    ).all() as StateCount[];
+  }
+
+  finishedSince(since: number): FinishedRun[] {
+    return this.#sql(
+      `SELECT queue, finished_at AS finishedAt, finished_at - started_at AS runtimeMs FROM jobs
+       WHERE kind = 'task' AND finished_at >= ? AND started_at IS NOT NULL`,
+    ).all(since) as FinishedRun[];
+  }
+
+  /** prepared once per distinct SQL text */
+  #sql(text: string): Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+}
+
+function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new FleetError("INVALID_INPUT", `limit must be an integer 1–${MAX_PAGE}, got \`${limit}\``);
+  }
+  return limit;
+}
+
+function encodeCursor(createdAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(value) && typeof value[0] === "number" && typeof value[1] === "string") {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new FleetError("INVALID_INPUT", `cursor \`${cursor}\` is not one this server returned`, {
+    hint: "pass the nextCursor of a previous page unchanged",
+  });
+}

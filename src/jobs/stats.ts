@@ -1,0 +1,38 @@
+/** Flower-style numbers per queue: counts by state, throughput, and runtimes of recent attempts. */
+import { QUEUE_NAMES } from "../config.js";
+import type { JobStore } from "./store.js";
+import type { QueueName, QueueStats } from "./types.js";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export function queueStats(store: JobStore, concurrency: Record<QueueName, number>, now: number): QueueStats[] {
+  const counts = store.stateCounts();
+  const runs = store.finishedSince(now - HOUR);
+  return QUEUE_NAMES.map((queue) => {
+    const count = (state: string) => counts.find((c) => c.queue === queue && c.state === state)?.count ?? 0;
+    const recent = runs.filter((r) => r.queue === queue);
+    const runtimes = recent.map((r) => Math.max(0, r.runtimeMs)).sort((a, b) => a - b);
+    return {
+      queue,
+      concurrency: concurrency[queue],
+      queued: count("queued"),
+      running: count("running"),
+      retrying: count("retrying"),
+      succeeded: count("succeeded"),
+      failed: count("failed"),
+      dead: count("dead"),
+      unknown: count("unknown"),
+      throughputPerMinute: recent.filter((r) => r.finishedAt >= now - MINUTE).length,
+      throughputPerHour: recent.length,
+      runtimeMs: { p50: percentile(runtimes, 0.5), p95: percentile(runtimes, 0.95), max: runtimes.at(-1) ?? null },
+    };
+  });
+}
+
+/** nearest-rank percentile of sorted values */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
+  return sorted[rank - 1] ?? null;
+}

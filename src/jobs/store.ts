@@ -1,0 +1,97 @@
+/**
+ * The narrow storage interface of the job engine. Everything the engine knows about jobs goes through it, so a
+ * second backend (Redis, for many machines) can implement it; `sqlite-store.ts` is the one in use.
+ */
+import type { JobEvent, JobFilter, JobRow, JobState, QueueName } from "./types.js";
+
+export type JobKind = "task" | "group" | "chord" | "chain";
+/** run: the next claim calls `run`; reconcile: it asks the server what happened and never sends */
+export type JobPhase = "run" | "reconcile";
+
+/** A job row with the engine's own bookkeeping, which never leaves src/jobs. */
+export interface StoredJob extends JobRow {
+  kind: JobKind;
+  money: boolean;
+  phase: JobPhase;
+  reconcileAttempts: number;
+  cancelRequested: boolean;
+  canvasIndex: number | null;
+  callbackId: string | null;
+  deadlineAt: number | null;
+  updatedAt: number;
+}
+
+/** Fields a transition may change; identity and creation fields never change. */
+export type JobPatch = Partial<
+  Omit<StoredJob, "id" | "task" | "queue" | "kind" | "money" | "createdAt" | "parentId" | "canvasId" | "canvasIndex">
+>;
+
+export interface JobExpectation {
+  state: JobState;
+  /** when set, the row must still be leased to this owner (a completion from a lost lease must not land) */
+  leaseOwner?: string;
+  /** with `leaseOwner`: the claim's start time, so a stale attempt cannot land on a newer claim by the same owner */
+  startedAt?: number;
+  /** when true, the row must have no chord callback yet (the exactly-once guard of a chord) */
+  noCallbackYet?: boolean;
+}
+
+export interface ClaimQuery {
+  queue: QueueName;
+  /** only tasks this process can run */
+  tasks: readonly string[];
+  now: number;
+  limit: number;
+}
+
+export interface StateCount {
+  queue: QueueName;
+  state: JobState;
+  count: number;
+}
+
+export interface FinishedRun {
+  queue: QueueName;
+  finishedAt: number;
+  runtimeMs: number;
+}
+
+export interface JobStore {
+  /** one write transaction (BEGIN IMMEDIATE); a nested call becomes a savepoint */
+  transaction<T>(fn: () => T): T;
+  /** throws CONFLICT when the idempotency key is taken */
+  insert(job: StoredJob): void;
+  get(id: string): StoredJob | undefined;
+  /** compare-and-set: applies `patch` only if the row still matches `expect`; undefined when it did not */
+  update(id: string, expect: JobExpectation, patch: JobPatch): StoredJob | undefined;
+  appendEvent(event: JobEvent): void;
+  events(jobId: string): JobEvent[];
+  list(filter: JobFilter): { jobs: StoredJob[]; nextCursor: string | null };
+
+  /** queued/retrying rows due by `now`, by priority then due time */
+  claimCandidates(query: ClaimQuery): StoredJob[];
+  /** earliest due time among waiting claimable rows of these queues/tasks */
+  nextDueAt(queues: readonly QueueName[], tasks: readonly string[]): number | null;
+  /** extends the leases this owner still holds; returns which it still holds and which were asked to cancel */
+  renewLeases(
+    owner: string,
+    ids: readonly string[],
+    until: number,
+  ): { held: Set<string>; cancelRequested: Set<string> };
+  /** running rows whose lease ran out by `now`, or that belong to `owner` (a previous life of this process) */
+  abandoned(now: number, owner: string | null, limit: number): StoredJob[];
+  /** queued/retrying rows (run phase) whose `expires_at` passed */
+  expiredUnstarted(now: number, limit: number): StoredJob[];
+  /** chords whose deadline passed before their callback was created */
+  chordsPastDeadline(now: number, limit: number): StoredJob[];
+  /** a canvas's members in order (a chord's callback, once it exists, comes last) */
+  members(canvasId: string): StoredJob[];
+  /** members of a canvas not yet in a terminal state */
+  openMemberCount(canvasId: string): number;
+  /** deletes jobs and their events */
+  delete(ids: readonly string[]): void;
+  /** finished rows older than `before`, safe to prune (never `unknown`, never a member of an open canvas) */
+  prunable(before: number, limit: number): string[];
+  stateCounts(): StateCount[];
+  finishedSince(since: number): FinishedRun[];
+}

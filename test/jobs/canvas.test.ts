@@ -1,0 +1,207 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { FleetError } from "../../src/errors.js";
+import {
+  AGGREGATE_BET_RESULTS,
+  type BetAggregate,
+  type ChordMemberOutcome,
+  type JobEngine,
+  ManualClock,
+} from "../../src/jobs/index.js";
+import { type TempDb, tempDb } from "./support/db.js";
+import { inState, plainTask, taskWithArgs, testEngine, unavailable } from "./support/engine.js";
+
+const collectArgs = z.looseObject({ results: z.array(z.custom<ChordMemberOutcome>()) });
+const once = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, jitter: 0 };
+
+describe("canvas: group, chord, chain", () => {
+  let t: TempDb;
+  let engine: JobEngine;
+  let callbackRuns: Array<{ results: ChordMemberOutcome[] }>;
+
+  beforeEach(() => {
+    t = tempDb();
+    engine = testEngine(t.db);
+    callbackRuns = [];
+    engine.register(plainTask<{ n: number }>("square", async ({ args }) => args.n * args.n));
+    engine.register(
+      plainTask("refuse", async () => {
+        throw new FleetError("KELLY_LIMIT_EXCEEDED", "kelly_limit_exceeded");
+      }),
+    );
+    engine.register(plainTask("flaky", async () => Promise.reject(unavailable("still down")), { retry: once }));
+    engine.register(
+      taskWithArgs("collect", collectArgs, async ({ args }) => {
+        callbackRuns.push(args);
+        return { count: args.results.length };
+      }),
+    );
+  });
+  afterEach(async () => {
+    await engine.stop({ graceMs: 100 });
+    t.cleanup();
+  });
+
+  it("a group waits for every member, then reports each result", async () => {
+    await engine.start();
+    const group = engine.group({ members: [1, 2, 3].map((n) => ({ task: "square", args: { n } })) });
+    expect(group.state).toBe("waiting");
+    const done = await engine.wait(group.id, { timeoutMs: 10_000 });
+    expect(done.state).toBe("succeeded");
+    const { results } = done.result as { results: ChordMemberOutcome[] };
+    expect(results.map((r) => [r.state, r.result])).toEqual([
+      ["succeeded", 1],
+      ["succeeded", 4],
+      ["succeeded", 9],
+    ]);
+    expect(done.progress).toEqual({ done: 3, total: 3 });
+    expect(engine.list({ canvasId: group.id }).jobs).toHaveLength(3);
+  });
+
+  it("a chord whose members fail still runs its callback exactly once, with every outcome", async () => {
+    await engine.start();
+    const chord = engine.chord({
+      members: [
+        { task: "square", args: { n: 2 } },
+        { task: "refuse", args: {} },
+        { task: "square", args: { n: 3 } },
+        { task: "flaky", args: {} },
+      ],
+      callback: { task: "collect", args: { label: "batch-7" } },
+    });
+    const done = await engine.wait(chord.id, { timeoutMs: 10_000 });
+
+    expect(done).toMatchObject({ state: "succeeded", result: { count: 4 } });
+    expect(callbackRuns).toHaveLength(1);
+    const [run] = callbackRuns;
+    expect(run).toMatchObject({ label: "batch-7" });
+    expect(run?.results.map((r) => r.state)).toEqual(["succeeded", "failed", "succeeded", "dead"]);
+    expect(run?.results[1]?.error).toMatchObject({ code: "KELLY_LIMIT_EXCEEDED" });
+    expect(run?.results[3]?.error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", message: "still down" });
+  });
+
+  it("a chord deadline fires the callback with unfinished members reported as pending", async () => {
+    await engine.stop();
+    const clock = new ManualClock();
+    engine = testEngine(t.db, { clock });
+    engine.register(plainTask<{ n: number }>("square", async ({ args }) => args.n * args.n));
+    engine.register(plainTask("hang", () => new Promise(() => {})));
+    engine.register(
+      taskWithArgs("collect", collectArgs, async ({ args }) => {
+        callbackRuns.push(args);
+        return "reported";
+      }),
+    );
+    await engine.start();
+    const chord = engine.chord({
+      members: [
+        { task: "square", args: { n: 4 } },
+        { task: "hang", args: {} },
+      ],
+      callback: { task: "collect" },
+      deadlineAt: clock.now() + 5_000,
+    });
+    const members = engine.list({ canvasId: chord.id }).jobs;
+    const hang = members.find((m) => m.task === "hang");
+    await inState(engine, hang?.id ?? "", "running");
+    clock.advance(5_000);
+    const done = await engine.wait(chord.id, { timeoutMs: 10_000 });
+    expect(done.state).toBe("succeeded");
+    expect(callbackRuns).toHaveLength(1);
+    expect(callbackRuns[0]?.results.map((r) => r.state)).toEqual(["succeeded", "running"]);
+  });
+
+  it("a chain hands each result on as `previous` and stops at a failing step, saying which and why", async () => {
+    const incArgs = z.object({ start: z.number().optional(), previous: z.number().optional() });
+    engine.register(taskWithArgs("inc", incArgs, async ({ args }) => (args.previous ?? args.start ?? 0) + 1));
+    await engine.start();
+    const good = engine.chain({
+      steps: [
+        { task: "inc", args: { start: 1 } },
+        { task: "inc", args: {} },
+        { task: "inc", args: {} },
+      ],
+    });
+    const bad = engine.chain({
+      steps: [
+        { task: "inc", args: { start: 1 } },
+        { task: "refuse", args: {} },
+        { task: "inc", args: {} },
+      ],
+    });
+
+    const ok = await engine.wait(good.id, { timeoutMs: 10_000 });
+    expect(ok).toMatchObject({ state: "succeeded", result: 4, progress: { done: 3, total: 3 } });
+
+    const failed = await engine.wait(bad.id, { timeoutMs: 10_000 });
+    expect(failed.state).toBe("failed");
+    expect(failed.error).toMatchObject({ code: "KELLY_LIMIT_EXCEEDED", details: { failedStep: 2 } });
+    expect(failed.error?.message).toMatch(/step 2 of 3 \(refuse\) ended failed: KELLY_LIMIT_EXCEEDED/);
+    // the third step was never created
+    expect(
+      engine
+        .list({ canvasId: bad.id })
+        .jobs.map((j) => j.task)
+        .sort(),
+    ).toEqual(["inc", "refuse"]);
+  });
+
+  it("cancelling a chord cancels its members, and its callback never runs", async () => {
+    const chord = engine.chord({
+      members: [{ task: "square", args: { n: 1 } }],
+      callback: { task: "collect" },
+    });
+    expect(engine.cancel(chord.id).state).toBe("cancelled");
+    await engine.start();
+    const member = engine.list({ canvasId: chord.id }).jobs[0];
+    expect(member?.state).toBe("cancelled");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(callbackRuns).toEqual([]);
+  });
+
+  it("aggregate_bet_results totals the bets of a chord and lists what failed and why", async () => {
+    const bets = {
+      win: {
+        clientSeed: "s1",
+        betId: "bet_1",
+        game: "coin-flip",
+        stake: 1_000_000,
+        payout: 1_990_000,
+        net: 990_000,
+        won: true,
+      },
+      loss: { clientSeed: "s2", betId: "bet_2", game: "dice", stake: 500_000, payout: 0, net: -500_000, won: false },
+      small: { clientSeed: "s3", betId: "bet_3", game: "crash", stake: 200_000, payout: 0, net: -200_000, won: false },
+    };
+    const betArgs = z.object({ which: z.enum(["win", "loss", "small"]) });
+    engine.register(taskWithArgs("bet", betArgs, async ({ args }) => bets[args.which]));
+    await engine.start();
+    const chord = engine.chord({
+      members: [
+        { task: "bet", args: { which: "win" } },
+        { task: "bet", args: { which: "loss" } },
+        { task: "refuse", args: {} },
+        { task: "bet", args: { which: "small" } },
+      ],
+      callback: { task: AGGREGATE_BET_RESULTS },
+    });
+    const done = await engine.wait(chord.id, { timeoutMs: 10_000 });
+    const report = done.result as BetAggregate;
+
+    expect(report).toMatchObject({
+      totalBets: 3,
+      wins: 1,
+      losses: 2,
+      wagered: 1_700_000,
+      returned: 1_990_000,
+      totalPnl: 990_000 - 500_000 - 200_000,
+      best: { betId: "bet_1", net: 990_000 },
+      worst: { betId: "bet_2", net: -500_000 },
+      pending: [],
+    });
+    expect(report.winRate).toBeCloseTo(1 / 3, 12);
+    expect(report.failed).toHaveLength(1);
+    expect(report.failed[0]?.reason).toBe("KELLY_LIMIT_EXCEEDED: kelly_limit_exceeded");
+    expect(engine.get(engine.list({ task: AGGREGATE_BET_RESULTS }).jobs[0]?.id ?? "")?.queue).toBe("analytics");
+  });
+});
