@@ -47,7 +47,7 @@ async function demo(s: DemoSession): Promise<void> {
   const agents: string[] = [];
   for (let i = 1; i <= FLEET_SIZE; i++) {
     const r = await s.call("register_agent", { label: `demo-${i}` });
-    agents.push(r.structured.agent_id as string);
+    agents.push((r.structured.agent as { agent_id: string }).agent_id);
     s.say(r.text);
   }
 
@@ -90,7 +90,7 @@ async function demo(s: DemoSession): Promise<void> {
   s.expect(Boolean(escrowId), "the chain created no escrow");
   const completed = await s.call("complete_escrow", { escrow_id: escrowId, agent_id: counterparty, wait_seconds: 20 });
   s.say(completed.text);
-  const chainJob = (chain.structured.job as { id: string }).id;
+  const chainJob = (chain.structured.job as { job_id: string }).job_id;
   const done = await s.call("job_status", { job_id: chainJob, wait_seconds: 50 });
   s.say(done.text);
   const escrow = await s.call("get_escrow", { escrow_id: escrowId });

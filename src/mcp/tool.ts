@@ -94,13 +94,14 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   spec: ToolSpec<I, O>,
 ): void {
   const inputSchema = z.object(spec.input).strict();
+  const successSchema = z.object(spec.output);
   server.registerTool(
     spec.name,
     {
       title: spec.title,
       description: spec.description,
       inputSchema: spec.input,
-      outputSchema: spec.output,
+      outputSchema: advertisedOutputSchema(successSchema),
       annotations: { title: spec.title, ...spec.annotations },
     },
     (async (rawArgs: unknown, extra: ToolCallExtra): Promise<CallToolResult> => {
@@ -118,6 +119,13 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       }
       try {
         const reply = await spec.handler(parsed.data, toolContext(extra));
+        const shaped = successSchema.safeParse(reply.structured);
+        if (!shaped.success) {
+          throw new FleetError(
+            "INTERNAL",
+            `${spec.name} produced a result that does not match its output schema: ${describeIssues(shaped.error, reply.structured)}`,
+          );
+        }
         return {
           content: [{ type: "text", text: reply.text }],
           structuredContent: reply.structured as Record<string, unknown>,
@@ -127,6 +135,22 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       }
     }) as never,
   );
+}
+
+/**
+ * The output schema clients see. Error results carry `structuredContent.error` too, and the SDK's Client
+ * validates any structured content against the advertised schema — error results included — so the advertised
+ * schema makes the success fields optional and adds `error`. Success results are still checked against the
+ * full schema (every field required) before they leave the handler.
+ */
+function advertisedOutputSchema<O extends z.ZodRawShape>(success: z.ZodObject<O>) {
+  // A tool whose success result has an `error` field of its own (a job's last error, say) keeps it, as an
+  // alternative to the error payload.
+  const own = success.shape.error as z.ZodType | undefined;
+  const error = own ? z.union([toolErrorShape, own]) : toolErrorShape;
+  return success.partial().extend({
+    error: error.optional().describe("on error results (isError: true): the stable code and a hint"),
+  });
 }
 
 interface ToolCallExtra {
