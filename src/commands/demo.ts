@@ -70,7 +70,12 @@ async function demo(s: DemoSession): Promise<void> {
     dry_run: true,
   });
   s.say(plan.text);
-  const batch = await s.call("place_crash_batch", { count: BATCH_BETS, amount: 0.01, cash_out_at: 1.5, wait_seconds: 50 });
+  const batch = await s.call("place_crash_batch", {
+    count: BATCH_BETS,
+    amount: 0.01,
+    cash_out_at: 1.5,
+    wait_seconds: 50,
+  });
   s.say(batch.text);
   s.expect(batch.structured.status === "finished", `the batch did not finish: status ${batch.structured.status}`);
 
