@@ -17,6 +17,8 @@ export const TASK = {
   escrowRelease: "escrow.release",
   escrowDispute: "escrow.dispute",
   escrowSettle: "escrow.settle",
+  /** chord callback of escrow.settle: reports what was released and what failed */
+  escrowSettleReport: "escrow.settle_report",
   faucetClaim: "faucet.claim",
   domainRegister: "domains.register",
   balanceCheck: "wallet.balance_check",
@@ -127,6 +129,12 @@ export const escrowSettleArgs = z.object({
   /** explicit list, or omitted = the fleet's own `completed` escrows that pass validation */
   escrowIds: z.array(escrowId).optional(),
   policy: validationPolicy.default({ kind: "counterparty_completed", waitSeconds: 0, minHoursBeforeTimeout: 0 }),
+});
+
+/** escrow.settle's chord callback; `results` is added by the engine (one per release job, in order) */
+export const escrowSettleReportArgs = z.object({
+  skipped: z.array(z.object({ escrowId: z.string(), status: z.string(), reason: z.string() })).default([]),
+  results: z.array(z.unknown()).default([]),
 });
 
 export const faucetClaimArgs = z.object({ agentId, referralCode: z.string().optional() });

@@ -1,0 +1,43 @@
+import type { ServiceUrls } from "../src/config.js";
+
+/**
+ * One measured run, in its own process so its peak RSS is its own:
+ * - plain-single: a bare undici loop, one bet per `POST /games/coin-flip`, `concurrency` requests in flight;
+ * - plain-batch: a bare undici loop sending `POST /bets/batch` of 20, as many calls as keep `concurrency` bets
+ *   in flight;
+ * - engine: the same bets as durable jobs (chords of casino.bet, SQLite with synchronous=FULL, receipts in the
+ *   ledger in the job's own transaction), `concurrency` = the casino queue's.
+ */
+export type PhaseMode = "plain-single" | "plain-batch" | "engine";
+
+export interface PhaseInput {
+  mode: PhaseMode;
+  /** bets */
+  n: number;
+  concurrency: number;
+  agents: number;
+  urls: ServiceUrls;
+  /** the sandbox's control origin (funding) */
+  controlUrl: string;
+}
+
+export interface Latency {
+  p50: number | null;
+  p99: number | null;
+}
+
+export interface PhaseResult {
+  mode: PhaseMode;
+  n: number;
+  ok: number;
+  errors: number;
+  elapsedMs: number;
+  betsPerSecond: number;
+  /** per request (plain) or per job from claim to committed completion (engine), ms */
+  latencyMs: Latency;
+  /** engine only: per job from enqueue to committed completion, ms (queueing included) */
+  endToEndMs: Latency | null;
+  httpCalls: number;
+  peakRssMb: number;
+  note: string | null;
+}

@@ -1,0 +1,92 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import type { PhaseResult } from "./phase-types.js";
+
+/** The engine benchmark's section of bench/RESULTS.md, replaced in place on every run. */
+
+const START = "<!-- bench:engine:start -->";
+const END = "<!-- bench:engine:end -->";
+
+/** What the brief asks of the engine. */
+export const TARGETS = { throughputRatio: 0.7, rssMb10k: 300 };
+
+export interface RunSummary {
+  date: string;
+  concurrency: number;
+  agents: number;
+  results: PhaseResult[];
+}
+
+export function writeResults(path: string, run: RunSummary): void {
+  const section = `${START}\n${render(run)}\n${END}`;
+  const current = existsSync(path) ? readFileSync(path, "utf8") : "# pf-fleet benchmarks\n";
+  const next =
+    current.includes(START) && current.includes(END)
+      ? current.slice(0, current.indexOf(START)) + section + current.slice(current.indexOf(END) + END.length)
+      : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, next);
+}
+
+export function render(run: RunSummary): string {
+  const cpu = cpus();
+  const lines = [
+    "## Engine vs a plain undici loop",
+    "",
+    `Run ${run.date} on ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ` +
+      `Node ${process.version}, ${process.platform}/${process.arch}. Sandbox in its own process (rate limits off, ` +
+      `no faults); each phase in its own process. Concurrency ${run.concurrency} (bets in flight; the engine's casino ` +
+      `queue), ${run.agents} agents, $0.01 coin flips.`,
+    "",
+    "| N | mode | bets/s | ratio vs plain-single | ratio vs plain-batch | p50 / p99 latency ms | engine enqueue→done p50 / p99 ms | HTTP calls | peak RSS MB | errors |",
+    "|---:|---|---:|---:|---:|---|---|---:|---:|---:|",
+  ];
+  for (const n of [...new Set(run.results.map((r) => r.n))]) {
+    const of = (mode: PhaseResult["mode"]) => run.results.find((r) => r.n === n && r.mode === mode);
+    const single = of("plain-single");
+    const batch = of("plain-batch");
+    for (const r of run.results.filter((x) => x.n === n)) {
+      lines.push(
+        `| ${n} | ${r.mode} | ${r.betsPerSecond.toFixed(0)} | ${ratio(r, single)} | ${ratio(r, batch)} | ` +
+          `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} | ` +
+          `${r.endToEndMs ? `${ms(r.endToEndMs.p50)} / ${ms(r.endToEndMs.p99)}` : "—"} | ${r.httpCalls} | ${r.peakRssMb} | ${r.errors} |`,
+      );
+    }
+  }
+  lines.push("", ...verdicts(run), "", ...HOW_TO);
+  return lines.join("\n");
+}
+
+function verdicts(run: RunSummary): string[] {
+  const out = ["Targets:"];
+  for (const n of [...new Set(run.results.map((r) => r.n))]) {
+    const engine = run.results.find((r) => r.n === n && r.mode === "engine");
+    const single = run.results.find((r) => r.n === n && r.mode === "plain-single");
+    const batch = run.results.find((r) => r.n === n && r.mode === "plain-batch");
+    if (!engine || !single) continue;
+    const vsSingle = engine.betsPerSecond / single.betsPerSecond;
+    const vsBatch = batch ? engine.betsPerSecond / batch.betsPerSecond : null;
+    out.push(
+      `- N = ${n}: engine at ${pct(vsSingle)} of the plain single-bet loop — ${vsSingle >= TARGETS.throughputRatio ? "**met**" : "**not met**"} ` +
+        `(target ≥ ${pct(TARGETS.throughputRatio)})` +
+        (vsBatch === null ? "" : `; ${pct(vsBatch)} of a plain loop that also batches 20 per call`) +
+        (n >= 10_000
+          ? `; peak RSS ${engine.peakRssMb} MB — ${engine.peakRssMb < TARGETS.rssMb10k ? "**met**" : "**not met**"} (target < ${TARGETS.rssMb10k} MB)`
+          : ""),
+    );
+  }
+  out.push(
+    "- The engine caps a canvas at 1,000 members and a planned batch at 500 bets, so N bets run as ⌈N/500⌉ chords submitted together, not as one chord.",
+  );
+  return out;
+}
+
+const HOW_TO = [
+  "How to rerun: `npx tsc -p tsconfig.build.json && node dist/bench/engine.js` (options: `--n 1000,10000`, ",
+  "`--concurrency 64`, `--agents 4`). It starts `pf-fleet sandbox --no-rate-limits` itself and rewrites this section.",
+  "The machine is shared, so expect run-to-run noise of ±20 %; compare ratios from the same run.",
+];
+
+const ratio = (r: PhaseResult, base: PhaseResult | undefined): string =>
+  base ? (r.betsPerSecond / base.betsPerSecond).toFixed(2) : "—";
+const ms = (x: number | null): string => (x === null ? "—" : x.toFixed(1));
+const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;

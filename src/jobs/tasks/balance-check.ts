@@ -1,0 +1,117 @@
+import type { z } from "zod";
+import type { FleetDeps } from "../../deps.js";
+import { FleetError, toFleetError } from "../../errors.js";
+import { recordBalanceSnapshot } from "../../ledger/snapshots.js";
+import type { Micros } from "../../money.js";
+import type { JobRow, TaskDefinition } from "../types.js";
+import { balanceCheckArgs, TASK } from "./args.js";
+import { errorMessage } from "./messages.js";
+import { FLEET_SWEEP_TIME_LIMIT_MS, READ_RETRY } from "./policies.js";
+import { faucetMemory } from "./task-store.js";
+
+/**
+ * `wallet.balance_check` (Beat's wallet monitor): every fleet agent's real USD balance (`GET /auth/balance`)
+ * beside its local ledger balance, stored as a snapshot; a difference is shown, never hidden. An agent below
+ * `lowBalance` that has never used the faucet gets a `faucet.claim` job. The faucet also pays one claim per
+ * IP per 24 h, and pf-fleet is one client, so at most one claim is queued per check (the poorest agent).
+ */
+
+export type BalanceCheckArgs = z.infer<typeof balanceCheckArgs>;
+
+export interface AgentBalance {
+  agentId: string;
+  server: Micros;
+  local: Micros;
+  /** server − local */
+  difference: Micros;
+  low: boolean;
+  /** the faucet.claim job queued (or already waiting) for this agent */
+  faucetJobId: string | null;
+  note: string | null;
+}
+
+export interface BalanceCheckResult {
+  checkedAt: number;
+  agents: AgentBalance[];
+  errors: Array<{ agentId: string; error: string }>;
+}
+
+export function balanceCheckTask(
+  deps: Pick<FleetDeps, "fleet" | "client" | "db" | "engine">,
+): TaskDefinition<BalanceCheckArgs, BalanceCheckResult> {
+  return {
+    name: TASK.balanceCheck,
+    queue: "wallet",
+    moneyMoving: false,
+    timeLimitMs: FLEET_SWEEP_TIME_LIMIT_MS,
+    retry: READ_RETRY,
+    args: balanceCheckArgs,
+
+    async run(ctx) {
+      const { args } = ctx;
+      const ids = args.agentIds ?? deps.fleet.listAgents().map((a) => a.agentId);
+      const checkedAt = Date.now();
+      const result: BalanceCheckResult = { checkedAt, agents: [], errors: [] };
+      let firstError: FleetError | undefined;
+      for (const agentId of ids) {
+        try {
+          const b = await deps.client.casino.balance(deps.fleet.keyFor(agentId), { signal: ctx.signal });
+          const { snapshot } = recordBalanceSnapshot(deps.db, {
+            agentId,
+            at: checkedAt,
+            server: b.balance,
+            serverUsd: b.balanceUsd,
+          });
+          result.agents.push({
+            agentId,
+            server: snapshot.server,
+            local: snapshot.local,
+            difference: snapshot.difference,
+            low: snapshot.server < args.lowBalance,
+            faucetJobId: null,
+            note: snapshot.difference === 0 ? null : "the local ledger differs from the server balance",
+          });
+        } catch (err) {
+          firstError ??= toFleetError(err);
+          result.errors.push({ agentId, error: errorMessage(err) });
+        }
+        ctx.progress({ done: result.agents.length + result.errors.length, total: ids.length });
+      }
+      // Nothing checked at all (the casino is down): a retry is worth more than an empty report.
+      if (firstError && result.agents.length === 0) throw firstError;
+      if (args.claimFaucetWhenLow) queueOneFaucetClaim(deps, result.agents);
+      return result;
+    },
+  };
+}
+
+function queueOneFaucetClaim(deps: Pick<FleetDeps, "db" | "engine">, agents: AgentBalance[]): void {
+  const eligible = agents
+    .filter((a) => a.low)
+    .filter((a) => {
+      const used = faucetMemory(deps.db, a.agentId);
+      if (used) a.note = `low, but the faucet was already used (${used.outcome})`;
+      return !used;
+    })
+    .sort((a, b) => a.server - b.server);
+  const [poorest, ...rest] = eligible;
+  if (!poorest) return;
+  const job = enqueueClaim(deps, poorest.agentId);
+  poorest.faucetJobId = job.id;
+  poorest.note = `low: faucet claim ${job.state === "queued" ? "queued" : `job is ${job.state}`}`;
+  for (const a of rest) a.note = "low: waiting its turn (the faucet pays one claim per IP per 24 h)";
+}
+
+/** Enqueues the agent's claim; one claim job per agent exists at a time, so an old failed one is retried. */
+function enqueueClaim(deps: Pick<FleetDeps, "engine">, agentId: string): JobRow {
+  try {
+    return deps.engine.enqueue(TASK.faucetClaim, { agentId });
+  } catch (err) {
+    const existingId = err instanceof FleetError && err.code === "CONFLICT" ? err.details?.jobId : undefined;
+    if (typeof existingId !== "string") throw err;
+    const existing = deps.engine.get(existingId);
+    if (existing && (existing.state === "failed" || existing.state === "dead")) return deps.engine.retry(existingId);
+    if (existing) return existing;
+    throw err;
+  }
+}

@@ -1,0 +1,195 @@
+import { randomBytes } from "node:crypto";
+import { FleetError } from "../../errors.js";
+import { formatUsd, type Micros, microsToUsd, usdToMicros } from "../../money.js";
+import {
+  exactWinProbability,
+  type GameBet,
+  kellyMaxBet,
+  nominalWinProbability,
+  settle,
+} from "../../purpleflea/fairness.js";
+import type { BetArgs } from "./args.js";
+
+/**
+ * Planning a bet batch: which agent places which bet, under which client seed, and what the batch costs
+ * and is expected to return. Pure (no I/O), so the MCP batch tools can show a dry run that is exactly what
+ * `submitBatch` would send.
+ */
+
+/** What the Kelly cap of an agent depends on: its server balance and its casino risk factor. */
+export interface AgentBankroll {
+  agentId: string;
+  balance: Micros;
+  /** the casino's `risk_factor`, 0.1–1.0 */
+  riskFactor: number;
+}
+
+export interface PlanRequest {
+  bet: GameBet;
+  /** 1–500 */
+  count: number;
+  /** stake of each bet, ≥ $0.01 */
+  amount: Micros;
+  /** the agents to spread over, round-robin in this order */
+  agents: readonly AgentBankroll[];
+  priority?: number;
+  origin?: string;
+  /** prefix of every client seed; default a fresh random one (seeds must be unique forever) */
+  seedPrefix?: string;
+}
+
+export interface AgentAllocation {
+  agentId: string;
+  bets: number;
+  stake: Micros;
+  balance: Micros;
+  riskFactor: number;
+  /** the server's per-bet Kelly cap at this balance: round2(balance × risk_factor × win probability) */
+  kellyCap: Micros;
+  withinKelly: boolean;
+}
+
+/** The game's real economics next to what its price assumes (they differ for dice under and crash). */
+export interface GameEconomics {
+  payoutMultiplier: number;
+  /** over all 10,000 equally likely rolls */
+  winProbability: number;
+  /** what the payout is priced on (and what the Kelly cap uses) */
+  pricedWinProbability: number;
+  /** 1 − winProbability × multiplier */
+  houseEdge: number;
+  pricedHouseEdge: number;
+}
+
+export interface BatchPlan {
+  bet: GameBet;
+  count: number;
+  amount: Micros;
+  priority: number;
+  origin: string;
+  bets: BetArgs[];
+  agents: AgentAllocation[];
+  totalStake: Micros;
+  /** the smallest per-bet Kelly cap among the agents: the largest stake every agent may place now */
+  kellyCap: Micros;
+  economics: GameEconomics;
+  /** Σ stake × (p × multiplier − 1), rounded to the micro; negative for every game */
+  expectedValue: Micros;
+  /** things a user should know before sending (edge quirks, balances) */
+  warnings: string[];
+}
+
+export const MAX_BATCH_BETS = 500;
+const MIN_STAKE: Micros = 10_000;
+/** Differences below this are rounding, not a quirk worth a warning. */
+const EDGE_NOTICE = 0.001;
+
+export function planBatch(req: PlanRequest): BatchPlan {
+  validate(req);
+  const prefix = req.seedPrefix ?? `pfb-${randomBytes(8).toString("hex")}`;
+  const bets: BetArgs[] = [];
+  for (let i = 0; i < req.count; i++) {
+    const agent = req.agents[i % req.agents.length] as AgentBankroll;
+    bets.push({ agentId: agent.agentId, bet: req.bet, amount: req.amount, clientSeed: `${prefix}-${i}` });
+  }
+
+  const agents = req.agents.map((a, index) => {
+    const count = betsFor(index, req.count, req.agents.length);
+    const kellyCap = usdToMicros(kellyMaxBet(microsToUsd(a.balance), a.riskFactor, req.bet));
+    return {
+      agentId: a.agentId,
+      bets: count,
+      stake: count * req.amount,
+      balance: a.balance,
+      riskFactor: a.riskFactor,
+      kellyCap,
+      withinKelly: req.amount <= kellyCap,
+    };
+  });
+  const economics = gameEconomics(req.bet);
+  const totalStake = req.count * req.amount;
+  return {
+    bet: req.bet,
+    count: req.count,
+    amount: req.amount,
+    priority: req.priority ?? 5,
+    origin: req.origin ?? "tool",
+    bets,
+    agents,
+    totalStake,
+    kellyCap: Math.min(...agents.map((a) => a.kellyCap)),
+    economics,
+    expectedValue: Math.round(totalStake * (economics.winProbability * economics.payoutMultiplier - 1)),
+    warnings: warningsFor(req.bet, economics, agents, req.amount),
+  };
+}
+
+export function gameEconomics(bet: GameBet): GameEconomics {
+  // The multiplier does not depend on the roll; any roll prices it.
+  const payoutMultiplier = settle(bet, 0).payoutMultiplier;
+  const winProbability = exactWinProbability(bet);
+  const pricedWinProbability = nominalWinProbability(bet);
+  return {
+    payoutMultiplier,
+    winProbability,
+    pricedWinProbability,
+    houseEdge: 1 - winProbability * payoutMultiplier,
+    pricedHouseEdge: 1 - pricedWinProbability * payoutMultiplier,
+  };
+}
+
+/** Agent `index` of `agents` gets every agents-th bet, starting at bet `index`. */
+function betsFor(index: number, count: number, agents: number): number {
+  return Math.floor(count / agents) + (index < count % agents ? 1 : 0);
+}
+
+function warningsFor(bet: GameBet, e: GameEconomics, agents: AgentAllocation[], amount: Micros): string[] {
+  const out: string[] = [];
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  if (e.houseEdge - e.pricedHouseEdge > EDGE_NOTICE) {
+    out.push(
+      `the real house edge is ${pct(e.houseEdge)}, not the ${pct(e.pricedHouseEdge)} the payout is priced at: ` +
+        `it wins ${pct(e.winProbability)} of rolls, priced as ${pct(e.pricedWinProbability)}` +
+        (bet.game === "dice" && bet.direction === "under" ? " (dice under t wins only below t, i.e. (t−1)/100)" : ""),
+    );
+  }
+  for (const a of agents) {
+    if (!a.withinKelly) {
+      out.push(
+        `${a.agentId}: stake $${formatUsd(amount)} is above its Kelly cap $${formatUsd(a.kellyCap)} ` +
+          `(balance $${formatUsd(a.balance)}); the server would refuse these bets`,
+      );
+    } else if (a.stake > a.balance) {
+      out.push(
+        `${a.agentId}: its ${a.bets} bets stake $${formatUsd(a.stake)} in all, more than its balance ` +
+          `$${formatUsd(a.balance)}; later bets fail once losses shrink the balance or its Kelly cap`,
+      );
+    }
+  }
+  return out;
+}
+
+function validate(req: PlanRequest): void {
+  if (!Number.isInteger(req.count) || req.count < 1 || req.count > MAX_BATCH_BETS) {
+    throw new FleetError("INVALID_INPUT", `count must be an integer 1–${MAX_BATCH_BETS}, got \`${req.count}\``);
+  }
+  if (!Number.isSafeInteger(req.amount) || req.amount < MIN_STAKE) {
+    throw new FleetError("INVALID_INPUT", `amount must be whole micro-USD ≥ 10000 ($0.01), got \`${req.amount}\``);
+  }
+  if (req.agents.length === 0) {
+    throw new FleetError("INVALID_INPUT", "a batch needs at least one agent, got none", {
+      hint: "register an agent first, or resume paused agents",
+    });
+  }
+  const seen = new Set<string>();
+  for (const a of req.agents) {
+    if (seen.has(a.agentId)) throw new FleetError("INVALID_INPUT", `agent \`${a.agentId}\` is listed twice`);
+    seen.add(a.agentId);
+  }
+  if (req.seedPrefix !== undefined && !/^[A-Za-z0-9_-]{4,48}$/.test(req.seedPrefix)) {
+    throw new FleetError(
+      "INVALID_INPUT",
+      `seedPrefix must be 4–48 characters of A–Z, a–z, 0–9, _ or -, got \`${req.seedPrefix}\``,
+    );
+  }
+}

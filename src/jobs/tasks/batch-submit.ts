@@ -1,0 +1,102 @@
+import type { FleetDeps } from "../../deps.js";
+import { FleetError } from "../../errors.js";
+import type { FleetStore } from "../../fleet/types.js";
+import { formatUsd } from "../../money.js";
+import type { JobRow } from "../types.js";
+import { TASK } from "./args.js";
+import type { AgentBankroll, BatchPlan } from "./batch-plan.js";
+import { rememberSubmission, submittedChord } from "./task-store.js";
+
+/**
+ * From a plan to jobs: the bankrolls a plan needs, the checks that must pass before anything is enqueued,
+ * and the chord of `casino.bet` members with `aggregate_bet_results` as its callback.
+ */
+
+/**
+ * Every listed agent's balance and risk factor from `GET /auth/balance` (read-only). An empty list means
+ * every fleet agent that is not paused.
+ */
+export async function loadBankrolls(
+  deps: Pick<FleetDeps, "fleet" | "client">,
+  agentIds: readonly string[],
+  signal?: AbortSignal,
+): Promise<AgentBankroll[]> {
+  const ids = agentIds.length > 0 ? [...agentIds] : activeAgents(deps.fleet);
+  if (ids.length === 0) {
+    throw new FleetError("INVALID_INPUT", "the fleet has no unpaused agent to bet with", {
+      hint: "register an agent, or resume trading",
+    });
+  }
+  return Promise.all(
+    ids.map(async (agentId) => {
+      const key = deps.fleet.keyFor(agentId);
+      const b = await deps.client.casino.balance(key, signal ? { signal } : {});
+      return { agentId, balance: b.balance, riskFactor: b.riskFactor };
+    }),
+  );
+}
+
+function activeAgents(fleet: FleetStore): string[] {
+  const state = fleet.pauseState();
+  if (state.fleetPaused) {
+    throw new FleetError("TRADING_PAUSED", `trading is paused fleet-wide${state.reason ? `: ${state.reason}` : ""}`, {
+      hint: "resume trading first (resume_trading); nothing was sent",
+    });
+  }
+  return fleet
+    .listAgents()
+    .filter((a) => !a.paused && !state.pausedAgents.includes(a.agentId))
+    .map((a) => a.agentId);
+}
+
+/**
+ * Refuses a plan the server or the operator's limits would refuse, before anything is written: a stake
+ * above an agent's Kelly cap (KELLY_LIMIT_EXCEEDED), then the fleet's risk limits and kill switch
+ * (LIMIT_EXCEEDED, TRADING_PAUSED).
+ */
+export function assertPlanAllowed(fleet: FleetStore, plan: BatchPlan): void {
+  const over = plan.agents.filter((a) => !a.withinKelly);
+  if (over.length > 0) {
+    const worst = over.reduce((a, b) => (b.kellyCap < a.kellyCap ? b : a));
+    throw new FleetError(
+      "KELLY_LIMIT_EXCEEDED",
+      `stake $${formatUsd(plan.amount)} is above the Kelly cap of ${over.map((a) => `${a.agentId} ($${formatUsd(a.kellyCap)})`).join(", ")}`,
+      {
+        hint: `lower the stake to ≤ $${formatUsd(worst.kellyCap)}, or bet with agents whose balance is larger`,
+        details: { kellyCaps: Object.fromEntries(over.map((a) => [a.agentId, a.kellyCap])) },
+      },
+    );
+  }
+  fleet.assertCanPlaceBatch(plan.bets.map((b) => ({ agentId: b.agentId, stake: b.amount })));
+}
+
+export interface SubmitOptions {
+  /** the job that submits (casino.place_batch); a second run of it returns the first chord, never a second */
+  submittedBy?: string;
+}
+
+/**
+ * Checks the plan, then enqueues its chord; returns the chord row (its id is what callers wait on).
+ * With `submittedBy`, a second call for the same job returns the chord the first call made. (A crash between
+ * the chord and that record is covered by the caller planning with a seed prefix derived from its job id:
+ * the same client seeds again are refused by the engine's unique idempotency keys, so no bet is doubled.)
+ */
+export function submitBatch(
+  deps: Pick<FleetDeps, "engine" | "fleet" | "db">,
+  plan: BatchPlan,
+  opts: SubmitOptions = {},
+): JobRow {
+  if (opts.submittedBy !== undefined) {
+    const existing = submittedChord(deps.db, opts.submittedBy);
+    const row = existing === undefined ? undefined : deps.engine.get(existing);
+    if (row) return row;
+  }
+  assertPlanAllowed(deps.fleet, plan);
+  const chord = deps.engine.chord({
+    members: plan.bets.map((args) => ({ task: TASK.bet, args })),
+    callback: { task: TASK.aggregateBets, args: { origin: plan.origin } },
+    priority: plan.priority,
+  });
+  if (opts.submittedBy !== undefined) rememberSubmission(deps.db, opts.submittedBy, chord.id, Date.now());
+  return chord;
+}

@@ -1,0 +1,76 @@
+import type { FleetDeps } from "../../deps.js";
+import { recordBet } from "../../ledger/bets.js";
+import type { TaskDefinition } from "../types.js";
+import { type BetArgs, type BetResult, betArgs, TASK } from "./args.js";
+import type { BetLookup } from "./bet-lookup.js";
+import { betRequest, betResult, exportMismatch, recordFromExport, recordFromReceipt } from "./bet-record.js";
+import type { BetSender } from "./bet-sender.js";
+import { errorMessage } from "./messages.js";
+import { BET_RETRY, BET_TIME_LIMIT_MS } from "./policies.js";
+import { betAdmission } from "./rate-gate.js";
+
+/**
+ * `casino.bet`: one logical bet, identified for ever by its client_seed. The risk checks run first (a paused
+ * fleet or an over-limit stake fails permanently with nothing sent); the bet then travels in a shared
+ * `bets/batch` call, and its receipt is committed to the ledger in the same transaction as the job's success.
+ * A lost answer is reconciled from the server's bet export by client_seed: found → recorded (source
+ * "reconciled", payout = stake × multiplier exactly), absent → proven not placed, export failed → unknown.
+ */
+
+export interface BetTaskIo {
+  sender: BetSender;
+  lookup: BetLookup;
+}
+
+export function casinoBetTask(deps: Pick<FleetDeps, "fleet">, io: BetTaskIo): TaskDefinition<BetArgs, BetResult> {
+  return {
+    name: TASK.bet,
+    queue: "casino",
+    moneyMoving: true,
+    timeLimitMs: BET_TIME_LIMIT_MS,
+    retry: BET_RETRY,
+    args: betArgs,
+    idempotencyKey: (args) => args.clientSeed,
+    rateLimits: (args) => betAdmission(args.agentId),
+
+    async run(ctx) {
+      const { args } = ctx;
+      deps.fleet.assertCanBet(args.agentId, args.amount);
+      const key = deps.fleet.keyFor(args.agentId);
+      const sentAt = Date.now();
+      const receipt = await io.sender.place(args.agentId, key, betRequest(args), ctx.signal);
+      const record = recordFromReceipt(args, receipt, ctx.job.id, sentAt);
+      ctx.onCommit((db) => recordBet(db, record));
+      return betResult(record);
+    },
+
+    async reconcile(ctx) {
+      const { args } = ctx;
+      const key = deps.fleet.keyFor(args.agentId);
+      await io.sender.released(args.clientSeed);
+      let row: Awaited<ReturnType<BetLookup["find"]>>;
+      try {
+        // The bet cannot predate its job; the lookup widens the window for server clock skew.
+        row = await io.lookup.find(args.agentId, key, args.clientSeed, ctx.job.createdAt, ctx.signal);
+      } catch (err) {
+        return { outcome: "unknown", reason: `the bet export could not be read: ${errorMessage(err)}` };
+      }
+      if (!row) {
+        return {
+          outcome: "not_done",
+          reason: `client_seed ${args.clientSeed} is not in ${args.agentId}'s bet export since the job was created`,
+        };
+      }
+      const mismatch = exportMismatch(args, row);
+      if (mismatch) {
+        return {
+          outcome: "unknown",
+          reason: `bet ${row.betId} carries client_seed ${args.clientSeed} but is not this job's bet (${mismatch})`,
+        };
+      }
+      const record = recordFromExport(args, row, ctx.job.id);
+      ctx.onCommit((db) => recordBet(db, record));
+      return { outcome: "done", result: betResult(record) };
+    },
+  };
+}

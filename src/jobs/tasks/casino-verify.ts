@@ -1,0 +1,123 @@
+import type { z } from "zod";
+import type { FleetDeps } from "../../deps.js";
+import { listBets, type StoredBet } from "../../ledger/bets.js";
+import { BETS_PER_SEED, type GameBet, seedHash, settle, verifyRoll } from "../../purpleflea/fairness.js";
+import type { TaskDefinition } from "../types.js";
+import { TASK, verifyBetsArgs } from "./args.js";
+import { READ_RETRY } from "./policies.js";
+import { rememberRevealedSeed, revealedSeeds } from "./task-store.js";
+
+/**
+ * `casino.verify_bets`: provably-fair verification of the agent's own ledger. Rotating the server seed reveals
+ * the old one; every ledger bet placed under it is re-derived from (seed, client_seed, nonce) with the
+ * published scheme and compared with what the server said: roll, result hash, win, multiplier. Revealed seeds
+ * are kept, so later runs (rotate = false) re-check bets recorded after the rotation.
+ */
+
+export type VerifyBetsArgs = z.infer<typeof verifyBetsArgs>;
+
+export interface BetMismatch {
+  betId: string;
+  clientSeed: string;
+  nonce: number;
+  field: "roll" | "result_hash" | "won" | "multiplier" | "commitment";
+  ledger: unknown;
+  derived: unknown;
+}
+
+export interface VerifyResult {
+  agentId: string;
+  rotated: boolean;
+  /** the commitment now in force, when rotated */
+  newSeedHash: string | null;
+  seeds: Array<{ seedHash: string; bets: number; commitmentOk: boolean }>;
+  checked: number;
+  mismatches: BetMismatch[];
+}
+
+const PAGE = 2_000;
+/** Bets of one seed sit within the newest few seeds' worth of bets; stop scanning this far past the last match. */
+const SCAN_PAST_LAST_MATCH = 2 * BETS_PER_SEED;
+
+export function casinoVerifyTask(
+  deps: Pick<FleetDeps, "fleet" | "client" | "db">,
+): TaskDefinition<VerifyBetsArgs, VerifyResult> {
+  return {
+    name: TASK.verifyBets,
+    // It talks to the casino (rotation) and changes the agent's seed state; it belongs with the bets.
+    queue: "casino",
+    moneyMoving: false,
+    timeLimitMs: 120_000,
+    retry: READ_RETRY,
+    args: verifyBetsArgs,
+
+    async run(ctx) {
+      const { agentId, rotate } = ctx.args;
+      const key = deps.fleet.keyFor(agentId);
+      let newSeedHash: string | null = null;
+      if (rotate) {
+        const r = await deps.client.casino.rotateSeed(key, { signal: ctx.signal });
+        rememberRevealedSeed(deps.db, { agentId, seedHash: r.previousSeedHash, seed: r.previousSeed, at: Date.now() });
+        newSeedHash = r.newSeedHash;
+      }
+      const seeds = revealedSeeds(deps.db, agentId);
+      const bySeed = betsUnderSeeds(deps, agentId, new Set(seeds.map((s) => s.seedHash)));
+      const result: VerifyResult = { agentId, rotated: rotate, newSeedHash, seeds: [], checked: 0, mismatches: [] };
+      for (const { seedHash: hash, seed } of seeds) {
+        const bets = bySeed.get(hash) ?? [];
+        const commitmentOk = seedHash(seed) === hash;
+        result.seeds.push({ seedHash: hash, bets: bets.length, commitmentOk });
+        for (const bet of bets) {
+          result.checked += 1;
+          result.mismatches.push(...verifyBet(bet, seed, commitmentOk));
+        }
+        ctx.progress({ done: result.seeds.length, total: seeds.length, message: `${result.checked} bets checked` });
+      }
+      return result;
+    },
+  };
+}
+
+/** The ledger bets placed under any of `hashes`, grouped by hash (newest bets first, scanned in pages). */
+function betsUnderSeeds(
+  deps: Pick<FleetDeps, "db">,
+  agentId: string,
+  hashes: ReadonlySet<string>,
+): Map<string, StoredBet[]> {
+  const out = new Map<string, StoredBet[]>();
+  if (hashes.size === 0) return out;
+  let sinceLastMatch = 0;
+  for (let offset = 0; sinceLastMatch < SCAN_PAST_LAST_MATCH; offset += PAGE) {
+    const page = listBets(deps.db, { agentIds: [agentId], order: "desc", limit: PAGE, offset });
+    for (const bet of page) {
+      if (hashes.has(bet.serverSeedHash)) {
+        const list = out.get(bet.serverSeedHash) ?? [];
+        list.push(bet);
+        out.set(bet.serverSeedHash, list);
+        sinceLastMatch = 0;
+      } else {
+        sinceLastMatch += 1;
+      }
+    }
+    if (page.length < PAGE) break;
+  }
+  return out;
+}
+
+export function verifyBet(bet: StoredBet, serverSeed: string, commitmentOk = true): BetMismatch[] {
+  const at = { betId: bet.betId, clientSeed: bet.clientSeed, nonce: bet.nonce };
+  const out: BetMismatch[] = [];
+  if (!commitmentOk) {
+    out.push({ ...at, field: "commitment", ledger: bet.serverSeedHash, derived: seedHash(serverSeed) });
+  }
+  const { roll, resultHash } = verifyRoll(serverSeed, bet.clientSeed, bet.nonce);
+  if (resultHash !== bet.resultHash)
+    out.push({ ...at, field: "result_hash", ledger: bet.resultHash, derived: resultHash });
+  if (bet.roll !== null && bet.roll !== roll) out.push({ ...at, field: "roll", ledger: bet.roll, derived: roll });
+  const outcome = settle({ game: bet.game, ...bet.params } as GameBet, roll);
+  if (outcome.won !== bet.won) out.push({ ...at, field: "won", ledger: bet.won, derived: outcome.won });
+  if (Math.round(outcome.payoutMultiplier * 10_000) !== Math.round(bet.payoutMultiplier * 10_000)) {
+    out.push({ ...at, field: "multiplier", ledger: bet.payoutMultiplier, derived: outcome.payoutMultiplier });
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+import { z } from "zod";
+import type { FleetDeps } from "../../deps.js";
+import { escrowReference } from "../../ledger/classify.js";
+import { recordMovement } from "../../ledger/movements.js";
+import type { MovementRecord } from "../../ledger/types.js";
+import type { Micros } from "../../money.js";
+import type { EscrowStatus } from "../../purpleflea/types.js";
+import { escrowLimits } from "../rate-limit.js";
+import type { ReconcileOutcome, TaskDefinition } from "../types.js";
+import { escrowReleaseArgs, TASK } from "./args.js";
+import { targetEscrowId } from "./escrow-validate.js";
+import { InFlight } from "./in-flight.js";
+import { errorMessage } from "./messages.js";
+import { MONEY_RETRY, MONEY_TIME_LIMIT_MS } from "./policies.js";
+
+/**
+ * `escrow.release` (creator only): pays the counterparty amount − 1%. As a chain's last step it releases only
+ * if the validation before it passed; otherwise it answers, without error, that the escrow stays funded and
+ * how to act on it by hand. A lost answer is reconciled from the escrow's status (`released` = done). When
+ * the counterparty is a fleet agent its `escrow_release` credit is recorded with the job's success.
+ */
+
+export type EscrowReleaseArgs = z.infer<typeof escrowReleaseArgs>;
+
+export interface EscrowReleaseResult {
+  released: boolean;
+  escrowId: string;
+  status: EscrowStatus | "unchanged";
+  /** credited to the counterparty (amount − commission), 0 when not released */
+  amountReleased: Micros;
+  counterpartyId: string | null;
+  /** why it was not released, and what to do instead */
+  reason: string | null;
+}
+
+const previousValidation = z.object({ passed: z.boolean(), reason: z.string(), status: z.string() });
+
+export function escrowReleaseTask(
+  deps: Pick<FleetDeps, "fleet" | "client">,
+): TaskDefinition<EscrowReleaseArgs, EscrowReleaseResult> {
+  const inFlight = new InFlight();
+  return {
+    name: TASK.escrowRelease,
+    queue: "escrow",
+    moneyMoving: true,
+    critical: true,
+    timeLimitMs: MONEY_TIME_LIMIT_MS,
+    retry: MONEY_RETRY,
+    args: escrowReleaseArgs,
+    idempotencyKey: (args) => `escrow.release:${targetEscrowId(args)}`,
+    rateLimits: () => escrowLimits("release"),
+
+    async run(ctx) {
+      const { args } = ctx;
+      const escrowId = targetEscrowId(args);
+      const refusal = validationRefusal(escrowId, args.previous);
+      if (refusal) return refusal;
+
+      const key = deps.fleet.keyFor(args.agentId);
+      const r = await inFlight.track(escrowId, deps.client.escrow.release(key, escrowId));
+      const credit = releaseMovement(deps, escrowId, r.counterpartyId, r.amountReleased, ctx.job.id);
+      if (credit) ctx.onCommit((db) => recordMovement(db, credit));
+      return {
+        released: true,
+        escrowId,
+        status: "released",
+        amountReleased: r.amountReleased,
+        counterpartyId: r.counterpartyId,
+        reason: null,
+      };
+    },
+
+    async reconcile(ctx): Promise<ReconcileOutcome<EscrowReleaseResult>> {
+      const { args } = ctx;
+      const escrowId = targetEscrowId(args);
+      await inFlight.released(escrowId);
+      try {
+        const escrow = await deps.client.escrow.get(escrowId, deps.fleet.keyFor(args.agentId), { signal: ctx.signal });
+        if (escrow.status !== "released") {
+          return { outcome: "not_done", reason: `escrow ${escrowId} is ${escrow.status}, not released` };
+        }
+        const credit = releaseMovement(deps, escrowId, escrow.counterpartyId, escrow.netToCounterparty, ctx.job.id);
+        if (credit) ctx.onCommit((db) => recordMovement(db, credit));
+        return {
+          outcome: "done",
+          result: {
+            released: true,
+            escrowId,
+            status: "released",
+            amountReleased: escrow.netToCounterparty,
+            counterpartyId: escrow.counterpartyId,
+            reason: null,
+          },
+        };
+      } catch (err) {
+        return { outcome: "unknown", reason: `escrow ${escrowId} could not be read: ${errorMessage(err)}` };
+      }
+    },
+  };
+}
+
+/** When chained after a validation that did not pass: the answer, with nothing sent. */
+function validationRefusal(escrowId: string, previous: unknown): EscrowReleaseResult | null {
+  if (previous === undefined) return null;
+  const v = previousValidation.safeParse(previous);
+  if (v.success && v.data.passed) return null;
+  const why = v.success ? v.data.reason : "the step before did not report a passed validation";
+  return {
+    released: false,
+    escrowId,
+    status: "unchanged",
+    amountReleased: 0,
+    counterpartyId: null,
+    reason:
+      `not released: ${why}. The escrow stays funded until it is released or times out (then the creator is ` +
+      `refunded less 1%). To pay anyway use release_escrow; to contest the work use dispute_escrow with a reason.`,
+  };
+}
+
+/** The counterparty's credit, when the counterparty is one of the fleet's own agents. */
+function releaseMovement(
+  deps: Pick<FleetDeps, "fleet">,
+  escrowId: string,
+  counterpartyId: string,
+  amount: Micros,
+  jobId: string,
+): MovementRecord | null {
+  if (!deps.fleet.getAgent(counterpartyId)) return null;
+  return {
+    agentId: counterpartyId,
+    kind: "escrow_release",
+    amount,
+    reference: escrowReference(escrowId, "release"),
+    description: `escrow ${escrowId} released`,
+    jobId,
+    at: Date.now(),
+  };
+}

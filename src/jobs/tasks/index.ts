@@ -1,0 +1,76 @@
+/**
+ * pf-fleet's concrete tasks (Celery's `@app.task`s with their routes): casino bets and batches, escrow,
+ * faucet, domains, wallet monitoring, ledger refresh and PnL reports. `aggregate_bet_results` is the engine's
+ * own built-in. Every money task has an idempotency key and a `reconcile` that consults the server's records.
+ */
+import type { FleetDeps } from "../../deps.js";
+import { RateLimiter } from "../rate-limit.js";
+import type { JobEngine, TaskDefinition } from "../types.js";
+import { balanceCheckTask } from "./balance-check.js";
+import { createBetLookup } from "./bet-lookup.js";
+import { createBetSender } from "./bet-sender.js";
+import { casinoBetTask } from "./casino-bet.js";
+import { casinoPlaceBatchTask } from "./casino-place-batch.js";
+import { casinoTransferTask } from "./casino-transfer.js";
+import { casinoVerifyTask } from "./casino-verify.js";
+import { domainRegisterTask } from "./domain-register.js";
+import { escrowCompleteTask, escrowDisputeTask } from "./escrow-actions.js";
+import { escrowCreateTask } from "./escrow-create.js";
+import { escrowReleaseTask } from "./escrow-release.js";
+import { escrowSettleReportTask, escrowSettleTask } from "./escrow-settle.js";
+import { escrowValidateTask } from "./escrow-validate.js";
+import { faucetClaimTask } from "./faucet-claim.js";
+import { ledgerRefreshTask } from "./ledger-refresh.js";
+import { dailyPnlTask, weeklyPnlTask } from "./pnl-summaries.js";
+import { batchCallClaims, takeWhenAvailable } from "./rate-gate.js";
+import { migrateTaskStore } from "./task-store.js";
+
+export { TASK, type TaskName } from "./args.js";
+export * from "./batch-plan.js";
+export { assertPlanAllowed, loadBankrolls, type SubmitOptions, submitBatch } from "./batch-submit.js";
+export { type OpeningBalance, recordOpeningBalance } from "./opening-balance.js";
+
+/** What the tasks use of the server's dependencies. */
+export type TaskDeps = Pick<FleetDeps, "db" | "client" | "engine" | "fleet" | "logger">;
+
+export interface FleetTaskOptions {
+  /**
+   * Draw from the casino/escrow/faucet rate-limit buckets before calls (default true). Turn off only against a
+   * server with its limits off (a sandbox started with `rateLimits: false`, a benchmark).
+   */
+  rateLimits?: boolean;
+  /** how long a bet waits for others of its agent to share a batch call; default 5 ms */
+  betGatherMs?: number;
+}
+
+export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: FleetTaskOptions = {}): void {
+  migrateTaskStore(deps.db);
+  const limited = opts.rateLimits ?? true;
+  const limiter = new RateLimiter(deps.db);
+  const sender = createBetSender({
+    casino: deps.client.casino,
+    ...(opts.betGatherMs === undefined ? {} : { gatherMs: opts.betGatherMs }),
+    ...(limited ? { beforeCall: (agentId: string) => takeWhenAvailable(limiter, batchCallClaims(agentId)) } : {}),
+  });
+  const lookup = createBetLookup({ casino: deps.client.casino });
+  const register = <A, R>(task: TaskDefinition<A, R>): void =>
+    engine.register(limited ? task : { ...task, rateLimits: undefined });
+
+  register(casinoBetTask(deps, { sender, lookup }));
+  register(casinoPlaceBatchTask(deps));
+  register(casinoVerifyTask(deps));
+  register(casinoTransferTask(deps));
+  register(escrowCreateTask(deps));
+  register(escrowCompleteTask(deps));
+  register(escrowValidateTask(deps));
+  register(escrowReleaseTask(deps));
+  register(escrowDisputeTask(deps));
+  register(escrowSettleTask(deps));
+  register(escrowSettleReportTask(deps));
+  register(faucetClaimTask(deps));
+  register(domainRegisterTask(deps));
+  register(balanceCheckTask(deps));
+  register(ledgerRefreshTask(deps));
+  register(dailyPnlTask(deps));
+  register(weeklyPnlTask(deps));
+}

@@ -1,0 +1,54 @@
+import type { z } from "zod";
+import type { FleetDeps } from "../../deps.js";
+import { toFleetError } from "../../errors.js";
+import { importServerLedger } from "../../ledger/import.js";
+import type { TaskDefinition } from "../types.js";
+import { ledgerRefreshArgs, TASK } from "./args.js";
+import { errorMessage } from "./messages.js";
+import { FLEET_SWEEP_TIME_LIMIT_MS, READ_RETRY } from "./policies.js";
+
+/**
+ * `ledger.refresh`: each agent's server ledger (`GET /auth/ledger`, its newest 50 rows) imported into the
+ * local ledger, so credits pf-fleet did not cause (deposits, referral commissions, transfers in) keep local
+ * PnL equal to the server balance. The classification and its limits are src/ledger/import.ts's.
+ */
+
+export type LedgerRefreshArgs = z.infer<typeof ledgerRefreshArgs>;
+
+export interface LedgerRefreshResult {
+  agents: Array<{ agentId: string; rows: number; imported: number }>;
+  errors: Array<{ agentId: string; error: string }>;
+}
+
+export function ledgerRefreshTask(
+  deps: Pick<FleetDeps, "fleet" | "client" | "db">,
+): TaskDefinition<LedgerRefreshArgs, LedgerRefreshResult> {
+  return {
+    name: TASK.ledgerRefresh,
+    // Bookkeeping over reads: it moves nothing and can wait behind the money queues.
+    queue: "analytics",
+    moneyMoving: false,
+    timeLimitMs: FLEET_SWEEP_TIME_LIMIT_MS,
+    retry: READ_RETRY,
+    args: ledgerRefreshArgs,
+
+    async run(ctx) {
+      const ids = ctx.args.agentIds ?? deps.fleet.listAgents().map((a) => a.agentId);
+      const result: LedgerRefreshResult = { agents: [], errors: [] };
+      let firstError: unknown;
+      for (const agentId of ids) {
+        try {
+          const entries = await deps.client.casino.ledger(deps.fleet.keyFor(agentId), { signal: ctx.signal });
+          const r = importServerLedger(deps.db, agentId, entries, { jobId: ctx.job.id });
+          result.agents.push({ agentId, rows: entries.length, imported: r.imported });
+        } catch (err) {
+          firstError ??= err;
+          result.errors.push({ agentId, error: errorMessage(err) });
+        }
+        ctx.progress({ done: result.agents.length + result.errors.length, total: ids.length });
+      }
+      if (firstError !== undefined && result.agents.length === 0) throw toFleetError(firstError);
+      return result;
+    },
+  };
+}

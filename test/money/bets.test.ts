@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BetAggregate } from "../../src/jobs/index.js";
+import { loadBankrolls, planBatch, submitBatch } from "../../src/jobs/tasks/index.js";
+import { listBets } from "../../src/ledger/index.js";
+import { usdToMicros } from "../../src/money.js";
+import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
+import { addAgent, agreement, type Fleet, settled, startFleet } from "./harness.js";
+
+describe("a bet batch against the sandbox", () => {
+  let sandbox: RunningSandbox;
+  let f: Fleet;
+  let agents: string[];
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ rateLimits: false });
+    f = await startFleet({ sandbox });
+    agents = [];
+    for (let i = 0; i < 3; i++) agents.push(await addAgent(f, sandbox, 50));
+  });
+  afterAll(async () => {
+    await f?.close();
+    await sandbox?.close();
+  });
+
+  it("shares batch calls, records every receipt exactly, and its PnL is the balance change", async () => {
+    const plan = planBatch({
+      bet: { game: "crash", cash_out_at: 1.37 },
+      count: 60,
+      amount: usdToMicros(0.03),
+      agents: await loadBankrolls(f.deps, agents),
+    });
+    sandbox.resetStats();
+    const done = await settled(f.engine, submitBatch(f.deps, plan).id);
+    expect(done.state).toBe("succeeded");
+    const summary = done.result as BetAggregate;
+    expect(summary.totalBets).toBe(60);
+    expect(summary.failed).toEqual([]);
+
+    // One bets/batch call carries many jobs' bets; no single-game call is made.
+    const routes = sandbox.stats().byRoute;
+    expect(Object.keys(routes).filter((r) => r.includes("/games/"))).toEqual([]);
+    expect(routes["POST /api/v1/bets/batch"]).toBeLessThan(60);
+
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    expect(a.serverBets).toHaveLength(60);
+    expect(a.seedsPlacedTwice).toEqual([]);
+    expect(a.onlyOnServer).toEqual([]);
+    expect(a.onlyInLedger).toEqual([]);
+    // $0.03 at 1.37× credits $0.0411 though the response says 0.04: only exact payouts keep this equal.
+    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+    const ledger = listBets(f.db, { agentIds: agents, limit: 1000 });
+    expect(ledger.filter((b) => b.won).every((b) => b.payout === 41_100)).toBe(true);
+    expect(summary.totalPnl).toBe(ledger.reduce((s, b) => s + b.net, 0));
+  });
+});

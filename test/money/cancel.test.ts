@@ -1,0 +1,77 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TransferResult } from "../../src/jobs/tasks/casino-transfer.js";
+import { TASK } from "../../src/jobs/tasks/index.js";
+import { listBets, listMovements, localBalance } from "../../src/ledger/index.js";
+import { usdToMicros } from "../../src/money.js";
+import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
+import { addAgent, agreement, type Fleet, settled, startFleet } from "./harness.js";
+
+describe("cancelling a money job while its request is on the wire", () => {
+  let sandbox: RunningSandbox;
+  let f: Fleet;
+  let agent: string;
+  let other: string;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ rateLimits: false });
+    // A settle delay far shorter than the server's answer: only waiting for our own request keeps this safe.
+    f = await startFleet({ sandbox, engine: { settleMs: 20 } });
+    agent = await addAgent(f, sandbox, 10);
+    other = await addAgent(f, sandbox, 0);
+  });
+  afterAll(async () => {
+    await f?.close();
+    await sandbox?.close();
+  });
+
+  async function cancelOnceSent(jobId: string): Promise<void> {
+    while (
+      (sandbox.stats().byRoute["POST /api/v1/bets/batch"] ?? 0) +
+        (sandbox.stats().byRoute["POST /api/v1/stats/pay"] ?? 0) ===
+      0
+    ) {
+      await sleep(5);
+    }
+    f.engine.cancel(jobId, "changed my mind");
+  }
+
+  it("a bet cancelled mid-call is reconciled from the server's answer and recorded, never lost", async () => {
+    sandbox.resetStats();
+    sandbox.setFaults({ latencyMs: 1_000, scope: "money" });
+    const job = f.engine.enqueue(TASK.bet, {
+      agentId: agent,
+      bet: { game: "coin-flip", side: "heads" },
+      amount: usdToMicros(0.05),
+      clientSeed: "cancel-mid-call-0001",
+    });
+    await cancelOnceSent(job.id);
+    const done = await settled(f.engine, job.id);
+    sandbox.setFaults(null);
+
+    // Cancelling cannot unsend money: the bet happened, so the job ends succeeded with its receipt.
+    expect(done.state).toBe("succeeded");
+    expect(listBets(f.db, { agentIds: [agent] }).map((b) => b.clientSeed)).toEqual(["cancel-mid-call-0001"]);
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    expect(a.onlyOnServer).toEqual([]);
+    expect(a.balances[0]?.local).toBe(a.balances[0]?.server);
+  });
+
+  it("a transfer cancelled mid-call is found on the server and recorded once", async () => {
+    sandbox.resetStats();
+    sandbox.setFaults({ latencyMs: 1_000, scope: "money" });
+    const job = f.engine.enqueue(TASK.transfer, {
+      agentId: agent,
+      toAgentId: other,
+      amount: usdToMicros(0.5),
+      requestId: "cancel-transfer-0001",
+    });
+    await cancelOnceSent(job.id);
+    const done = await settled(f.engine, job.id);
+    sandbox.setFaults(null);
+    expect(done.state).toBe("succeeded");
+    expect((done.result as TransferResult).amount).toBe(usdToMicros(0.5));
+    expect(listMovements(f.db, { agentIds: [other], kinds: ["transfer_in"] })).toHaveLength(1);
+    for (const id of [agent, other]) expect(localBalance(f.db, id)).toBe(usdToMicros(sandbox.balanceOf(id)));
+  });
+});

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BetAggregate } from "../../src/jobs/index.js";
+import { loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
+import { batchCallClaims } from "../../src/jobs/tasks/rate-gate.js";
+import { usdToMicros } from "../../src/money.js";
+import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
+import { addAgent, agreement, type Fleet, settled, startFleet } from "./harness.js";
+import { startWorker, stopWorker, type Worker } from "./processes.js";
+
+/** The sandbox's limiters for faucet claims at registration are not the subject here. */
+const FAUCET_LIMITERS = new Set(["faucet-ip-24h", "faucet-ip"]);
+
+describe("two processes on one database share the casino queue, with the real rate limits on", () => {
+  let sandbox: RunningSandbox;
+  let f: Fleet;
+  const workers: Worker[] = [];
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ rateLimits: true });
+    f = await startFleet({ sandbox, start: false, rateLimits: true });
+  });
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => stopWorker(w)));
+    await f?.close();
+    await sandbox?.close();
+  });
+
+  it("runs every job once, settles every client_seed once, and never draws a 429", async () => {
+    const agents = [await addAgent(f, sandbox, 100), await addAgent(f, sandbox, 100)];
+    const plan = planBatch({
+      bet: { game: "multiplier", target_multiplier: 1.5 },
+      count: 80,
+      amount: usdToMicros(0.02),
+      agents: await loadBankrolls(f.deps, agents),
+    });
+    sandbox.resetStats();
+    const startedAt = Date.now();
+    const chord = submitBatch(f.deps, plan);
+    workers.push(
+      ...(await Promise.all([1, 2].map(() => startWorker({ dbPath: f.dbPath, sandbox, rateLimits: true })))),
+    );
+    const done = await settled(f.engine, chord.id, 90_000);
+    const elapsedMs = Date.now() - startedAt;
+    const stats = sandbox.stats();
+    expect(done.state).toBe("succeeded");
+    expect((done.result as BetAggregate).totalBets).toBe(80);
+
+    // No job ran twice: each bet job was claimed exactly once, and both processes took a share.
+    const owners = new Map<string, number>();
+    const members = f.engine.list({ canvasId: chord.id, task: TASK.bet, limit: 500 }).jobs;
+    expect(members).toHaveLength(80);
+    for (const job of members) {
+      const claims = f.engine.events(job.id).filter((e) => e.to === "running");
+      expect(claims, job.id).toHaveLength(1);
+      const owner = /claimed by (\S+):/.exec(claims[0]?.reason ?? "")?.[1] ?? "?";
+      owners.set(owner, (owners.get(owner) ?? 0) + 1);
+    }
+    expect(owners.size).toBe(2);
+
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    expect(a.serverBets).toHaveLength(80);
+    expect(a.seedsPlacedTwice).toEqual([]);
+    expect(a.onlyOnServer).toEqual([]);
+    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+
+    // The server's own limiters (fixed 60 s windows per agent and per IP+path) never had to refuse a call…
+    expect(Object.keys(stats.rateLimited).filter((k) => !FAUCET_LIMITERS.has(k))).toEqual([]);
+    // …and no agent made more batch calls than its bucket allows over the run (capacity + refill × time:
+    // at most 10 in any 60 s window). During the run an agent's only requests are its batch calls.
+    const bucket = batchCallClaims(agents[0] as string)[0] as { capacity: number; refillPerMs: number };
+    for (const agentId of agents) {
+      expect(stats.byAgent[agentId] ?? 0, agentId).toBeLessThanOrEqual(
+        bucket.capacity + bucket.refillPerMs * elapsedMs,
+      );
+    }
+    // The bets really travelled in batches.
+    const batchCalls = stats.byRoute["POST /api/v1/bets/batch"] ?? 0;
+    expect(batchCalls).toBeGreaterThanOrEqual(80 / 20);
+    expect(batchCalls).toBeLessThan(80);
+  }, 120_000);
+});
