@@ -14,7 +14,6 @@ export { createJobEngine, type JobEngineOptions } from "./engine.js";
 export { createFailureHook, type FailureHook, type FailureHookOptions, type JobFailure } from "./failure-hook.js";
 export type { JobError } from "./job-error.js";
 export {
-  type Bucket,
   casinoBatchLimits,
   casinoGameLimits,
   escrowLimits,
@@ -24,7 +23,6 @@ export {
   registerLimits,
   type TakeResult,
   type WindowLimit,
-  windowSafeBucket,
 } from "./rate-limit.js";
 export { JOBS_MIGRATIONS, migrateJobs } from "./schema.js";
 export { canTransition, isTerminal } from "./state-machine.js";

@@ -111,13 +111,16 @@ export interface TaskContext<A> {
   onCommit(write: (db: Db) => void): void;
 }
 
-/** One token-bucket draw a task makes before each run (src/jobs/rate-limit.ts has the Purple Flea defaults). */
+/**
+ * One draw on a rate limit a task makes before each run: at most `limit` calls under `key` in any window of
+ * `windowMs` (src/jobs/rate-limit.ts has the Purple Flea defaults).
+ */
 export interface RateLimitClaim {
   /** e.g. `casino:agent:<id>:games`, `casino:ip:/games/crash` */
   key: string;
-  capacity: number;
-  refillPerMs: number;
-  /** tokens taken; default 1 */
+  limit: number;
+  windowMs: number;
+  /** calls this draw counts for; default 1 */
   cost?: number;
 }
 
@@ -152,8 +155,8 @@ export interface TaskDefinition<A = unknown, R = unknown> {
   /** the idempotency key for a money job, derived from its args (e.g. the bet's client_seed) */
   idempotencyKey?: (args: A) => string;
   /**
-   * Rate-limit buckets the run draws from. The dispatcher takes them all before `run` (all or none); a job that
-   * cannot get them is deferred until they refill, without spending an attempt.
+   * Rate limits the run draws on. The dispatcher takes them all before `run` (all or none); a job that cannot
+   * get them is deferred until the window frees up, without spending an attempt.
    */
   rateLimits?(args: A): RateLimitClaim[];
   run(ctx: TaskContext<A>): Promise<R>;

@@ -7,14 +7,11 @@ import {
   migrateJobs,
   PURPLE_FLEA_LIMITS,
   RateLimiter,
-  windowSafeBucket,
 } from "../../src/jobs/index.js";
 import { type TempDb, tempDb } from "./support/db.js";
 import { inState, plainTask, testEngine, until } from "./support/engine.js";
 
-const PER_SECOND = 1 / 1_000;
-
-describe("token buckets in SQLite", () => {
+describe("sliding-window rate limits in SQLite", () => {
   let t: TempDb;
   let clock: ManualClock;
 
@@ -25,25 +22,47 @@ describe("token buckets in SQLite", () => {
   });
   afterEach(() => t.cleanup());
 
-  it("admits up to capacity, then says how long to wait for the refill", () => {
+  it("admits the full burst, then says how long until the oldest call leaves the window", () => {
     const limiter = new RateLimiter(t.db, clock);
-    const bucket = { capacity: 3, refillPerMs: PER_SECOND };
-    expect([1, 2, 3].map(() => limiter.take("k", bucket).ok)).toEqual([true, true, true]);
-    expect(limiter.take("k", bucket)).toEqual({ ok: false, waitMs: 1_000, key: "k" });
+    const limit = { limit: 3, windowMs: 1_000 };
+    expect([1, 2, 3].map(() => limiter.take("k", limit).ok)).toEqual([true, true, true]);
+    expect(limiter.take("k", limit)).toEqual({ ok: false, waitMs: 1_000, key: "k" });
     clock.advance(999);
-    expect(limiter.take("k", bucket).ok).toBe(false);
+    expect(limiter.take("k", limit).ok).toBe(false);
     clock.advance(1);
-    expect(limiter.take("k", bucket).ok).toBe(true);
+    // all three left the window together: a whole new burst fits
+    expect([1, 2, 3, 4].map(() => limiter.take("k", limit).ok)).toEqual([true, true, true, false]);
   });
 
-  it("takes every bucket of a call or none of them", () => {
+  it("frees the window call by call as the oldest calls age out", () => {
     const limiter = new RateLimiter(t.db, clock);
-    const agent = { key: "agent", capacity: 5, refillPerMs: PER_SECOND };
-    const ip = { key: "ip", capacity: 1, refillPerMs: PER_SECOND };
+    const limit = { limit: 2, windowMs: 1_000 };
+    expect(limiter.take("k", limit).ok).toBe(true);
+    clock.advance(400);
+    expect(limiter.take("k", limit).ok).toBe(true);
+    expect(limiter.take("k", limit)).toMatchObject({ ok: false, waitMs: 600 });
+    clock.advance(600);
+    expect(limiter.take("k", limit).ok).toBe(true);
+    expect(limiter.take("k", limit)).toMatchObject({ ok: false, waitMs: 400 });
+  });
+
+  it("takes every limit of a call or none of them", () => {
+    const limiter = new RateLimiter(t.db, clock);
+    const agent = { key: "agent", limit: 5, windowMs: 1_000 };
+    const ip = { key: "ip", limit: 1, windowMs: 1_000 };
     expect(limiter.takeAll([agent, ip]).ok).toBe(true);
     expect(limiter.takeAll([agent, ip])).toMatchObject({ ok: false, key: "ip" });
-    // the refused draw did not spend the agent's tokens: 4 are left
+    // the refused draw did not count against the agent: 4 calls are left
     expect([1, 2, 3, 4, 5].map(() => limiter.take("agent", agent).ok)).toEqual([true, true, true, true, false]);
+  });
+
+  it("counts a call's cost, and two claims on one key in one draw together", () => {
+    const limiter = new RateLimiter(t.db, clock);
+    expect(limiter.take("k", { limit: 5, windowMs: 1_000 }, 3).ok).toBe(true);
+    expect(limiter.take("k", { limit: 5, windowMs: 1_000 }, 3).ok).toBe(false);
+    const half = { key: "k2", limit: 3, windowMs: 1_000, cost: 2 };
+    expect(limiter.takeAll([half, half]).ok).toBe(false);
+    expect(limiter.takeAll([half]).ok).toBe(true);
   });
 
   it("is shared by every connection (every process) on one database file", () => {
@@ -51,38 +70,42 @@ describe("token buckets in SQLite", () => {
     try {
       const a = new RateLimiter(t.db, clock);
       const b = new RateLimiter(second, clock);
-      const bucket = { capacity: 4, refillPerMs: PER_SECOND };
-      const admitted = [a, b, a, b, a, b].filter((limiter) => limiter.take("casino:ip:/games/crash", bucket).ok);
+      const limit = { limit: 4, windowMs: 60_000 };
+      const admitted = [a, b, a, b, a, b].filter((limiter) => limiter.take("casino:ip:/games/crash", limit).ok);
       expect(admitted).toHaveLength(4);
     } finally {
       second.close();
     }
   });
 
-  it("rejects a claim that could never be paid", () => {
+  it("rejects a claim that could never be admitted", () => {
     const limiter = new RateLimiter(t.db, clock);
-    expect(() => limiter.take("k", { capacity: 2, refillPerMs: PER_SECOND }, 3)).toThrow(
-      /cost must be > 0 and ≤ capacity 2/,
+    expect(() => limiter.take("k", { limit: 2, windowMs: 1_000 }, 3)).toThrow(
+      /cost must be a whole number from 1 to the limit 2, got `3`/,
     );
-    expect(() => limiter.take("k", { capacity: 0, refillPerMs: PER_SECOND })).toThrow(/capacity must be > 0/);
+    expect(() => limiter.take("k", { limit: 0, windowMs: 1_000 })).toThrow(/limit must be a whole number ≥ 1/);
+    expect(() => limiter.take("k", { limit: 1, windowMs: 0 })).toThrow(/windowMs must be > 0/);
   });
 
-  it("the Purple Flea default buckets never exceed the API's limit in any window, however greedily used", () => {
+  it("the Purple Flea defaults never exceed the API's limit in any window, and allow its whole burst", () => {
     for (const [name, limit] of Object.entries(PURPLE_FLEA_LIMITS)) {
       const limiter = new RateLimiter(t.db, clock);
-      const bucket = windowSafeBucket(limit);
       const admittedAt: number[] = [];
       const start = clock.now();
       for (let now = start; now < start + 3 * limit.windowMs; now += 500) {
         clock.advance(now - clock.now());
-        while (limiter.take(`greedy:${name}`, bucket).ok) admittedAt.push(now);
+        while (limiter.take(`greedy:${name}`, limit).ok) admittedAt.push(now);
       }
+      // the server's windows are 60 s; ours add a second of margin for arrival jitter
+      const serverWindowMs = 60_000;
+      expect(limit.windowMs, name).toBeGreaterThan(serverWindowMs);
       for (const from of admittedAt) {
         const inWindow = admittedAt.filter((at) => at >= from && at < from + limit.windowMs).length;
         expect(inWindow, `${name} from ${from - start} ms`).toBeLessThanOrEqual(limit.limit);
       }
-      // and the bucket is not wastefully strict: over 3 windows it admits most of the allowance
-      expect(admittedAt.length, name).toBeGreaterThanOrEqual(2 * limit.limit);
+      // a greedy caller gets the API's whole burst at once, and its full allowance over three windows
+      expect(admittedAt.filter((at) => at === start).length, name).toBe(limit.limit);
+      expect(admittedAt.length, name).toBe(3 * limit.limit);
     }
   });
 
@@ -118,7 +141,7 @@ describe("the dispatcher and rate limits", () => {
       },
       {
         // one call per 10 s
-        rateLimits: () => [{ key: "casino:agent:ag_1:games", capacity: 1, refillPerMs: 1 / 10_000 }],
+        rateLimits: () => [{ key: "casino:agent:ag_1:games", limit: 1, windowMs: 10_000 }],
         retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, jitter: 0 },
       },
     );
@@ -164,7 +187,7 @@ describe("the dispatcher and rate limits", () => {
         return rows.filter((r) => r?.state === "succeeded").length === 1 && deferred.length === 3;
       };
       await until(a, jobs[0]?.id ?? "", settled);
-      // one token between two engines: one run, three jobs waiting for the refill
+      // one call per window between two engines: one run, three jobs waiting for the window
       expect(ran).toHaveLength(1);
     } finally {
       for (const engine of engines.splice(0)) await engine.stop({ graceMs: 100 });

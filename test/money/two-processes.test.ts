@@ -65,12 +65,12 @@ describe("two processes on one database share the casino queue, with the real ra
 
     // The server's own limiters (fixed 60 s windows per agent and per IP+path) never had to refuse a call…
     expect(Object.keys(stats.rateLimited).filter((k) => !FAUCET_LIMITERS.has(k))).toEqual([]);
-    // …and no agent made more batch calls than its bucket allows over the run (capacity + refill × time:
-    // at most 10 in any 60 s window). During the run an agent's only requests are its batch calls.
-    const bucket = batchCallClaims(agents[0] as string)[0] as { capacity: number; refillPerMs: number };
+    // …and no agent made more batch calls than its limit allows over the run (at most `limit` per window).
+    // During the run an agent's only requests are its batch calls.
+    const limit = batchCallClaims(agents[0] as string)[0] as { limit: number; windowMs: number };
     for (const agentId of agents) {
       expect(stats.byAgent[agentId] ?? 0, agentId).toBeLessThanOrEqual(
-        bucket.capacity + bucket.refillPerMs * elapsedMs,
+        limit.limit * Math.ceil(elapsedMs / limit.windowMs),
       );
     }
     // The bets really travelled in batches.

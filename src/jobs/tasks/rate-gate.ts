@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { PURPLE_FLEA_LIMITS, type RateLimiter, windowSafeBucket } from "../rate-limit.js";
+import { PURPLE_FLEA_LIMITS, type RateLimiter } from "../rate-limit.js";
 import type { RateLimitClaim } from "../types.js";
 import { MAX_BETS_PER_BATCH } from "./bet-sender.js";
 
@@ -10,19 +10,19 @@ import { MAX_BETS_PER_BATCH } from "./bet-sender.js";
  * batches can carry, so a large backlog waits in SQLite instead of in memory.
  */
 
-const MINUTE = 60_000;
+const { windowMs } = PURPLE_FLEA_LIMITS.casinoBatchPerAgent;
 
 /** What the dispatcher takes per bet job: the bets one agent's batch calls can carry per minute. */
 export function betAdmission(agentId: string): RateLimitClaim[] {
   const carried = PURPLE_FLEA_LIMITS.casinoBatchPerAgent.limit * MAX_BETS_PER_BATCH;
-  return [{ key: `casino:agent:${agentId}:batch-bets`, ...windowSafeBucket({ limit: carried, windowMs: MINUTE }) }];
+  return [{ key: `casino:agent:${agentId}:batch-bets`, limit: carried, windowMs }];
 }
 
 /** The buckets of one `POST /bets/batch` call. */
 export function batchCallClaims(agentId: string): RateLimitClaim[] {
   return [
-    { key: `casino:agent:${agentId}:batch`, ...windowSafeBucket(PURPLE_FLEA_LIMITS.casinoBatchPerAgent) },
-    { key: "casino:ip:/bets/batch", ...windowSafeBucket({ limit: 60, windowMs: MINUTE }) },
+    { key: `casino:agent:${agentId}:batch`, ...PURPLE_FLEA_LIMITS.casinoBatchPerAgent },
+    { key: "casino:ip:/bets/batch", ...PURPLE_FLEA_LIMITS.casinoGamesPerIpPath },
   ];
 }
 
