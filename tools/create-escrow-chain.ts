@@ -135,7 +135,7 @@ async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
           },
         },
       },
-      { task: TASK.escrowRelease, args: { agentId: args.agent_id } },
+      { task: TASK.escrowRelease, args: { agentId: args.agent_id, requestId: randomBytes(8).toString("hex") } },
     ],
   });
   const awaited = await awaitJob(deps, chain.id, { waitSeconds: args.wait_seconds, ctx });

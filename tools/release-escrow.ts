@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
@@ -41,7 +42,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
         allowed: ["funded", "completed"],
         verb: "release",
         task: TASK.escrowRelease,
-        args: (agent) => ({ agentId: agent, escrowId: args.escrow_id }),
+        args: (agent) => ({ agentId: agent, escrowId: args.escrow_id, requestId: randomUUID() }),
       }),
   });
 }

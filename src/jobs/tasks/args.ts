@@ -123,7 +123,17 @@ export const escrowValidateArgs = z.object({
   escrowId: escrowId.optional(),
 });
 /** chain step 3: `previous` is the escrow.validate result; releases only if it passed */
-export const escrowReleaseArgs = z.object({ agentId, escrowId: escrowId.optional(), previous: z.unknown().optional() });
+export const escrowReleaseArgs = z.object({
+  agentId,
+  escrowId: escrowId.optional(),
+  previous: z.unknown().optional(),
+  /**
+   * One release request. Part of the job's idempotency key, so a chain step that declined to release (or a
+   * release that failed) never blocks a later request for the same escrow; the server itself refuses a second
+   * release (409), and the ledger credit is recorded once by reference.
+   */
+  requestId: z.string().min(8).max(64).optional(),
+});
 export const escrowDisputeArgs = z.object({ agentId, escrowId, reason: z.string().min(10).max(500) });
 export const escrowSettleArgs = z.object({
   /** explicit list, or omitted = the fleet's own `completed` escrows that pass validation */

@@ -47,7 +47,10 @@ export function escrowReleaseTask(
     timeLimitMs: MONEY_TIME_LIMIT_MS,
     retry: MONEY_RETRY,
     args: escrowReleaseArgs,
-    idempotencyKey: (args) => `escrow.release:${targetEscrowId(args)}`,
+    idempotencyKey: (args) =>
+      args.requestId
+        ? `escrow.release:${targetEscrowId(args)}:${args.requestId}`
+        : `escrow.release:${targetEscrowId(args)}`,
     rateLimits: () => escrowLimits("release"),
 
     async run(ctx) {

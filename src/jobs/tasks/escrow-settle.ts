@@ -58,7 +58,7 @@ export function escrowSettleTask(
       const explicit = args.escrowIds !== undefined;
       const ids = args.escrowIds ?? fleetEscrowIds(deps);
       const skipped: SettleSkip[] = [];
-      const releasable: Array<{ agentId: string; escrowId: string }> = [];
+      const releasable: Array<{ agentId: string; escrowId: string; requestId: string }> = [];
       for (const [i, escrowId] of ids.entries()) {
         ctx.progress({ done: i, total: ids.length, message: `validating ${escrowId}` });
         try {
@@ -78,7 +78,8 @@ export function escrowSettleTask(
             args.policy,
             ctx.signal,
           );
-          if (verdict.passed) releasable.push({ agentId: escrow.creatorId, escrowId });
+          if (verdict.passed)
+            releasable.push({ agentId: escrow.creatorId, escrowId, requestId: `settle-${ctx.job.id}` });
           else skipped.push({ escrowId, status: verdict.status, reason: verdict.reason });
         } catch (err) {
           if (ctx.signal.aborted) throw err;
@@ -108,7 +109,7 @@ function fleetEscrowIds(deps: Pick<FleetDeps, "db">): string[] {
  */
 function submitReleases(
   deps: Pick<FleetDeps, "engine">,
-  releasable: Array<{ agentId: string; escrowId: string }>,
+  releasable: Array<{ agentId: string; escrowId: string; requestId: string }>,
   skipped: SettleSkip[],
 ): SettleResult {
   let pending = releasable;
