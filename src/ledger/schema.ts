@@ -4,7 +4,7 @@ import { type Db, migrate } from "../db.js";
  * The ledger's tables. STRICT so SQLite itself refuses a float where integer micro-USD belong.
  * Append-only list: never edit a migration that has shipped, add a new one.
  */
-const MIGRATIONS: readonly string[] = [
+export const LEDGER_MIGRATIONS: readonly string[] = [
   `
   -- id is the rowid: it breaks ties between bets placed in the same millisecond (drawdown order).
   CREATE TABLE bets (
@@ -81,9 +81,44 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX balance_snapshots_by_time ON balance_snapshots (at);
   `,
+  `
+  -- Realised PnL per UTC day (of placed_at) and agent, so a risk check reads a few rows instead of summing the
+  -- day's bets. Triggers keep it in the statement that writes the bet, hence in the writer's transaction,
+  -- whoever writes; the INSERT below backfills the bets recorded before this table existed.
+  -- placed_at is ms since the epoch, never negative (recordBet checks), so placed_at % DAY is its time of day.
+  CREATE TABLE bet_day_totals (
+    day_start INTEGER NOT NULL,
+    agent_id  TEXT    NOT NULL,
+    net       INTEGER NOT NULL,
+    bets      INTEGER NOT NULL,
+    PRIMARY KEY (day_start, agent_id)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TRIGGER bets_day_totals_insert AFTER INSERT ON bets BEGIN
+    INSERT INTO bet_day_totals (day_start, agent_id, net, bets)
+      VALUES (NEW.placed_at - NEW.placed_at % 86400000, NEW.agent_id, NEW.payout - NEW.stake, 1)
+      ON CONFLICT (day_start, agent_id) DO UPDATE SET net = net + excluded.net, bets = bets + 1;
+  END;
+
+  CREATE TRIGGER bets_day_totals_delete AFTER DELETE ON bets BEGIN
+    UPDATE bet_day_totals SET net = net - (OLD.payout - OLD.stake), bets = bets - 1
+      WHERE day_start = OLD.placed_at - OLD.placed_at % 86400000 AND agent_id = OLD.agent_id;
+  END;
+
+  CREATE TRIGGER bets_day_totals_update AFTER UPDATE OF agent_id, stake, payout, placed_at ON bets BEGIN
+    UPDATE bet_day_totals SET net = net - (OLD.payout - OLD.stake), bets = bets - 1
+      WHERE day_start = OLD.placed_at - OLD.placed_at % 86400000 AND agent_id = OLD.agent_id;
+    INSERT INTO bet_day_totals (day_start, agent_id, net, bets)
+      VALUES (NEW.placed_at - NEW.placed_at % 86400000, NEW.agent_id, NEW.payout - NEW.stake, 1)
+      ON CONFLICT (day_start, agent_id) DO UPDATE SET net = net + excluded.net, bets = bets + 1;
+  END;
+
+  INSERT INTO bet_day_totals (day_start, agent_id, net, bets)
+    SELECT placed_at - placed_at % 86400000, agent_id, SUM(payout - stake), COUNT(*) FROM bets GROUP BY 1, 2;
+  `,
 ];
 
 /** Creates or upgrades the ledger tables; safe to call on every start and from several processes. */
 export function migrateLedger(db: Db): void {
-  migrate(db, "ledger", MIGRATIONS);
+  migrate(db, "ledger", LEDGER_MIGRATIONS);
 }
