@@ -2,6 +2,7 @@ import type { Db } from "../db.js";
 import { FleetError } from "../errors.js";
 import type { Micros } from "../money.js";
 import { type RowFilter, rowFilter } from "./filter.js";
+import { prepared } from "./statements.js";
 import type { BetRecord } from "./types.js";
 import { requireInteger, requireMicros, requireText, requireTime } from "./validate.js";
 
@@ -111,26 +112,26 @@ function differences(stored: StoredBet, rec: BetRecord): string[] {
  * Stores a bet receipt once. The same receipt again (a retried commit, a reconciliation that found a bet the
  * response already recorded) is a no-op; a *different* receipt for the same client_seed or bet_id means a
  * double bet or corrupt data, and throws CONFLICT rather than pick one.
- * Runs on the caller's handle, so inside the caller's transaction.
+ * Runs on the caller's handle, so inside the caller's transaction; the day's running total the risk checks read
+ * (`bet_day_totals`) moves in the same statement.
  */
 export function recordBet(db: Db, rec: BetRecord, now: number = Date.now()): { inserted: boolean } {
   const basis = validateBet(rec);
-  const result = db
-    .prepare(
-      `INSERT INTO bets (agent_id, client_seed, bet_id, game, params, stake, multiplier_basis, payout_multiplier, won,
+  const result = prepared(
+    db,
+    `INSERT INTO bets (agent_id, client_seed, bet_id, game, params, stake, multiplier_basis, payout_multiplier, won,
          payout, server_seed_hash, nonce, result_hash, roll, job_id, placed_at, source, recorded_at)
        VALUES (@agentId, @clientSeed, @betId, @game, @params, @stake, @basis, @payoutMultiplier, @won,
          @payout, @serverSeedHash, @nonce, @resultHash, @roll, @jobId, @placedAt, @source, @now)
        ON CONFLICT DO NOTHING`,
-    )
-    .run({
-      ...rec,
-      params: JSON.stringify(rec.params),
-      basis,
-      won: rec.won ? 1 : 0,
-      jobId: rec.jobId ?? null,
-      now,
-    });
+  ).run({
+    ...rec,
+    params: JSON.stringify(rec.params),
+    basis,
+    won: rec.won ? 1 : 0,
+    jobId: rec.jobId ?? null,
+    now,
+  });
   if (result.changes === 1) return { inserted: true };
 
   const existing = getBetByClientSeed(db, rec.clientSeed) ?? getBetByBetId(db, rec.betId);
@@ -153,12 +154,12 @@ const SELECT = `SELECT agent_id, client_seed, bet_id, game, params, stake, multi
   payout, net, server_seed_hash, nonce, result_hash, roll, job_id, placed_at, source, recorded_at FROM bets`;
 
 export function getBetByClientSeed(db: Db, clientSeed: string): StoredBet | undefined {
-  const row = db.prepare(`${SELECT} WHERE client_seed = ?`).get(clientSeed) as BetRow | undefined;
+  const row = prepared(db, `${SELECT} WHERE client_seed = ?`).get(clientSeed) as BetRow | undefined;
   return row && toBet(row);
 }
 
 export function getBetByBetId(db: Db, betId: string): StoredBet | undefined {
-  const row = db.prepare(`${SELECT} WHERE bet_id = ?`).get(betId) as BetRow | undefined;
+  const row = prepared(db, `${SELECT} WHERE bet_id = ?`).get(betId) as BetRow | undefined;
   return row && toBet(row);
 }
 

@@ -7,6 +7,7 @@
 export { localBalance, reconciliationReport } from "./balances.js";
 export { type BetQuery, getBetByBetId, getBetByClientSeed, listBets, recordBet, type StoredBet } from "./bets.js";
 export { classifyServerEntry, escrowReference, type ServerEntryClass, signedAmount } from "./classify.js";
+export { createDayTotals, type DayTotals } from "./day-totals.js";
 export { formatReport } from "./format.js";
 export {
   type ImportDecision,
@@ -39,7 +40,7 @@ export {
   utcDateKey,
 } from "./period.js";
 export { betPnl, pnlReport } from "./pnl.js";
-export { migrateLedger } from "./schema.js";
+export { LEDGER_MIGRATIONS, migrateLedger } from "./schema.js";
 export type { SnapshotInput } from "./snapshots.js";
 export {
   type BalanceSnapshot,
