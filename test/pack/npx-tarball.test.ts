@@ -20,7 +20,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe.runIf(enabled)("npm pack → npx", () => {
   it("starts from the tarball and answers tools/list over stdio", { timeout: 900_000 }, async () => {
     const emptyDir = mkdtempSync(join(work, "user-"));
-    execFileSync("npm", ["pack", "--pack-destination", emptyDir], { cwd: repo, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npm", ["pack", "--pack-destination", emptyDir], {
+      cwd: repo,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     const tarball = readdirSync(emptyDir).find((f) => f.endsWith(".tgz"));
     expect(tarball).toMatch(/^pf-fleet-\d+\.\d+\.\d+\.tgz$/);
 
