@@ -5,13 +5,12 @@ import { FleetError, toFleetError } from "../src/errors.js";
 import {
   formatReport,
   type PeriodKind,
-  type PnlReport,
   periodRange,
   pnlReport,
   type ReconciliationLine,
   reconciliationReport,
-  type TradeStats,
 } from "../src/ledger/index.js";
+import { pnlFiguresView } from "../src/mcp/pnl-view.js";
 import { agentId, modeField } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
@@ -141,7 +140,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
             to: range.to === undefined ? null : new Date(range.to).toISOString(),
           },
           agent_ids: agentIds ?? null,
-          ...reportOut(report),
+          ...pnlFiguresView(report),
           ...(reconciliation ? { reconciliation: reconciliationOut(reconciliation) } : {}),
         },
         text: [`[${deps.mode}]`, formatReport(report), ...reconciliationText(reconciliation)].join("\n"),
@@ -244,46 +243,4 @@ function reconciliationText(agents: ReconciledAgent[] | undefined): string[] {
         : `  ${agentId}  server balance unavailable: ${error}`,
     ),
   ];
-}
-
-function reportOut(r: PnlReport) {
-  return {
-    totals: statsOut(r.totals),
-    by_game: mapValues(r.byGame, statsOut),
-    by_agent: mapValues(r.byAgent, statsOut),
-    escrow_fees_usd: microsToUsd(r.escrowFees),
-    faucet_income_usd: microsToUsd(r.faucetIncome),
-    net_change_usd: microsToUsd(r.netChange),
-    days: r.days.map(dayOut),
-    average_daily_pnl_usd: r.averageDailyPnl === null ? null : microsToUsd(r.averageDailyPnl),
-    best_day: r.bestDay ? dayOut(r.bestDay) : null,
-    worst_day: r.worstDay ? dayOut(r.worstDay) : null,
-    sharpe_per_bet: r.sharpePerBet,
-    sharpe_daily: r.sharpeDaily,
-    max_drawdown_usd: microsToUsd(r.maxDrawdown),
-  };
-}
-
-function statsOut(s: TradeStats) {
-  const tradeOut = (t: TradeStats["best"]) =>
-    t ? { client_seed: t.clientSeed, bet_id: t.betId, net_usd: microsToUsd(t.net) } : null;
-  return {
-    bets: s.bets,
-    wins: s.wins,
-    losses: s.losses,
-    win_rate: s.winRate,
-    wagered_usd: microsToUsd(s.wagered),
-    returned_usd: microsToUsd(s.returned),
-    pnl_usd: microsToUsd(s.pnl),
-    best: tradeOut(s.best),
-    worst: tradeOut(s.worst),
-  };
-}
-
-function dayOut(d: { date: string; pnl: Micros; bets: number }) {
-  return { date: d.date, pnl_usd: microsToUsd(d.pnl), bets: d.bets };
-}
-
-function mapValues<A, B>(o: Record<string, A>, f: (a: A) => B): Record<string, B> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 }

@@ -1,21 +1,28 @@
-import type { PnlReport, TradeStats } from "../ledger/types.js";
+import type { DailyPnl, PnlReport, TradeStats } from "../ledger/types.js";
 import { microsToUsd } from "../money.js";
 
-/** A ledger PnL report (integer micro-USD) as JSON for resources: the same fields, amounts in USD. */
+/** A ledger PnL report (integer micro-USD) as JSON for tools and resources: the same fields, amounts in USD. */
 export function pnlReportView(r: PnlReport) {
   return {
     from: r.from === null ? null : new Date(r.from).toISOString(),
     to: r.to === null ? null : new Date(r.to).toISOString(),
+    ...pnlFiguresView(r),
+  };
+}
+
+/** The report's figures without its period (the pnl_report tool states the period it was asked for). */
+export function pnlFiguresView(r: PnlReport) {
+  return {
     totals: statsView(r.totals),
     by_game: mapValues(r.byGame, statsView),
     by_agent: mapValues(r.byAgent, statsView),
     escrow_fees_usd: microsToUsd(r.escrowFees),
     faucet_income_usd: microsToUsd(r.faucetIncome),
     net_change_usd: microsToUsd(r.netChange),
-    days: r.days.map((d) => ({ date: d.date, pnl_usd: microsToUsd(d.pnl), bets: d.bets })),
+    days: r.days.map(dayView),
     average_daily_pnl_usd: r.averageDailyPnl === null ? null : microsToUsd(r.averageDailyPnl),
-    best_day: r.bestDay ? { date: r.bestDay.date, pnl_usd: microsToUsd(r.bestDay.pnl) } : null,
-    worst_day: r.worstDay ? { date: r.worstDay.date, pnl_usd: microsToUsd(r.worstDay.pnl) } : null,
+    best_day: r.bestDay ? dayView(r.bestDay) : null,
+    worst_day: r.worstDay ? dayView(r.worstDay) : null,
     sharpe_per_bet: r.sharpePerBet,
     sharpe_daily: r.sharpeDaily,
     max_drawdown_usd: microsToUsd(r.maxDrawdown),
@@ -31,9 +38,17 @@ function statsView(s: TradeStats) {
     wagered_usd: microsToUsd(s.wagered),
     returned_usd: microsToUsd(s.returned),
     pnl_usd: microsToUsd(s.pnl),
-    best: s.best ? { bet_id: s.best.betId, net_usd: microsToUsd(s.best.net) } : null,
-    worst: s.worst ? { bet_id: s.worst.betId, net_usd: microsToUsd(s.worst.net) } : null,
+    best: tradeView(s.best),
+    worst: tradeView(s.worst),
   };
+}
+
+function tradeView(t: TradeStats["best"]) {
+  return t ? { client_seed: t.clientSeed, bet_id: t.betId, net_usd: microsToUsd(t.net) } : null;
+}
+
+function dayView(d: DailyPnl) {
+  return { date: d.date, pnl_usd: microsToUsd(d.pnl), bets: d.bets };
 }
 
 function mapValues<A, B>(o: Record<string, A>, f: (a: A) => B): Record<string, B> {
