@@ -3,10 +3,12 @@ import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
 import { TASK } from "../src/jobs/tasks/args.js";
+import type { FaucetClaimResult } from "../src/jobs/tasks/faucet-claim.js";
 import { jobErrorShape, jobProgressShape } from "../src/mcp/job-view.js";
 import { agentId, modeField, waitSeconds } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { awaitJob, pendingSummary } from "../src/mcp/wait.js";
+import { formatUsd } from "../src/money.js";
 
 export const input = {
   agent_id: agentId,
@@ -55,7 +57,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
       const { job: row } = waited;
       const text =
         row.state === "succeeded"
-          ? `faucet claimed for ${args.agent_id} (${deps.mode} mode, job ${row.id})`
+          ? succeededText(args.agent_id, row.result as FaucetClaimResult, `${deps.mode} mode, job ${row.id}`)
           : waited.finished
             ? `faucet claim ${row.state} for ${args.agent_id}: ${row.error ? `${row.error.code}: ${row.error.message}` : "no reason recorded"} (job ${row.id})`
             : pendingSummary(waited);
@@ -80,4 +82,11 @@ export function register(server: McpServer, deps: FleetDeps): void {
       };
     },
   });
+}
+
+/** A claim that succeeded either credited $1 now, or found the agent had claimed before (e.g. at registration). */
+function succeededText(agentId: string, r: FaucetClaimResult, where: string): string {
+  return r.claimed
+    ? `faucet credited $${formatUsd(r.credited)} to ${agentId} (${where})`
+    : `no new claim for ${agentId}: ${r.note ?? "it had claimed before"}; one claim per agent ever (${where})`;
 }

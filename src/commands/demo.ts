@@ -53,7 +53,8 @@ async function demo(s: DemoSession): Promise<void> {
 
   s.heading("2. Fund them through the faucet ($1 each, one claim per agent ever)");
   s.say(
-    "The faucet also allows one claim per IP per 24 h, and every local caller shares one IP, so the demo moves\n" +
+    "Registering the first agent already claimed its $1 (the casino does that for the first registration in\n" +
+      "24 h). The faucet allows one claim per IP per 24 h and every local caller shares one IP, so the demo moves\n" +
       "the sandbox's clock (a sandbox-only control) a day forward before each claim.",
   );
   for (const agent of agents) {
