@@ -50,7 +50,9 @@ function jobLine(job: JobRow) {
     queue: job.queue,
     state: job.state,
     attempts: `${job.attempts}/${job.maxAttempts}`,
-    progress: job.progress,
+    progress: job.progress
+      ? `${job.progress.done}/${job.progress.total}${job.progress.message ? ` ${job.progress.message}` : ""}`
+      : null,
     created_at: new Date(job.createdAt).toISOString(),
     finished_at: job.finishedAt ? new Date(job.finishedAt).toISOString() : null,
     error: job.error ? redactSecrets(`${job.error.code}: ${job.error.message}`) : null,
