@@ -4,6 +4,7 @@ import type { FleetDeps } from "../src/deps.js";
 import { escrowId } from "../src/jobs/tasks/args.js";
 import { modeField } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
+import { formatUsd, usdToMicros } from "../src/money.js";
 import { escrowView, loadEscrow, nextSteps, toEscrowView } from "./_escrow.js";
 
 /** `get_escrow`: one escrow as the server has it now, and what may be done with it next. */
@@ -45,10 +46,18 @@ export function register(server: McpServer, deps: FleetDeps): void {
       return {
         structured: { mode: deps.mode, escrow: view, events: escrow.events ?? [], next_steps: steps },
         text: [
-          `[${deps.mode}] ${view.escrow_id} is ${view.status}: $${view.amount_usd} from ${view.creator_id} to ${view.counterparty_id} ($${view.net_to_counterparty_usd} on release).`,
+          `[${deps.mode}] ${view.escrow_id} is ${view.status}: $${usdText(view.amount_usd)} from ${view.creator_id} to ${view.counterparty_id} ($${usdText(view.net_to_counterparty_usd)} on release).`,
           ...steps.map((s) => `- ${s}`),
         ].join("\n"),
       };
     },
   });
+}
+
+/** Cents, or as many more places as the amount has (a 1% commission leaves $0.198). */
+function usdText(usd: number): string {
+  const micros = usdToMicros(usd);
+  let decimals = 2;
+  while (decimals < 6 && micros % 10 ** (6 - decimals) !== 0) decimals++;
+  return formatUsd(micros, decimals);
 }
