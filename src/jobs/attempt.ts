@@ -13,6 +13,8 @@ export class Attempt {
   abortCause: AbortCause | null = null;
   /** the outcome is decided; the lease is still renewed until the completion is committed */
   settled = false;
+  /** its slot in the queue's concurrency went back to the dispatcher (see Dispatcher#releaseSlot) */
+  slotReleased = false;
 
   constructor(job: StoredJob) {
     this.job = job;

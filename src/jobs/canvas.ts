@@ -88,22 +88,35 @@ export class Canvas {
     return this.#create(parent, [head]);
   }
 
-  /** The terminal hook: a member finished, so its parent may advance. Runs inside the member's transaction. */
+  /**
+   * A member finished, so its parent may advance; runs inside the member's transaction. A group or chord counts
+   * it off its row (one conditional update, whoever finishes it, in whichever process), and the member that
+   * brings the count to zero fires the chord or finishes the group. Chains, and chord callbacks, read the parent.
+   */
   onTerminal(scope: WriteScope, member: StoredJob): void {
     if (member.parentId === null || member.canvasIndex === null) return;
-    const parent = this.#core.store.get(member.parentId);
-    if (parent?.state !== "waiting") return;
-    if (parent.kind === "chain") {
-      this.#advanceChain(scope, parent, member);
-    } else if (parent.kind === "chord" && parent.callbackId !== null) {
-      if (parent.callbackId === member.id) this.#finishChord(scope, parent, member);
-    } else {
-      const open = this.#core.store.openMemberCount(parent.id);
-      const total = (parent.args as { size: number }).size;
-      if (open > 0) this.#progress(scope, parent, total - open, total);
-      else if (parent.kind === "chord") this.fireChord(scope, parent, "every member finished");
-      else this.#finishGroup(scope, parent);
+    const { store } = this.#core;
+    const counted = store.memberFinished(member.parentId, scope.now);
+    if (counted) {
+      scope.progressed.add(member.parentId);
+      if (counted.open > 0) return;
     }
+    const parent = store.get(member.parentId);
+    if (parent?.state !== "waiting") return;
+    if (counted) {
+      if (parent.kind === "chord") this.fireChord(scope, parent, "every member finished");
+      else this.#finishGroup(scope, parent);
+    } else if (parent.kind === "chain") {
+      this.#advanceChain(scope, parent, member);
+    } else if (parent.kind === "chord" && parent.callbackId === member.id) {
+      this.#finishChord(scope, parent, member);
+    }
+  }
+
+  /** A finished member was sent round again (dead-letter retry): its parent waits for it once more. */
+  onReopen(scope: WriteScope, member: StoredJob): void {
+    if (member.parentId === null || member.canvasIndex === null) return;
+    if (this.#core.store.memberReopened(member.parentId, scope.now)) scope.progressed.add(member.parentId);
   }
 
   /** Creates the chord's callback unless one exists; `why` goes into the callback's first event. */
@@ -127,7 +140,7 @@ export class Canvas {
         );
         // the exactly-once guard: only the write that sets callback_id from NULL creates the callback
         const marked = store.update(
-          chord.id,
+          chord,
           { state: "waiting", noCallbackYet: true },
           { callbackId: callback.id, updatedAt: inner.now },
         );
@@ -143,6 +156,7 @@ export class Canvas {
   #create(parent: StoredJob, members: StoredJob[]): JobRow {
     const { transitions } = this.#core;
     parent.progress ??= { done: 0, total: members.length };
+    if (parent.kind !== "chain") parent.openMembers = members.length;
     this.#core.write((scope) => {
       transitions.insert(scope, parent, `${parent.kind} created`);
       for (const m of members) {
@@ -166,7 +180,7 @@ export class Canvas {
   /** a parent's progress (members finished of total), published like a task's progress */
   #progress(scope: WriteScope, parent: StoredJob, done: number, total: number): void {
     const progress = { done, total };
-    const updated = this.#core.store.update(parent.id, { state: "waiting" }, { progress, updatedAt: scope.now });
+    const updated = this.#core.store.update(parent, { state: "waiting" }, { progress, updatedAt: scope.now });
     if (!updated) return;
     scope.changes.push({
       job: updated,

@@ -1,7 +1,8 @@
 /**
- * Claiming due jobs: one BEGIN IMMEDIATE transaction selects due rows by priority then due time and leases
- * them to this process. Writers on one database file are serialised, and each row moves by compare-and-set, so
- * two processes can never both claim a job. Several jobs per transaction = group commit of claims.
+ * Claiming due jobs, inside a BEGIN IMMEDIATE transaction the caller holds: due rows are selected by priority
+ * then due time and leased to this process. Writers on one database file are serialised, and each row moves by
+ * compare-and-set, so two processes can never both claim a job. Several jobs per transaction = group commit of
+ * claims; the dispatcher also claims in the transaction that commits finished jobs, for the slots they free.
  */
 import { type EngineCore, mustReconcile } from "./core.js";
 import { errorText } from "./job-error.js";
@@ -15,29 +16,28 @@ const MAX_ROUNDS = 3;
 
 export function claimDue(
   core: EngineCore,
+  scope: WriteScope,
   free: ReadonlyArray<readonly [QueueName, number]>,
   tasks: readonly string[],
 ): StoredJob[] {
-  return core.write((scope) => {
-    const claimed: StoredJob[] = [];
-    for (const [queue, slots] of free) {
-      let wanted = slots;
-      for (let round = 0; round < MAX_ROUNDS && wanted > 0; round++) {
-        const limit = wanted + CLAIM_SLACK;
-        const candidates = core.store.claimCandidates({ queue, tasks, now: scope.now, limit });
-        for (const job of candidates) {
-          if (wanted === 0) break;
-          const leased = admit(core, scope, job);
-          if (leased) {
-            claimed.push(leased);
-            wanted--;
-          }
+  const claimed: StoredJob[] = [];
+  for (const [queue, slots] of free) {
+    let wanted = slots;
+    for (let round = 0; round < MAX_ROUNDS && wanted > 0; round++) {
+      const limit = wanted + CLAIM_SLACK;
+      const candidates = core.store.claimCandidates({ queue, tasks, now: scope.now, limit });
+      for (const job of candidates) {
+        if (wanted === 0) break;
+        const leased = admit(core, scope, job);
+        if (leased) {
+          claimed.push(leased);
+          wanted--;
         }
-        if (candidates.length < limit) break;
       }
+      if (candidates.length < limit) break;
     }
-    return claimed;
-  });
+  }
+  return claimed;
 }
 
 /** Leases `job`, or moves it aside: expired, or rescheduled for when its rate-limit tokens refill. */

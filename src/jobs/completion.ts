@@ -59,7 +59,7 @@ function claimOf(core: EngineCore, job: StoredJob): { leaseOwner: string; starte
 /** Progress is published to listeners but not recorded in job_events (it is not a transition). */
 export function recordProgress(core: EngineCore, scope: WriteScope, job: StoredJob, progress: JobProgress): void {
   const updated = core.store.update(
-    job.id,
+    job,
     { state: "running", ...claimOf(core, job) },
     { progress, updatedAt: scope.now },
   );

@@ -15,6 +15,7 @@ import { decisionPolicy, type EngineCore } from "./core.js";
 import { errorText } from "./job-error.js";
 import { type AbortCause, decideAttempt } from "./outcome.js";
 import type { StoredJob } from "./store.js";
+import type { WriteScope } from "./transitions.js";
 import type { JobProgress, QueueName } from "./types.js";
 
 export interface DispatcherOptions {
@@ -35,6 +36,11 @@ export class Dispatcher {
   readonly #executions = new Set<Promise<void>>();
   #running = false;
   #pumpScheduled = false;
+  /**
+   * Queues whose last claim came up short: nothing more is due there until a job is enqueued or rescheduled in
+   * this process, its due timer fires, or the poll looks (for other processes' work). Claims skip them.
+   */
+  readonly #dry = new Set<QueueName>();
   #poll: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #dueTimer: { at: number; timer: ClockTimer } | undefined;
@@ -47,6 +53,8 @@ export class Dispatcher {
       this.#queues.set(queue, new PQueue({ concurrency: opts.concurrency[queue] }));
       this.#inFlight.set(queue, 0);
     }
+    // the transaction that records finished attempts also leases work for the slots they free
+    batcher.tail = (scope) => this.#claimAfterBatch(scope);
   }
 
   /** ids of the jobs this process is working on */
@@ -57,14 +65,21 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#poll = setInterval(() => this.kick(), this.#opts.pollMs);
+    this.#poll = setInterval(() => this.wake(), this.#opts.pollMs);
     this.#poll.unref();
     this.#heartbeat = setInterval(() => this.#renewLeases(), this.#opts.heartbeatMs);
     this.#heartbeat.unref();
     this.kick();
   }
 
-  /** look for work soon (coalesced) */
+  /** work may be due in `queue` (every queue when omitted): look soon */
+  wake(queue?: QueueName): void {
+    if (queue === undefined) this.#dry.clear();
+    else this.#dry.delete(queue);
+    this.kick();
+  }
+
+  /** slots may have freed up: claim for them soon (coalesced) */
   kick(): void {
     if (!this.#running || this.#pumpScheduled) return;
     this.#pumpScheduled = true;
@@ -104,37 +119,71 @@ export class Dispatcher {
 
   #pump(): void {
     this.#pumpScheduled = false;
-    if (!this.#running) return;
-    const tasks = this.#core.registry.names();
-    const free: Array<[QueueName, number]> = [];
-    for (const queue of QUEUE_NAMES) {
-      const slots = this.#opts.concurrency[queue] - (this.#inFlight.get(queue) ?? 0);
-      if (slots > 0) free.push([queue, slots]);
-    }
-    if (free.length === 0 || tasks.length === 0) return;
+    // a commit batch is on its way, and it claims for the free slots in its own transaction
+    if (this.#batcher.pending > 0) return;
+    const free = this.#freeSlots();
+    if (free.length === 0) return;
     let claimed: StoredJob[] = [];
     try {
-      claimed = claimDue(this.#core, free, tasks);
+      claimed = this.#core.write((scope) => claimDue(this.#core, scope, free, this.#tasks()));
     } catch (err) {
       this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; will try again");
     }
-    for (const job of claimed) this.#launch(job);
-    // every free slot filled: more may be due now, and the next completion pumps again
-    const slots = free.reduce((sum, [, n]) => sum + n, 0);
-    if (claimed.length < slots) {
-      this.#armDueTimer(
-        free.map(([queue]) => queue),
-        tasks,
-      );
+    this.#started(free, claimed);
+  }
+
+  /** Runs inside a commit batch's transaction, in a savepoint: claims for the slots free once it commits. */
+  #claimAfterBatch(scope: WriteScope): (() => void) | undefined {
+    const free = this.#freeSlots();
+    if (free.length === 0) return undefined;
+    let claimed: StoredJob[];
+    try {
+      claimed = this.#core.transitions.savepoint(scope, (inner) => claimDue(this.#core, inner, free, this.#tasks()));
+    } catch (err) {
+      this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; will try again");
+      return undefined;
     }
+    return () => this.#started(free, claimed);
+  }
+
+  /** Free slots per queue that may have due work, when running and some task is registered. */
+  #freeSlots(): Array<[QueueName, number]> {
+    if (!this.#running || this.#core.registry.names().length === 0) return [];
+    const free: Array<[QueueName, number]> = [];
+    for (const queue of QUEUE_NAMES) {
+      if (this.#dry.has(queue)) continue;
+      const slots = this.#opts.concurrency[queue] - (this.#inFlight.get(queue) ?? 0);
+      if (slots > 0) free.push([queue, slots]);
+    }
+    return free;
+  }
+
+  #tasks(): string[] {
+    return this.#core.registry.names();
+  }
+
+  /** Launches what a committed claim leased; a queue that came up short wakes the pump when its next job is due. */
+  #started(free: ReadonlyArray<readonly [QueueName, number]>, claimed: StoredJob[]): void {
+    const short = new Map(free);
+    for (const job of claimed) {
+      this.#launch(job);
+      short.set(job.queue, (short.get(job.queue) ?? 0) - 1);
+    }
+    const dry = [...short].filter(([, slots]) => slots > 0).map(([queue]) => queue);
+    for (const queue of dry) this.#dry.add(queue);
+    if (dry.length > 0) this.#armDueTimer(dry);
   }
 
   /** wakes the pump when the next waiting job comes due (a retry's backoff, a deferred job, a future dueAt) */
-  #armDueTimer(queues: QueueName[], tasks: string[]): void {
+  #armDueTimer(queues: QueueName[]): void {
     const { clock, store } = this.#core;
-    let due: number | null;
+    const tasks = this.#tasks();
+    let due: number | null = null;
     try {
-      due = store.nextDueAt(queues, tasks);
+      for (const queue of queues) {
+        const next = store.nextDueAt(queue, tasks);
+        if (next !== null && (due === null || next < due)) due = next;
+      }
     } catch {
       return; // the poll will look again
     }
@@ -143,7 +192,7 @@ export class Dispatcher {
     this.#dueTimer?.timer.cancel();
     const timer = clock.setTimeout(() => {
       this.#dueTimer = undefined;
-      this.kick();
+      this.wake();
     }, due - clock.now());
     this.#dueTimer = { at: due, timer };
   }
@@ -160,11 +209,19 @@ export class Dispatcher {
       })
       .finally(() => {
         this.#active.delete(job.id);
-        this.#inFlight.set(queue, (this.#inFlight.get(queue) ?? 1) - 1);
+        this.#releaseSlot(attempt);
         this.#executions.delete(execution);
         this.kick();
       });
     this.#executions.add(execution);
+  }
+
+  /** once per attempt: when its outcome joins a commit batch, or when it ends without one */
+  #releaseSlot(attempt: Attempt): void {
+    if (attempt.slotReleased) return;
+    attempt.slotReleased = true;
+    const queue = attempt.job.queue;
+    this.#inFlight.set(queue, (this.#inFlight.get(queue) ?? 1) - 1);
   }
 
   async #execute(attempt: Attempt): Promise<void> {
@@ -178,6 +235,8 @@ export class Dispatcher {
       core.logger.warn({ jobId: job.id, task: job.task }, "lease lost while running; another process took over");
       return;
     }
+    // Its slot is free from here on: the batch that records this outcome claims the next job in the same commit.
+    this.#releaseSlot(attempt);
     // If this write fails the job stays `running` under a lease nobody renews: recovery takes it from there.
     const moved = await this.#batcher.submit((scope) => applyDecision(core, scope, job, decision));
     if (!moved) core.logger.warn({ jobId: job.id, task: job.task }, "job changed while it ran; outcome not recorded");

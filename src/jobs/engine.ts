@@ -24,8 +24,8 @@ import { migrateJobs } from "./schema.js";
 import { SqliteJobStore } from "./sqlite-store.js";
 import { queueStats } from "./stats.js";
 import type { StoredJob } from "./store.js";
-import { type JobChange, Transitions, type WriteScope } from "./transitions.js";
-import type { JobEngine, JobState } from "./types.js";
+import { newScope, Transitions, type WriteScope } from "./transitions.js";
+import type { JobEngine, JobState, QueueName } from "./types.js";
 
 export interface JobEngineOptions {
   db: Db;
@@ -44,7 +44,7 @@ export interface JobEngineOptions {
   maxReconciles?: number;
   /** real-time period of recovery, expiry, chord-deadline and TTL sweeps. Default 1 s */
   sweepMs?: number;
-  /** group-commit window for completions. Default 5 ms */
+  /** group-commit window for completions; 0 (the default) commits what finished in one turn of the event loop */
   commitWindowMs?: number;
   /** jitter source; default Math.random */
   random?: () => number;
@@ -66,7 +66,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
   const failureHook = createFailureHook({ logger, webhookUrl: config.alertWebhookUrl });
   const alerts = new Set<Promise<void>>();
   // the dispatcher needs the batcher, which needs publish, which wakes the dispatcher: tied up once built
-  let wakeDispatcher = () => {};
+  let wakeDispatcher = (_queue: QueueName) => {};
 
   const alert = (job: StoredJob, state: JobFailure["state"], at: number) => {
     const failure: JobFailure = {
@@ -84,7 +84,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
   };
 
   /** after a commit: tell listeners, raise alerts, and wake the dispatcher for newly due work */
-  const publish = (changes: JobChange[]) => {
+  const publish = ({ changes, progressed, now }: WriteScope) => {
     for (const { job, event } of changes) {
       events.emit(toJobRow(job), event);
       if (event.progress) continue;
@@ -96,7 +96,14 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
       if (FAILURE_STATES.has(event.to) && event.from !== event.to && job.kind === "task") {
         alert(job, event.to as JobFailure["state"], event.at);
       }
-      if (event.to === "queued" || event.to === "retrying") wakeDispatcher();
+      if (event.to === "queued" || event.to === "retrying") wakeDispatcher(job.queue);
+    }
+    for (const id of progressed) {
+      const parent = store.get(id);
+      if (parent?.progress) {
+        const { state, progress } = parent;
+        events.emit(toJobRow(parent), { at: now, jobId: id, from: state, to: state, reason: "progress", progress });
+      }
     }
   };
 
@@ -114,22 +121,22 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     maxReconciles: opts.maxReconciles ?? 5,
     random: opts.random ?? Math.random,
     write<T>(fn: (scope: WriteScope) => T): T {
-      const scope: WriteScope = { now: clock.now(), changes: [] };
+      const scope = newScope(clock.now());
       const value = store.transaction(() => fn(scope));
-      publish(scope.changes);
+      publish(scope);
       return value;
     },
   };
 
   const canvas = new Canvas(core);
-  transitions.onTerminal = (scope, job) => canvas.onTerminal(scope, job);
-  const batcher = new CommitBatcher(core, publish, { maxItems: 64, windowMs: opts.commitWindowMs ?? 5 });
+  transitions.hooks = canvas;
+  const batcher = new CommitBatcher(core, publish, { maxItems: 256, windowMs: opts.commitWindowMs ?? 0 });
   const dispatcher = new Dispatcher(core, batcher, {
     concurrency: config.concurrency,
     pollMs,
     heartbeatMs: Math.max(10, Math.min(leaseMs / 3, 5_000)),
   });
-  wakeDispatcher = () => dispatcher.kick();
+  wakeDispatcher = (queue) => dispatcher.wake(queue);
   const maintenance = new Maintenance(core, canvas, {
     sweepMs: opts.sweepMs ?? 1_000,
     resultTtlMs: config.resultTtlMs,

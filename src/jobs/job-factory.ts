@@ -2,9 +2,9 @@
  * Turns (task, args, options) into a job row, or an INVALID_INPUT error before anything is written
  * (invariant 6: bad input touches nothing).
  */
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { FleetError } from "../errors.js";
+import { newJobId } from "./job-id.js";
 import type { JobKind, StoredJob } from "./store.js";
 import type { EnqueueOptions, JobState, QueueName, TaskDefinition } from "./types.js";
 
@@ -106,7 +106,7 @@ interface NewRow {
 
 function newRow(r: NewRow): StoredJob {
   return {
-    id: randomUUID(),
+    id: newJobId(),
     task: r.task,
     queue: r.queue,
     kind: r.kind,
@@ -128,6 +128,7 @@ function newRow(r: NewRow): StoredJob {
     canvasIndex: r.canvasIndex ?? null,
     callbackId: null,
     deadlineAt: null,
+    openMembers: null,
     progress: null,
     createdAt: r.now,
     updatedAt: r.now,

@@ -28,7 +28,7 @@ export function revoke(
       }
       return moved(transitions.move(scope, job, "cancelled", reason, { cancelRequested: true }));
     case "running": {
-      const updated = store.update(job.id, { state: "running" }, { cancelRequested: true, updatedAt: scope.now });
+      const updated = store.update(job, { state: "running" }, { cancelRequested: true, updatedAt: scope.now });
       if (job.phase === "run") toAbort.push(job.id);
       return moved(updated);
     }

@@ -70,6 +70,17 @@ export const JOBS_MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- group/chord parents: members not yet terminal (a chord's callback not counted). Each member's terminal
+  -- transition decrements it in its own transaction, and a retried member's return increments it, so the last
+  -- member is found by a conditional update instead of by counting the canvas. Backfilled for open canvases.
+  ALTER TABLE jobs ADD COLUMN open_members INTEGER;
+  UPDATE jobs SET open_members = (
+    SELECT COUNT(*) FROM jobs m
+    WHERE m.canvas_id = jobs.id AND m.id IS NOT jobs.callback_id
+      AND m.state NOT IN ('succeeded', 'failed', 'dead', 'cancelled', 'expired', 'unknown')
+  ) WHERE kind IN ('group', 'chord');
+  `,
 ];
 
 export function migrateJobs(db: Db): void {

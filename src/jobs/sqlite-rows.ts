@@ -27,6 +27,7 @@ export const JOB_COLUMNS: { readonly [F in keyof StoredJob]-?: readonly [string,
   canvasIndex: ["canvas_index", "plain"],
   callbackId: ["callback_id", "plain"],
   deadlineAt: ["deadline_at", "plain"],
+  openMembers: ["open_members", "plain"],
   progress: ["progress", "json"],
   createdAt: ["created_at", "plain"],
   updatedAt: ["updated_at", "plain"],
@@ -59,18 +60,31 @@ export function decodeJob(record: Record<string, unknown>): StoredJob {
   return job as unknown as StoredJob;
 }
 
-/** `SET a = @a, b = @b` and the named parameters for a patch */
-export function encodePatch(patch: Record<string, unknown>): { assignments: string; params: Record<string, unknown> } {
-  const parts: string[] = [];
+/**
+ * `SET a = @set_a, …`, its named parameters, and the patched fields as a read of the row would return them
+ * (JSON columns parsed back from what is stored, so a caller's copy is exactly what another reader sees).
+ */
+export function encodePatch(patch: Record<string, unknown>): {
+  assignments: string;
+  params: Record<string, unknown>;
+  values: Record<string, unknown>;
+} {
+  let assignments = "";
   const params: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(patch)) {
+  const values: Record<string, unknown> = {};
+  for (const field in patch) {
+    const value = patch[field];
     if (value === undefined) continue;
     const spec = JOB_COLUMNS[field as keyof StoredJob];
     if (!spec) throw new Error(`unknown job field \`${field}\``);
-    parts.push(`${spec[0]} = @set_${spec[0]}`);
-    params[`set_${spec[0]}`] = encodeValue(field as keyof StoredJob, value);
+    const [column, codec] = spec;
+    const stored = encodeValue(field as keyof StoredJob, value);
+    assignments += `${assignments ? ", " : ""}${column} = @set_${column}`;
+    params[`set_${column}`] = stored;
+    if (codec === "json") values[field] = stored === null ? null : JSON.parse(stored as string);
+    else values[field] = codec === "bool" ? stored === 1 : stored;
   }
-  return { assignments: parts.join(", "), params };
+  return { assignments, params, values };
 }
 
 export function encodeInsert(job: StoredJob): { columns: string; values: string; params: Record<string, unknown> } {

@@ -18,6 +18,10 @@ export class SqliteJobStore implements JobStore {
 
   constructor(db: Db) {
     this.#db = db;
+    // Each completion in a commit batch is a savepoint, and SQLite journals the pages a savepoint changes (and a
+    // statement inside a transaction, for its own rollback) to a temp file once they pass 64 KiB: hundreds of
+    // small writes per batch. Kept in memory instead; the commit itself still goes to the WAL with its fsync.
+    db.pragma("temp_store = MEMORY");
   }
 
   transaction<T>(fn: () => T): T {
@@ -25,23 +29,19 @@ export class SqliteJobStore implements JobStore {
   }
 
   insert(job: StoredJob): void {
-    if (job.idempotencyKey !== null) {
-      const taken = this.#sql("SELECT id FROM jobs WHERE idempotency_key = ?").get(job.idempotencyKey) as
-        | { id: string }
-        | undefined;
-      if (taken) {
-        throw new FleetError(
-          "CONFLICT",
-          `idempotency key \`${job.idempotencyKey}\` already belongs to job ${taken.id}`,
-          {
-            hint: "each money-moving job needs its own key (for bets: a unique client_seed)",
-            details: { jobId: taken.id },
-          },
-        );
-      }
-    }
     const { columns, values, params } = encodeInsert(job);
-    this.#sql(`INSERT INTO jobs (${columns}) VALUES (${values})`).run(params);
+    try {
+      this.#sql(`INSERT INTO jobs (${columns}) VALUES (${values})`).run(params);
+    } catch (err) {
+      // The UNIQUE index is the check (a look-up first would cost every insert a read); say whose key it is.
+      const owner =
+        job.idempotencyKey === null || !isUniqueViolation(err) ? undefined : this.#keyOwner(job.idempotencyKey);
+      if (owner === undefined) throw err;
+      throw new FleetError("CONFLICT", `idempotency key \`${job.idempotencyKey}\` already belongs to job ${owner}`, {
+        hint: "each money-moving job needs its own key (for bets: a unique client_seed)",
+        details: { jobId: owner },
+      });
+    }
   }
 
   get(id: string): StoredJob | undefined {
@@ -49,22 +49,29 @@ export class SqliteJobStore implements JobStore {
     return row && decodeJob(row);
   }
 
-  update(id: string, expect: JobExpectation, patch: JobPatch): StoredJob | undefined {
-    const { assignments, params } = encodePatch(patch);
+  update(job: StoredJob, expect: JobExpectation, patch: JobPatch): StoredJob | undefined {
+    const { assignments, params, values } = encodePatch(patch);
     const ownerClause = expect.leaseOwner === undefined ? "" : " AND lease_owner = @expect_owner";
     const startedClause = expect.startedAt === undefined ? "" : " AND started_at = @expect_started";
     const callbackClause = expect.noCallbackYet ? " AND callback_id IS NULL" : "";
-    const row = this.#sql(
+    params.expect_id = job.id;
+    params.expect_state = expect.state;
+    if (expect.leaseOwner !== undefined) params.expect_owner = expect.leaseOwner;
+    if (expect.startedAt !== undefined) params.expect_started = expect.startedAt;
+    const moved = this.#sql(
       `UPDATE jobs SET ${assignments}
-       WHERE id = @expect_id AND state = @expect_state${ownerClause}${startedClause}${callbackClause} RETURNING *`,
-    ).get({
-      ...params,
-      expect_id: id,
-      expect_state: expect.state,
-      expect_owner: expect.leaseOwner,
-      expect_started: expect.startedAt,
-    }) as Row | undefined;
-    return row && decodeJob(row);
+       WHERE id = @expect_id AND state = @expect_state${ownerClause}${startedClause}${callbackClause}
+       RETURNING cancel_requested, progress, lease_expires_at`,
+    ).get(params) as { cancel_requested: number; progress: string | null; lease_expires_at: number | null } | undefined;
+    if (!moved) return undefined;
+    // what other writers may have changed under a leased row, then this patch on top
+    return {
+      ...job,
+      cancelRequested: moved.cancel_requested === 1,
+      progress: moved.progress === null ? null : (JSON.parse(moved.progress) as StoredJob["progress"]),
+      leaseExpiresAt: moved.lease_expires_at,
+      ...values,
+    };
   }
 
   appendEvent(event: JobEvent): void {
@@ -126,7 +133,8 @@ export class SqliteJobStore implements JobStore {
 
   claimCandidates(q: ClaimQuery): StoredJob[] {
     const rows = this.#sql(
-      `SELECT * FROM jobs
+      // walked in the ORDER BY's own order, stopping at LIMIT, never sorting the backlog
+      `SELECT * FROM jobs INDEXED BY jobs_claimable
        WHERE queue = @queue AND state IN ('queued', 'retrying') AND due_at <= @now
          AND task IN (SELECT value FROM json_each(@tasks))
        ORDER BY priority DESC, due_at ASC LIMIT @limit`,
@@ -134,12 +142,11 @@ export class SqliteJobStore implements JobStore {
     return rows.map(decodeJob);
   }
 
-  nextDueAt(queues: readonly QueueName[], tasks: readonly string[]): number | null {
+  nextDueAt(queue: QueueName, tasks: readonly string[]): number | null {
     const row = this.#sql(
       `SELECT MIN(due_at) AS due FROM jobs
-       WHERE state IN ('queued', 'retrying') AND queue IN (SELECT value FROM json_each(@queues))
-         AND task IN (SELECT value FROM json_each(@tasks))`,
-    ).get({ queues: JSON.stringify(queues), tasks: JSON.stringify(tasks) }) as { due: number | null };
+       WHERE queue = @queue AND state IN ('queued', 'retrying') AND task IN (SELECT value FROM json_each(@tasks))`,
+    ).get({ queue, tasks: JSON.stringify(tasks) }) as { due: number | null };
     return row.due;
   }
 
@@ -183,11 +190,24 @@ export class SqliteJobStore implements JobStore {
     return rows.map(decodeJob);
   }
 
-  openMemberCount(canvasId: string): number {
-    const row = this.#sql(`SELECT COUNT(*) AS n FROM jobs WHERE canvas_id = ? AND state NOT IN (${TERMINAL_SQL})`).get(
-      canvasId,
-    ) as { n: number };
-    return row.n;
+  memberFinished(parentId: string, now: number): { open: number; total: number } | undefined {
+    return this.#sql(
+      `UPDATE jobs SET open_members = open_members - 1, updated_at = @now,
+         progress = json_object('done', json_extract(args, '$.size') - open_members + 1,
+                                'total', json_extract(args, '$.size'))
+       WHERE id = @id AND state = 'waiting' AND kind IN ('group', 'chord') AND callback_id IS NULL
+       RETURNING open_members AS open, json_extract(args, '$.size') AS total`,
+    ).get({ id: parentId, now }) as { open: number; total: number } | undefined;
+  }
+
+  memberReopened(parentId: string, now: number): boolean {
+    const { changes } = this.#sql(
+      `UPDATE jobs SET open_members = open_members + 1, updated_at = @now,
+         progress = json_object('done', json_extract(args, '$.size') - open_members - 1,
+                                'total', json_extract(args, '$.size'))
+       WHERE id = @id AND state = 'waiting' AND kind IN ('group', 'chord') AND callback_id IS NULL`,
+    ).run({ id: parentId, now });
+    return changes === 1;
   }
 
   delete(ids: readonly string[]): void {
@@ -221,6 +241,11 @@ export class SqliteJobStore implements JobStore {
     ).all(since) as FinishedRun[];
   }
 
+  #keyOwner(key: string): string | undefined {
+    const row = this.#sql("SELECT id FROM jobs WHERE idempotency_key = ?").get(key) as { id: string } | undefined;
+    return row?.id;
+  }
+
   /** prepared once per distinct SQL text */
   #sql(text: string): Statement {
     let statement = this.#statements.get(text);
@@ -230,6 +255,10 @@ export class SqliteJobStore implements JobStore {
     }
     return statement;
   }
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "SQLITE_CONSTRAINT_UNIQUE";
 }
 
 function pageSize(limit: number | undefined): number {

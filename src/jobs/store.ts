@@ -18,12 +18,17 @@ export interface StoredJob extends JobRow {
   canvasIndex: number | null;
   callbackId: string | null;
   deadlineAt: number | null;
+  /** group/chord: members not yet terminal (the callback not counted); null for other rows */
+  openMembers: number | null;
   updatedAt: number;
 }
 
-/** Fields a transition may change; identity and creation fields never change. */
+/** Fields a transition may change; identity and creation fields never change, nor the member count (see below). */
 export type JobPatch = Partial<
-  Omit<StoredJob, "id" | "task" | "queue" | "kind" | "money" | "createdAt" | "parentId" | "canvasId" | "canvasIndex">
+  Omit<
+    StoredJob,
+    "id" | "task" | "queue" | "kind" | "money" | "createdAt" | "parentId" | "canvasId" | "canvasIndex" | "openMembers"
+  >
 >;
 
 export interface JobExpectation {
@@ -62,16 +67,21 @@ export interface JobStore {
   /** throws CONFLICT when the idempotency key is taken */
   insert(job: StoredJob): void;
   get(id: string): StoredJob | undefined;
-  /** compare-and-set: applies `patch` only if the row still matches `expect`; undefined when it did not */
-  update(id: string, expect: JobExpectation, patch: JobPatch): StoredJob | undefined;
+  /**
+   * Compare-and-set: applies `patch` to `job`'s row only if the row still matches `expect`; undefined when it did
+   * not. Returns the row as it now stands without reading it whole again: `job` must be the caller's copy, read
+   * in this transaction or held under its lease (then only the cancel flag, progress and lease expiry can have
+   * moved under it, and those are read back).
+   */
+  update(job: StoredJob, expect: JobExpectation, patch: JobPatch): StoredJob | undefined;
   appendEvent(event: JobEvent): void;
   events(jobId: string): JobEvent[];
   list(filter: JobFilter): { jobs: StoredJob[]; nextCursor: string | null };
 
   /** queued/retrying rows due by `now`, by priority then due time */
   claimCandidates(query: ClaimQuery): StoredJob[];
-  /** earliest due time among waiting claimable rows of these queues/tasks */
-  nextDueAt(queues: readonly QueueName[], tasks: readonly string[]): number | null;
+  /** earliest due time among the waiting rows of `queue` whose task is one of `tasks` */
+  nextDueAt(queue: QueueName, tasks: readonly string[]): number | null;
   /** extends the leases this owner still holds; returns which it still holds and which were asked to cancel */
   renewLeases(
     owner: string,
@@ -86,8 +96,14 @@ export interface JobStore {
   chordsPastDeadline(now: number, limit: number): StoredJob[];
   /** a canvas's members in order (a chord's callback, once it exists, comes last) */
   members(canvasId: string): StoredJob[];
-  /** members of a canvas not yet in a terminal state */
-  openMemberCount(canvasId: string): number;
+  /**
+   * A member of group/chord `parentId` became terminal: counts it off, if the parent still waits for its members
+   * (waiting, no chord callback yet). Returns the members still open and the canvas size, or undefined when the
+   * parent is not counting (a chain, a chord whose callback exists, a finished parent).
+   */
+  memberFinished(parentId: string, now: number): { open: number; total: number } | undefined;
+  /** a finished member of `parentId` runs again (retried from the dead-letter queue): counts it back on, if counting */
+  memberReopened(parentId: string, now: number): boolean;
   /** deletes jobs and their events */
   delete(ids: readonly string[]): void;
   /** finished rows older than `before`, safe to prune (never `unknown`, never a member of an open canvas) */

@@ -7,30 +7,44 @@ export interface JobChange {
   event: JobEvent;
 }
 
-/** One write transaction in progress: its time, and the changes to publish once it commits. */
+/** One write transaction in progress: its time, and what to publish once it commits. */
 export interface WriteScope {
   readonly now: number;
   readonly changes: JobChange[];
+  /**
+   * Canvas parents whose member count moved: each is read and published once per transaction, after it commits,
+   * however many of its members finished in it.
+   */
+  readonly progressed: Set<string>;
 }
 
-/** Runs inside the transaction that made a job terminal (canvas bookkeeping hangs off this). */
-export type TerminalHook = (scope: WriteScope, job: StoredJob) => void;
+export function newScope(now: number): WriteScope {
+  return { now, changes: [], progressed: new Set() };
+}
+
+/** Canvas bookkeeping that hangs off a member's transitions, in the member's own transaction. */
+export interface MemberHooks {
+  /** the job became terminal */
+  onTerminal(scope: WriteScope, job: StoredJob): void;
+  /** the job left a terminal state (retried from the dead-letter queue) */
+  onReopen(scope: WriteScope, job: StoredJob): void;
+}
 
 /**
  * Every change of a job's state goes through `move`: it checks the state machine, applies the change as a
- * compare-and-set on the row, records the event with its reason, and runs the terminal hook, all in the caller's
+ * compare-and-set on the row, records the event with its reason, and runs the canvas hooks, all in the caller's
  * transaction. Nothing else writes `state`.
  */
 export class Transitions {
   readonly #store: JobStore;
-  #onTerminal: TerminalHook | undefined;
+  #hooks: MemberHooks | undefined;
 
   constructor(store: JobStore) {
     this.#store = store;
   }
 
-  set onTerminal(hook: TerminalHook) {
-    this.#onTerminal = hook;
+  set hooks(hooks: MemberHooks) {
+    this.#hooks = hooks;
   }
 
   insert(scope: WriteScope, job: StoredJob, reason: string): StoredJob {
@@ -40,8 +54,9 @@ export class Transitions {
   }
 
   /**
-   * Moves `job` (as last read) to `to`. Returns the updated row, or undefined when the row changed meanwhile
-   * (another process moved it, or `leaseOwner` no longer holds the lease): the caller lost the race.
+   * Moves `job` (as last read in this transaction, or as held under its lease) to `to`. Returns the updated row,
+   * or undefined when the row changed meanwhile (another process moved it, or `leaseOwner` no longer holds the
+   * lease): the caller lost the race.
    */
   move(
     scope: WriteScope,
@@ -57,22 +72,25 @@ export class Transitions {
       full.leaseOwner ??= null;
       full.leaseExpiresAt ??= null;
     }
-    if (isTerminal(to) && !isTerminal(job.state)) full.finishedAt ??= scope.now;
-    const updated = this.#store.update(job.id, { ...expect, state: job.state }, full);
+    const finishing = isTerminal(to) && !isTerminal(job.state);
+    if (finishing) full.finishedAt ??= scope.now;
+    const updated = this.#store.update(job, { ...expect, state: job.state }, full);
     if (!updated) return undefined;
     this.#record(scope, updated, { at: scope.now, jobId: job.id, from: job.state, to, reason });
-    if (isTerminal(to) && !isTerminal(job.state)) this.#onTerminal?.(scope, updated);
+    if (finishing) this.#hooks?.onTerminal(scope, updated);
+    else if (isTerminal(job.state) && !isTerminal(to)) this.#hooks?.onReopen(scope, updated);
     return updated;
   }
 
   /**
-   * Runs `fn` in a savepoint with its own change list: if it throws, its writes are rolled back and none of its
+   * Runs `fn` in a savepoint with its own scope: if it throws, its writes are rolled back and none of its
    * changes are published; the enclosing transaction goes on.
    */
   savepoint<T>(scope: WriteScope, fn: (inner: WriteScope) => T): T {
-    const inner: WriteScope = { now: scope.now, changes: [] };
+    const inner = newScope(scope.now);
     const value = this.#store.transaction(() => fn(inner));
     scope.changes.push(...inner.changes);
+    for (const id of inner.progressed) scope.progressed.add(id);
     return value;
   }
 

@@ -80,6 +80,86 @@ describe("canvas: group, chord, chain", () => {
     expect(run?.results[3]?.error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", message: "still down" });
   });
 
+  it("a dead member retried while its group still waits is waited for again; the group ends once, after the last", async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let tries = 0;
+    engine.register(plainTask("slow", async () => gate.then(() => "slow done")));
+    engine.register(
+      plainTask(
+        "dies-once",
+        async () => {
+          tries++;
+          if (tries === 1) throw unavailable("first try");
+          return "second try";
+        },
+        { retry: once },
+      ),
+    );
+    await engine.start();
+    const group = engine.group({
+      members: [
+        { task: "dies-once", args: {} },
+        { task: "slow", args: {} },
+      ],
+    });
+    const dying = engine.list({ canvasId: group.id, task: "dies-once" }).jobs[0]?.id ?? "";
+    await inState(engine, dying, "dead");
+    engine.retry(dying);
+    await inState(engine, dying, "succeeded");
+    // the retried member was counted again: its success alone does not finish the group
+    expect(engine.get(group.id)).toMatchObject({ state: "waiting", progress: { done: 1, total: 2 } });
+
+    release();
+    const done = await engine.wait(group.id, { timeoutMs: 10_000 });
+    expect(done).toMatchObject({ state: "succeeded", progress: { done: 2, total: 2 } });
+    const { results } = done.result as { results: ChordMemberOutcome[] };
+    expect(results.map((r) => [r.state, r.result])).toEqual([
+      ["succeeded", "second try"],
+      ["succeeded", "slow done"],
+    ]);
+    expect(engine.events(group.id).filter((e) => e.to === "succeeded")).toHaveLength(1);
+  });
+
+  it("a chord in flight when its database is upgraded still fires once, when its last members finish", async () => {
+    await engine.stop();
+    const chord = engine.chord({
+      members: [2, 3, 4].map((n) => ({ task: "square", args: { n } })),
+      callback: { task: "collect" },
+    });
+    const [first] = engine
+      .list({ canvasId: chord.id, limit: 10 })
+      .jobs.filter((m) => m.task === "square")
+      .reverse();
+    // the database as the first release left it: one member already done, no member count on the chord
+    t.db
+      .prepare("UPDATE jobs SET state = 'succeeded', result = '4', finished_at = updated_at WHERE id = ?")
+      .run(first?.id);
+    t.db.exec(
+      "ALTER TABLE jobs DROP COLUMN open_members; DELETE FROM schema_migrations WHERE module = 'jobs' AND version > 1",
+    );
+
+    engine = testEngine(t.db);
+    engine.register(plainTask<{ n: number }>("square", async ({ args }) => args.n * args.n));
+    engine.register(
+      taskWithArgs("collect", collectArgs, async ({ args }) => {
+        callbackRuns.push(args);
+        return "collected";
+      }),
+    );
+    await engine.start();
+    const done = await engine.wait(chord.id, { timeoutMs: 10_000 });
+    expect(done.state).toBe("succeeded");
+    expect(callbackRuns).toHaveLength(1);
+    expect(callbackRuns[0]?.results.map((r) => [r.state, r.result])).toEqual([
+      ["succeeded", 4],
+      ["succeeded", 9],
+      ["succeeded", 16],
+    ]);
+  });
+
   it("a chord deadline fires the callback with unfinished members reported as pending", async () => {
     await engine.stop();
     const clock = new ManualClock();
