@@ -45,19 +45,7 @@ export function createLimits(db: Db, configured: RiskLimits, now: () => number) 
   }
 
   function limitsFor(agentId: string): RiskLimits {
-    const all = limits();
-    const own = all.perAgent[agentId] ?? {};
-    const out: RiskLimits = {
-      maxBet: all.maxBet,
-      maxBatch: all.maxBatch,
-      dailyLossLimit: all.dailyLossLimit,
-      fleetDailyLossLimit: all.fleetDailyLossLimit,
-    };
-    for (const name of PER_AGENT_NAMES) {
-      const v = own[name];
-      if (v !== undefined) out[name] = Math.min(out[name], v);
-    }
-    return out;
+    return agentLimits(limits(), agentId);
   }
 
   /** Validates every change first, then writes them all in one transaction: a refused change writes nothing. */
@@ -101,4 +89,20 @@ export function createLimits(db: Db, configured: RiskLimits, now: () => number) 
   }
 
   return { limits, limitsFor, tighten, configured: (): RiskLimits => ({ ...configured }) };
+}
+
+/** One agent's effective limits, out of the fleet's (so several agents can be checked against one read). */
+export function agentLimits(all: EffectiveLimits, agentId: string): RiskLimits {
+  const own = all.perAgent[agentId] ?? {};
+  const out: RiskLimits = {
+    maxBet: all.maxBet,
+    maxBatch: all.maxBatch,
+    dailyLossLimit: all.dailyLossLimit,
+    fleetDailyLossLimit: all.fleetDailyLossLimit,
+  };
+  for (const name of PER_AGENT_NAMES) {
+    const v = own[name];
+    if (v !== undefined) out[name] = Math.min(out[name], v);
+  }
+  return out;
 }

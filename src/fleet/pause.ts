@@ -12,7 +12,11 @@ export function createPauseSwitch(db: Db, now: () => number) {
   );
   const clearFleet = db.prepare("DELETE FROM fleet_pause WHERE id = 1");
   const setAgent = db.prepare("UPDATE fleet_agents SET paused = ?, pause_reason = ? WHERE agent_id = ?");
-  const agentReason = db.prepare("SELECT pause_reason FROM fleet_agents WHERE agent_id = ? AND paused = 1").pluck();
+  // both switches and whether the agent exists, in one read: this runs before every bet
+  const tradingState = db.prepare(
+    `SELECT a.paused, a.pause_reason, (SELECT reason FROM fleet_pause WHERE id = 1) AS fleet_reason
+     FROM fleet_agents a WHERE a.agent_id = ?`,
+  );
 
   function state(): PauseState {
     const reason = selectFleet.get() as string | undefined;
@@ -36,20 +40,26 @@ export function createPauseSwitch(db: Db, now: () => number) {
       return state();
     },
 
-    /** TRADING_PAUSED if the fleet or this agent is paused. */
-    assertTrading(agentId: string): void {
-      const fleet = selectFleet.get() as string | undefined;
-      if (fleet !== undefined) {
-        throw new FleetError("TRADING_PAUSED", `trading is paused fleet-wide: ${fleet}`, {
-          hint: "resume_trading lifts the pause once the reason no longer holds",
-        });
-      }
-      const own = agentReason.get(agentId) as string | null | undefined;
-      if (own !== undefined) {
-        throw new FleetError("TRADING_PAUSED", `trading is paused for ${agentId}: ${own ?? "no reason given"}`, {
-          hint: `resume_trading with agent_id ${agentId} lifts it`,
-        });
-      }
+    /** NOT_FOUND for an agent the fleet does not know; TRADING_PAUSED if the fleet or the agent is paused. */
+    assertCanTrade(agentId: string): void {
+      const row = tradingState.get(agentId) as
+        | { paused: number; pause_reason: string | null; fleet_reason: string | null }
+        | undefined;
+      if (!row) throw unknownAgent(agentId);
+      if (row.fleet_reason !== null) throw fleetPaused(row.fleet_reason);
+      if (row.paused === 1) throw agentPaused(agentId, row.pause_reason);
     },
   };
+}
+
+function fleetPaused(reason: string): FleetError {
+  return new FleetError("TRADING_PAUSED", `trading is paused fleet-wide: ${reason}`, {
+    hint: "resume_trading lifts the pause once the reason no longer holds",
+  });
+}
+
+function agentPaused(agentId: string, reason: string | null): FleetError {
+  return new FleetError("TRADING_PAUSED", `trading is paused for ${agentId}: ${reason ?? "no reason given"}`, {
+    hint: `resume_trading with agent_id ${agentId} lifts it`,
+  });
 }

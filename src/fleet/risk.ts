@@ -1,6 +1,7 @@
-import type { RiskLimits } from "../config.js";
 import { FleetError } from "../errors.js";
 import { formatUsd, type Micros } from "../money.js";
+import { agentLimits } from "./limits.js";
+import type { EffectiveLimits } from "./types.js";
 
 /**
  * The risk checks run before anything is enqueued or sent. Loss headroom is checked against the worst case —
@@ -8,10 +9,10 @@ import { formatUsd, type Micros } from "../money.js";
  */
 
 export interface RiskInputs {
-  assertKnown(agentId: string): void;
-  assertTrading(agentId: string): void;
-  limitsFor(agentId: string): RiskLimits;
-  fleetLimits(): RiskLimits;
+  /** NOT_FOUND for an unknown agent, then TRADING_PAUSED if it or the fleet is paused */
+  assertCanTrade(agentId: string): void;
+  /** the fleet's limits with every tightening: read once per check, whatever the number of agents */
+  limits(): EffectiveLimits;
   lossToday(agentId: string): Micros;
   fleetLossToday(): Micros;
 }
@@ -31,11 +32,10 @@ export function createRiskChecks(inputs: RiskInputs) {
       perAgent.set(agentId, { total: seen.total + stake, largest: Math.max(seen.largest, stake) });
       total += stake;
     }
-    const fleet = inputs.fleetLimits();
+    const fleet = inputs.limits();
     for (const [agentId, { total: agentTotal, largest }] of perAgent) {
-      inputs.assertKnown(agentId);
-      inputs.assertTrading(agentId);
-      const limits = inputs.limitsFor(agentId);
+      inputs.assertCanTrade(agentId);
+      const limits = agentLimits(fleet, agentId);
       if (largest > limits.maxBet) {
         throw exceeded(`a stake of ${usd(largest)} is above the max bet of ${usd(limits.maxBet)} for ${agentId}`, {
           limit: "maxBet",

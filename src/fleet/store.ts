@@ -29,10 +29,8 @@ export function createFleetStore(
   const pause = createPauseSwitch(db, now);
   const loss = createDailyLoss(db, now);
   const risk = createRiskChecks({
-    assertKnown: (agentId) => void agents.requireAgent(agentId),
-    assertTrading: pause.assertTrading,
-    limitsFor: limits.limitsFor,
-    fleetLimits: limits.limits,
+    assertCanTrade: pause.assertCanTrade,
+    limits: limits.limits,
     lossToday: loss.agent,
     fleetLossToday: loss.fleet,
   });
