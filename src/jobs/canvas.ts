@@ -123,10 +123,9 @@ export class Canvas {
   fireChord(scope: WriteScope, chord: StoredJob, why: string): void {
     const { store, registry, transitions } = this.#core;
     const spec = chord.args as ChordArgs;
-    const members = store.members(chord.id);
-    const results = members.map(memberOutcome);
+    const results = store.memberOutcomes(chord.id);
     const task = registry.get(spec.callback.task);
-    const placement: Placement = { parentId: chord.id, canvasId: chord.id, canvasIndex: members.length };
+    const placement: Placement = { parentId: chord.id, canvasId: chord.id, canvasIndex: results.length };
     try {
       transitions.savepoint(scope, (inner) => {
         if (!task)
@@ -189,7 +188,7 @@ export class Canvas {
   }
 
   #finishGroup(scope: WriteScope, group: StoredJob): void {
-    const results = this.#core.store.members(group.id).map(memberOutcome);
+    const results = this.#core.store.memberOutcomes(group.id);
     const failed = results.filter((r) => r.state !== "succeeded");
     const total = results.length;
     if (failed.length === 0) {

@@ -10,7 +10,7 @@ import type { JobPatch, StoredJob } from "./store.js";
 import type { WriteScope } from "./transitions.js";
 import type { QueueName } from "./types.js";
 
-/** extra candidates read per round, to stand in for rows that expire or wait for rate-limit tokens */
+/** extra candidates read in later rounds, to stand in for rows that expired or wait for rate-limit tokens */
 const CLAIM_SLACK = 16;
 const MAX_ROUNDS = 3;
 
@@ -24,7 +24,8 @@ export function claimDue(
   for (const [queue, slots] of free) {
     let wanted = slots;
     for (let round = 0; round < MAX_ROUNDS && wanted > 0; round++) {
-      const limit = wanted + CLAIM_SLACK;
+      // the first round reads just what is wanted (usually every row is admitted); later ones read ahead
+      const limit = round === 0 ? wanted : wanted + CLAIM_SLACK;
       const candidates = core.store.claimCandidates({ queue, tasks, now: scope.now, limit });
       for (const job of candidates) {
         if (wanted === 0) break;

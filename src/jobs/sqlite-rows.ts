@@ -87,9 +87,10 @@ export function encodePatch(patch: Record<string, unknown>): {
   return { assignments, params, values };
 }
 
-export function encodeInsert(job: StoredJob): { columns: string; values: string; params: Record<string, unknown> } {
-  const params: Record<string, unknown> = {};
-  for (const field of FIELDS) params[JOB_COLUMNS[field][0]] = encodeValue(field, job[field]);
-  const columns = FIELDS.map((f) => JOB_COLUMNS[f][0]);
-  return { columns: columns.join(", "), values: columns.map((c) => `@${c}`).join(", "), params };
+/** Every column of a job row; `insertValues` gives the values in this order. */
+export const INSERT_JOB_SQL = `INSERT INTO jobs (${FIELDS.map((f) => JOB_COLUMNS[f][0]).join(", ")})
+  VALUES (${FIELDS.map(() => "?").join(", ")})`;
+
+export function insertValues(job: StoredJob): unknown[] {
+  return FIELDS.map((field) => encodeValue(field, job[field]));
 }

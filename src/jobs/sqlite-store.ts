@@ -1,9 +1,16 @@
 import type { Statement } from "better-sqlite3";
 import type { Db } from "../db.js";
 import { FleetError } from "../errors.js";
-import { decodeJob, encodeInsert, encodePatch } from "./sqlite-rows.js";
+import { decodeJob, encodePatch, INSERT_JOB_SQL, insertValues } from "./sqlite-rows.js";
 import type { ClaimQuery, FinishedRun, JobExpectation, JobPatch, JobStore, StateCount, StoredJob } from "./store.js";
-import { type JobEvent, type JobFilter, type JobState, type QueueName, TERMINAL_STATES } from "./types.js";
+import {
+  type ChordMemberOutcome,
+  type JobEvent,
+  type JobFilter,
+  type JobState,
+  type QueueName,
+  TERMINAL_STATES,
+} from "./types.js";
 
 const TERMINAL_SQL = TERMINAL_STATES.map((s) => `'${s}'`).join(", ");
 const DEFAULT_PAGE = 50;
@@ -15,6 +22,7 @@ type Row = Record<string, unknown>;
 export class SqliteJobStore implements JobStore {
   readonly #db: Db;
   readonly #statements = new Map<string, Statement>();
+  readonly #tx: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
 
   constructor(db: Db) {
     this.#db = db;
@@ -22,16 +30,45 @@ export class SqliteJobStore implements JobStore {
     // statement inside a transaction, for its own rollback) to a temp file once they pass 64 KiB: hundreds of
     // small writes per batch. Kept in memory instead; the commit itself still goes to the WAL with its fsync.
     db.pragma("temp_store = MEMORY");
+    this.#tx = {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT pf_jobs"),
+      release: db.prepare("RELEASE pf_jobs"),
+      rollbackTo: db.prepare("ROLLBACK TO pf_jobs"),
+    };
   }
 
+  /**
+   * What `db.transaction(fn).immediate()` does, on statements prepared once: a commit batch opens a savepoint
+   * per completion, and better-sqlite3 builds a new wrapper function for every `db.transaction` call.
+   */
   transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+    const tx = this.#tx;
+    const nested = this.#db.inTransaction;
+    (nested ? tx.savepoint : tx.begin).run();
+    try {
+      const value = fn();
+      (nested ? tx.release : tx.commit).run();
+      return value;
+    } catch (err) {
+      // SQLite may already have rolled the whole transaction back itself (e.g. on SQLITE_FULL)
+      if (this.#db.inTransaction) {
+        if (nested) {
+          tx.rollbackTo.run();
+          tx.release.run();
+        } else {
+          tx.rollback.run();
+        }
+      }
+      throw err;
+    }
   }
 
   insert(job: StoredJob): void {
-    const { columns, values, params } = encodeInsert(job);
     try {
-      this.#sql(`INSERT INTO jobs (${columns}) VALUES (${values})`).run(params);
+      this.#sql(INSERT_JOB_SQL).run(insertValues(job));
     } catch (err) {
       // The UNIQUE index is the check (a look-up first would cost every insert a read); say whose key it is.
       const owner =
@@ -188,6 +225,24 @@ export class SqliteJobStore implements JobStore {
   members(canvasId: string): StoredJob[] {
     const rows = this.#sql("SELECT * FROM jobs WHERE canvas_id = ? ORDER BY canvas_index").all(canvasId) as Row[];
     return rows.map(decodeJob);
+  }
+
+  memberOutcomes(canvasId: string): ChordMemberOutcome[] {
+    const rows = this.#sql(
+      "SELECT id, task, state, result, error FROM jobs WHERE canvas_id = ? ORDER BY canvas_index",
+    ).all(canvasId) as Array<{
+      id: string;
+      task: string;
+      state: JobState;
+      result: string | null;
+      error: string | null;
+    }>;
+    return rows.map((r) => {
+      const outcome: ChordMemberOutcome = { jobId: r.id, task: r.task, state: r.state };
+      if (r.state === "succeeded") outcome.result = r.result === null ? null : JSON.parse(r.result);
+      if (r.error !== null) outcome.error = JSON.parse(r.error) as ChordMemberOutcome["error"];
+      return outcome;
+    });
   }
 
   memberFinished(parentId: string, now: number): { open: number; total: number } | undefined {

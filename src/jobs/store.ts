@@ -2,7 +2,7 @@
  * The narrow storage interface of the job engine. Everything the engine knows about jobs goes through it, so a
  * second backend (Redis, for many machines) can implement it; `sqlite-store.ts` is the one in use.
  */
-import type { JobEvent, JobFilter, JobRow, JobState, QueueName } from "./types.js";
+import type { ChordMemberOutcome, JobEvent, JobFilter, JobRow, JobState, QueueName } from "./types.js";
 
 export type JobKind = "task" | "group" | "chord" | "chain";
 /** run: the next claim calls `run`; reconcile: it asks the server what happened and never sends */
@@ -96,6 +96,8 @@ export interface JobStore {
   chordsPastDeadline(now: number, limit: number): StoredJob[];
   /** a canvas's members in order (a chord's callback, once it exists, comes last) */
   members(canvasId: string): StoredJob[];
+  /** the same members as a chord callback or a group result reports them: what each ended as, nothing more */
+  memberOutcomes(canvasId: string): ChordMemberOutcome[];
   /**
    * A member of group/chord `parentId` became terminal: counts it off, if the parent still waits for its members
    * (waiting, no chord callback yet). Returns the members still open and the canvas size, or undefined when the

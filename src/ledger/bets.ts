@@ -121,17 +121,28 @@ export function recordBet(db: Db, rec: BetRecord, now: number = Date.now()): { i
     db,
     `INSERT INTO bets (agent_id, client_seed, bet_id, game, params, stake, multiplier_basis, payout_multiplier, won,
          payout, server_seed_hash, nonce, result_hash, roll, job_id, placed_at, source, recorded_at)
-       VALUES (@agentId, @clientSeed, @betId, @game, @params, @stake, @basis, @payoutMultiplier, @won,
-         @payout, @serverSeedHash, @nonce, @resultHash, @roll, @jobId, @placedAt, @source, @now)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
-  ).run({
-    ...rec,
-    params: JSON.stringify(rec.params),
+  ).run(
+    rec.agentId,
+    rec.clientSeed,
+    rec.betId,
+    rec.game,
+    JSON.stringify(rec.params),
+    rec.stake,
     basis,
-    won: rec.won ? 1 : 0,
-    jobId: rec.jobId ?? null,
+    rec.payoutMultiplier,
+    rec.won ? 1 : 0,
+    rec.payout,
+    rec.serverSeedHash,
+    rec.nonce,
+    rec.resultHash,
+    rec.roll,
+    rec.jobId ?? null,
+    rec.placedAt,
+    rec.source,
     now,
-  });
+  );
   if (result.changes === 1) return { inserted: true };
 
   const existing = getBetByClientSeed(db, rec.clientSeed) ?? getBetByBetId(db, rec.betId);

@@ -34,6 +34,9 @@ describe("two processes on one database share the casino queue, with the real ra
       agents: await loadBankrolls(f.deps, agents),
     });
     sandbox.resetStats();
+    // Each bet call takes a while, so the first worker up cannot finish the whole batch before the second one
+    // starts: both must take a share for this to test anything.
+    sandbox.setFaults({ latencyMs: 250, scope: "money" });
     const startedAt = Date.now();
     const chord = submitBatch(f.deps, plan);
     workers.push(
@@ -41,6 +44,7 @@ describe("two processes on one database share the casino queue, with the real ra
     );
     const done = await settled(f.engine, chord.id, 90_000);
     const elapsedMs = Date.now() - startedAt;
+    sandbox.setFaults(null);
     const stats = sandbox.stats();
     expect(done.state).toBe("succeeded");
     expect((done.result as BetAggregate).totalBets).toBe(80);
