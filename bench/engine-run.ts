@@ -19,7 +19,7 @@ import { silentLogger } from "../src/log.js";
 import { createPurpleFleaClient } from "../src/purpleflea/index.js";
 import type { PhaseInput, PhaseResult } from "./phase-types.js";
 import type { BenchAgent } from "./plain-loop.js";
-import { mb, percentile, rssSampler } from "./stats.js";
+import { cpuMeter, mb, percentile, rssSampler } from "./stats.js";
 
 const HUGE = 1_000_000_000_000;
 
@@ -54,6 +54,7 @@ export async function runEngine(input: PhaseInput, agents: readonly BenchAgent[]
   await engine.start();
 
   const sampler = rssSampler();
+  const cpu = cpuMeter();
   const started = performance.now();
   const chords: JobRow[] = [];
   for (let first = 0; first < input.n; first += MAX_BATCH_BETS) {
@@ -68,6 +69,7 @@ export async function runEngine(input: PhaseInput, agents: readonly BenchAgent[]
   }
   const done = await Promise.all(chords.map((c) => engine.wait(c.id, { timeoutMs: 30 * 60_000 })));
   const elapsedMs = performance.now() - started;
+  const cpuMs = cpu.stop();
   const peak = sampler.stop();
 
   const members = chords.flatMap((c) => memberRows(engine, c.id));
@@ -90,6 +92,7 @@ export async function runEngine(input: PhaseInput, agents: readonly BenchAgent[]
     latencyMs: { p50: percentile(runMs, 50), p99: percentile(runMs, 99) },
     endToEndMs: { p50: percentile(e2eMs, 50), p99: percentile(e2eMs, 99) },
     httpCalls: 0,
+    cpuMs,
     peakRssMb: mb(peak),
     note: `${chords.length} chord(s) of ≤ ${MAX_BATCH_BETS}`,
   };

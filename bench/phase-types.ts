@@ -38,6 +38,8 @@ export interface PhaseResult {
   /** engine only: per job from enqueue to committed completion, ms (queueing included) */
   endToEndMs: Latency | null;
   httpCalls: number;
+  /** CPU time (user + system) of the phase's process over the measured window, ms */
+  cpuMs: number;
   peakRssMb: number;
   note: string | null;
 }

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import { MAX_BETS_PER_BATCH } from "../src/jobs/tasks/bet-sender.js";
 import type { PhaseInput, PhaseResult } from "./phase-types.js";
-import { mb, percentile, rssSampler } from "./stats.js";
+import { cpuMeter, mb, percentile, rssSampler } from "./stats.js";
 
 /**
  * The baseline: the same bets with nothing but undici — no SQLite, no ledger, no retries, no reconciliation.
@@ -56,6 +56,7 @@ export async function runPlainLoop(input: PhaseInput, agents: readonly BenchAgen
   };
 
   const sampler = rssSampler();
+  const cpu = cpuMeter();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async () => {
@@ -63,6 +64,7 @@ export async function runPlainLoop(input: PhaseInput, agents: readonly BenchAgen
     }),
   );
   const elapsedMs = performance.now() - started;
+  const cpuMs = cpu.stop();
   const peak = sampler.stop();
   await pool.close();
   return {
@@ -75,6 +77,7 @@ export async function runPlainLoop(input: PhaseInput, agents: readonly BenchAgen
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
     endToEndMs: null,
     httpCalls: calls,
+    cpuMs,
     peakRssMb: mb(peak),
     note: batched ? `${workers} batch calls of ${perCall} in flight` : null,
   };

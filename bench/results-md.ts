@@ -14,6 +14,9 @@ export interface RunSummary {
   date: string;
   concurrency: number;
   agents: number;
+  /** rounds per (N, mode); each row is the round with the median throughput */
+  runs: number;
+  warmUpBets: number;
   results: PhaseResult[];
 }
 
@@ -34,11 +37,14 @@ export function render(run: RunSummary): string {
     "",
     `Run ${run.date} on ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ` +
       `Node ${process.version}, ${process.platform}/${process.arch}. Sandbox in its own process (rate limits off, ` +
-      `no faults); each phase in its own process. Concurrency ${run.concurrency} (bets in flight; the engine's casino ` +
-      `queue), ${run.agents} agents, $0.01 coin flips.`,
+      `no faults), warmed up with ${run.warmUpBets.toLocaleString("en")} unrecorded single and as many batched bets ` +
+      "before the first measured phase; each phase " +
+      `in its own process. Concurrency ${run.concurrency} (bets in flight; the engine's casino queue), ${run.agents} ` +
+      `agents, $0.01 coin flips. Each row is the median-throughput run of ${run.runs}, the order of the modes rotated ` +
+      "between rounds; peak RSS is the highest of them. CPU is the measuring process's own (user + system) per bet.",
     "",
-    "| N | mode | bets/s | ratio vs plain-single | ratio vs plain-batch | p50 / p99 latency ms | engine enqueue→done p50 / p99 ms | HTTP calls | peak RSS MB | errors |",
-    "|---:|---|---:|---:|---:|---|---|---:|---:|---:|",
+    "| N | mode | bets/s | ratio vs plain-single | ratio vs plain-batch | p50 / p99 latency ms | engine enqueue→done p50 / p99 ms | HTTP calls | CPU µs/bet | peak RSS MB | errors |",
+    "|---:|---|---:|---:|---:|---|---|---:|---:|---:|---:|",
   ];
   for (const n of [...new Set(run.results.map((r) => r.n))]) {
     const of = (mode: PhaseResult["mode"]) => run.results.find((r) => r.n === n && r.mode === mode);
@@ -48,7 +54,8 @@ export function render(run: RunSummary): string {
       lines.push(
         `| ${n} | ${r.mode} | ${r.betsPerSecond.toFixed(0)} | ${ratio(r, single)} | ${ratio(r, batch)} | ` +
           `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} | ` +
-          `${r.endToEndMs ? `${ms(r.endToEndMs.p50)} / ${ms(r.endToEndMs.p99)}` : "—"} | ${r.httpCalls} | ${r.peakRssMb} | ${r.errors} |`,
+          `${r.endToEndMs ? `${ms(r.endToEndMs.p50)} / ${ms(r.endToEndMs.p99)}` : "—"} | ${r.httpCalls} | ` +
+          `${((r.cpuMs * 1000) / Math.max(1, r.ok)).toFixed(0)} | ${r.peakRssMb} | ${r.errors} |`,
       );
     }
   }
@@ -82,8 +89,8 @@ function verdicts(run: RunSummary): string[] {
 
 const HOW_TO = [
   "How to rerun: `npx tsc -p tsconfig.build.json && node dist/bench/engine.js` (options: `--n 1000,10000`, ",
-  "`--concurrency 64`, `--agents 4`). It starts `pf-fleet sandbox --no-rate-limits` itself and rewrites this section.",
-  "The machine is shared, so expect run-to-run noise of ±20 %; compare ratios from the same run.",
+  "`--concurrency 64`, `--agents 4`, `--runs 3`). It starts `pf-fleet sandbox --no-rate-limits` itself and rewrites",
+  "this section. The machine is shared, so single runs vary by ±20 %; compare ratios from the same run.",
 ];
 
 const ratio = (r: PhaseResult, base: PhaseResult | undefined): string =>

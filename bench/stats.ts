@@ -24,3 +24,14 @@ export function rssSampler(everyMs = 25): { stop(): number } {
 }
 
 export const mb = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10;
+
+/** CPU time (user + system) this process spends from now until `stop`, in ms. */
+export function cpuMeter(): { stop(): number } {
+  const start = process.cpuUsage();
+  return {
+    stop() {
+      const used = process.cpuUsage(start);
+      return (used.user + used.system) / 1000;
+    },
+  };
+}
