@@ -61,16 +61,17 @@ export function decodeJob(record: Record<string, unknown>): StoredJob {
 }
 
 /**
- * `SET a = @set_a, …`, its named parameters, and the patched fields as a read of the row would return them
- * (JSON columns parsed back from what is stored, so a caller's copy is exactly what another reader sees).
+ * `a = ?, b = ?, …` for an UPDATE's SET, its parameters in that order, and the patched fields as a read of the
+ * row would return them (JSON columns parsed back from what is stored, so a caller's copy is exactly what
+ * another reader sees).
  */
 export function encodePatch(patch: Record<string, unknown>): {
   assignments: string;
-  params: Record<string, unknown>;
+  params: unknown[];
   values: Record<string, unknown>;
 } {
   let assignments = "";
-  const params: Record<string, unknown> = {};
+  const params: unknown[] = [];
   const values: Record<string, unknown> = {};
   for (const field in patch) {
     const value = patch[field];
@@ -79,8 +80,8 @@ export function encodePatch(patch: Record<string, unknown>): {
     if (!spec) throw new Error(`unknown job field \`${field}\``);
     const [column, codec] = spec;
     const stored = encodeValue(field as keyof StoredJob, value);
-    assignments += `${assignments ? ", " : ""}${column} = @set_${column}`;
-    params[`set_${column}`] = stored;
+    assignments += `${assignments ? ", " : ""}${column} = ?`;
+    params.push(stored);
     if (codec === "json") values[field] = stored === null ? null : JSON.parse(stored as string);
     else values[field] = codec === "bool" ? stored === 1 : stored;
   }

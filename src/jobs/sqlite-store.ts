@@ -88,17 +88,19 @@ export class SqliteJobStore implements JobStore {
 
   update(job: StoredJob, expect: JobExpectation, patch: JobPatch): StoredJob | undefined {
     const { assignments, params, values } = encodePatch(patch);
-    const ownerClause = expect.leaseOwner === undefined ? "" : " AND lease_owner = @expect_owner";
-    const startedClause = expect.startedAt === undefined ? "" : " AND started_at = @expect_started";
-    const callbackClause = expect.noCallbackYet ? " AND callback_id IS NULL" : "";
-    params.expect_id = job.id;
-    params.expect_state = expect.state;
-    if (expect.leaseOwner !== undefined) params.expect_owner = expect.leaseOwner;
-    if (expect.startedAt !== undefined) params.expect_started = expect.startedAt;
+    params.push(job.id, expect.state);
+    let where = "id = ? AND state = ?";
+    if (expect.leaseOwner !== undefined) {
+      where += " AND lease_owner = ?";
+      params.push(expect.leaseOwner);
+    }
+    if (expect.startedAt !== undefined) {
+      where += " AND started_at = ?";
+      params.push(expect.startedAt);
+    }
+    if (expect.noCallbackYet) where += " AND callback_id IS NULL";
     const moved = this.#sql(
-      `UPDATE jobs SET ${assignments}
-       WHERE id = @expect_id AND state = @expect_state${ownerClause}${startedClause}${callbackClause}
-       RETURNING cancel_requested, progress, lease_expires_at`,
+      `UPDATE jobs SET ${assignments} WHERE ${where} RETURNING cancel_requested, progress, lease_expires_at`,
     ).get(params) as { cancel_requested: number; progress: string | null; lease_expires_at: number | null } | undefined;
     if (!moved) return undefined;
     // what other writers may have changed under a leased row, then this patch on top
