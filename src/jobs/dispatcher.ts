@@ -123,11 +123,12 @@ export class Dispatcher {
     if (this.#batcher.pending > 0) return;
     const free = this.#freeSlots();
     if (free.length === 0) return;
-    let claimed: StoredJob[] = [];
+    let claimed: StoredJob[];
     try {
       claimed = this.#core.write((scope) => claimDue(this.#core, scope, free, this.#tasks()));
     } catch (err) {
-      this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; will try again");
+      this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; the poll will try again");
+      return;
     }
     this.#started(free, claimed);
   }
@@ -140,7 +141,7 @@ export class Dispatcher {
     try {
       claimed = this.#core.transitions.savepoint(scope, (inner) => claimDue(this.#core, inner, free, this.#tasks()));
     } catch (err) {
-      this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; will try again");
+      this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; the poll will try again");
       return undefined;
     }
     return () => this.#started(free, claimed);
@@ -162,32 +163,41 @@ export class Dispatcher {
     return this.#core.registry.names();
   }
 
-  /** Launches what a committed claim leased; a queue that came up short wakes the pump when its next job is due. */
+  /**
+   * Launches what a committed claim leased. A queue that came up short is dry until its next job is due (a
+   * timer wakes the pump then), unless due jobs are still waiting there: the claim ran out of rounds moving
+   * expired or rate-limited rows aside, so look again at once.
+   */
   #started(free: ReadonlyArray<readonly [QueueName, number]>, claimed: StoredJob[]): void {
     const short = new Map(free);
     for (const job of claimed) {
       this.#launch(job);
       short.set(job.queue, (short.get(job.queue) ?? 0) - 1);
     }
-    const dry = [...short].filter(([, slots]) => slots > 0).map(([queue]) => queue);
-    for (const queue of dry) this.#dry.add(queue);
-    if (dry.length > 0) this.#armDueTimer(dry);
+    const { clock, store } = this.#core;
+    const tasks = this.#tasks();
+    let wakeAt: number | null = null;
+    for (const [queue, slots] of short) {
+      if (slots <= 0) continue;
+      let due: number | null;
+      try {
+        due = store.nextDueAt(queue, tasks);
+      } catch {
+        continue; // the poll will look again
+      }
+      if (due !== null && due <= clock.now()) {
+        this.kick();
+        continue;
+      }
+      this.#dry.add(queue);
+      if (due !== null && (wakeAt === null || due < wakeAt)) wakeAt = due;
+    }
+    if (wakeAt !== null) this.#armDueTimer(wakeAt);
   }
 
   /** wakes the pump when the next waiting job comes due (a retry's backoff, a deferred job, a future dueAt) */
-  #armDueTimer(queues: QueueName[]): void {
-    const { clock, store } = this.#core;
-    const tasks = this.#tasks();
-    let due: number | null = null;
-    try {
-      for (const queue of queues) {
-        const next = store.nextDueAt(queue, tasks);
-        if (next !== null && (due === null || next < due)) due = next;
-      }
-    } catch {
-      return; // the poll will look again
-    }
-    if (due === null || due <= clock.now()) return;
+  #armDueTimer(due: number): void {
+    const { clock } = this.#core;
     if (this.#dueTimer && this.#dueTimer.at <= due) return;
     this.#dueTimer?.timer.cancel();
     const timer = clock.setTimeout(() => {
