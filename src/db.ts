@@ -17,6 +17,9 @@ export function openDatabase(path: string): Db {
   db.pragma("busy_timeout = 10000");
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
+  // Savepoint and statement journals (each completion in the engine's commit batch is a savepoint) stay in
+  // memory instead of spilling to temp files; commits still go to the WAL with their fsync.
+  db.pragma("temp_store = MEMORY");
   return db;
 }
 

@@ -26,10 +26,6 @@ export class SqliteJobStore implements JobStore {
 
   constructor(db: Db) {
     this.#db = db;
-    // Each completion in a commit batch is a savepoint, and SQLite journals the pages a savepoint changes (and a
-    // statement inside a transaction, for its own rollback) to a temp file once they pass 64 KiB: hundreds of
-    // small writes per batch. Kept in memory instead; the commit itself still goes to the WAL with its fsync.
-    db.pragma("temp_store = MEMORY");
     this.#tx = {
       begin: db.prepare("BEGIN IMMEDIATE"),
       commit: db.prepare("COMMIT"),
