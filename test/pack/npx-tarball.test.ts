@@ -32,7 +32,13 @@ describe.runIf(enabled)("npm pack → npx", () => {
       command: "npx",
       args: ["--yes", `./${tarball}`],
       cwd: emptyDir,
-      env: { ...(process.env as Record<string, string>), PF_DB: join(emptyDir, "fleet.db"), LOG_LEVEL: "warn" },
+      env: {
+        ...(process.env as Record<string, string>),
+        // a cache of its own: an earlier install of the same tarball name must not stand in for this one
+        npm_config_cache: join(work, "npm-cache"),
+        PF_DB: join(emptyDir, "fleet.db"),
+        LOG_LEVEL: "warn",
+      },
       stderr: "inherit",
     });
     const client = new Client({ name: "pack-test", version: "1.0.0" });
