@@ -1,11 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { replaceSection } from "./markdown-section.js";
 import type { PhaseResult } from "./phase-types.js";
 
 /** The engine benchmark's section of bench/RESULTS.md, replaced in place on every run. */
-
-const START = "<!-- bench:engine:start -->";
-const END = "<!-- bench:engine:end -->";
 
 /** What the brief asks of the engine. */
 export const TARGETS = { throughputRatio: 0.7, rssMb10k: 300 };
@@ -21,13 +18,7 @@ export interface RunSummary {
 }
 
 export function writeResults(path: string, run: RunSummary): void {
-  const section = `${START}\n${render(run)}\n${END}`;
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "# pf-fleet benchmarks\n";
-  const next =
-    current.includes(START) && current.includes(END)
-      ? current.slice(0, current.indexOf(START)) + section + current.slice(current.indexOf(END) + END.length)
-      : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
+  replaceSection(path, "engine", render(run));
 }
 
 export function render(run: RunSummary): string {
