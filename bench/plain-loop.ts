@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
-import { MAX_BETS_PER_BATCH } from "../src/jobs/tasks/bet-sender.js";
-import type { PhaseInput, PhaseResult } from "./phase-types.js";
+import { MAX_BETS_PER_BATCH } from "../src/jobs/tasks/args.js";
+import { callsInFlight, type PhaseInput, type PhaseResult } from "./phase-types.js";
 import { cpuMeter, mb, percentile, rssSampler } from "./stats.js";
 
 /**
@@ -18,7 +18,7 @@ export async function runPlainLoop(input: PhaseInput, agents: readonly BenchAgen
   const batched = input.mode === "plain-batch";
   const perCall = batched ? MAX_BETS_PER_BATCH : 1;
   const calls = Math.ceil(input.n / perCall);
-  const workers = batched ? Math.max(1, Math.round(input.concurrency / perCall)) : input.concurrency;
+  const workers = batched ? callsInFlight(input.concurrency) : input.concurrency;
   const pool = new Agent({ connections: workers });
   const latencies: number[] = [];
   let next = 0;

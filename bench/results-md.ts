@@ -1,6 +1,6 @@
 import { cpus, totalmem } from "node:os";
 import { replaceSection } from "./markdown-section.js";
-import type { PhaseResult } from "./phase-types.js";
+import { callsInFlight, type PhaseResult } from "./phase-types.js";
 
 /** The engine benchmark's section of bench/RESULTS.md, replaced in place on every run. */
 
@@ -30,9 +30,13 @@ export function render(run: RunSummary): string {
       `Node ${process.version}, ${process.platform}/${process.arch}. Sandbox in its own process (rate limits off, ` +
       `no faults), warmed up with ${run.warmUpBets.toLocaleString("en")} unrecorded single and as many batched bets ` +
       "before the first measured phase; each phase " +
-      `in its own process. Concurrency ${run.concurrency} (bets in flight; the engine's casino queue), ${run.agents} ` +
-      `agents, $0.01 coin flips. Each row is the median-throughput run of ${run.runs}, the order of the modes rotated ` +
-      "between rounds; peak RSS is the highest of them. CPU is the measuring process's own (user + system) per bet.",
+      `in its own process. Concurrency ${run.concurrency} bets in flight: ${run.concurrency} single-bet requests ` +
+      `(plain-single), ${callsInFlight(run.concurrency)} calls of 20 (plain-batch), ${callsInFlight(run.concurrency)} ` +
+      `casino.bet_batch jobs of 20 (engine: the casino queue's concurrency). ${run.agents} agents, $0.01 coin flips; ` +
+      "the engine runs each N as ONE chord of N bets, as the batch tools submit it. Each row is the " +
+      `median-throughput run of ${run.runs}, the order of the modes rotated between rounds; peak RSS is the highest ` +
+      "of them. CPU is the measuring process's own (user + system) per bet. Latency is per request (plain) or per " +
+      "job from claim to committed completion (engine).",
     "",
     "| N | mode | bets/s | ratio vs plain-single | ratio vs plain-batch | p50 / p99 latency ms | engine enqueue→done p50 / p99 ms | HTTP calls | CPU µs/bet | peak RSS MB | errors |",
     "|---:|---|---:|---:|---:|---|---|---:|---:|---:|---:|",
@@ -72,9 +76,6 @@ function verdicts(run: RunSummary): string[] {
           : ""),
     );
   }
-  out.push(
-    "- The engine caps a canvas at 1,000 members and a planned batch at 500 bets, so N bets run as ⌈N/500⌉ chords submitted together, not as one chord.",
-  );
   return out;
 }
 

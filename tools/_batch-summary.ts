@@ -5,13 +5,15 @@
  */
 import { z } from "zod";
 import {
+  AGGREGATE_BET_RESULTS,
   aggregateBetResults,
   type BetAggregate,
   type ChordMemberOutcome,
   type JobEngine,
+  type JobProgress,
   type JobRow,
+  TERMINAL_STATES,
 } from "../src/jobs/index.js";
-import { TASK } from "../src/jobs/tasks/args.js";
 import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
 
 const trade = z
@@ -45,24 +47,59 @@ export function batchAggregate(engine: JobEngine, chord: JobRow): BetAggregate {
 }
 
 function isAggregate(x: unknown): x is BetAggregate {
-  return typeof x === "object" && x !== null && "totalBets" in x && "failed" in x && "pending" in x;
+  return typeof x === "object" && x !== null && "totalBets" in x && "failedBets" in x && "pendingBets" in x;
 }
 
+/**
+ * How many of a chord's `total` bets have settled or failed: a cheap count for progress notifications (no
+ * parsing of receipts), from the members' rows.
+ */
+export function batchProgress(engine: JobEngine, chord: JobRow, total: number): JobProgress {
+  let done = 0;
+  if (chord.state === "succeeded" && isAggregate(chord.result)) {
+    done = chord.result.totalBets + chord.result.failedBets;
+  } else {
+    for (const m of members(engine, chord.id)) {
+      if (m.state === "succeeded") done += betsIn(m.result);
+      else if (isTerminalState(m.state)) done += betsIn(m.args);
+    }
+  }
+  return { done, total, message: `${done} of ${total} bets settled` };
+}
+
+function isTerminalState(state: JobRow["state"]): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+function betsIn(x: unknown): number {
+  if (typeof x !== "object" || x === null) return 1;
+  const o = x as { bets?: unknown; refused?: unknown; clientSeeds?: unknown };
+  if (Array.isArray(o.clientSeeds)) return o.clientSeeds.length;
+  if (Array.isArray(o.bets)) return o.bets.length + (Array.isArray(o.refused) ? o.refused.length : 0);
+  return 1;
+}
+
+/** The chord's members (its bet jobs), without its callback. */
 function* members(engine: JobEngine, chordId: string): Generator<ChordMemberOutcome> {
   let cursor: string | undefined;
   do {
-    const page = engine.list({ canvasId: chordId, task: TASK.bet, limit: PAGE, ...(cursor ? { cursor } : {}) });
+    const page = engine.list({ canvasId: chordId, limit: PAGE, ...(cursor ? { cursor } : {}) });
     for (const j of page.jobs) {
-      yield {
-        jobId: j.id,
-        task: j.task,
-        state: j.state,
-        ...(j.result !== null && j.result !== undefined ? { result: j.result } : {}),
-        ...(j.error ? { error: j.error } : {}),
-      };
+      if (j.task === AGGREGATE_BET_RESULTS) continue;
+      yield memberOutcomeOf(j);
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
+}
+
+function memberOutcomeOf(j: JobRow): ChordMemberOutcome {
+  return {
+    jobId: j.id,
+    task: j.task,
+    state: j.state,
+    ...(j.state === "succeeded" ? { result: j.result } : { args: j.args }),
+    ...(j.error ? { error: j.error } : {}),
+  };
 }
 
 export function summaryOut(a: BetAggregate): SummaryView {
@@ -78,8 +115,8 @@ export function summaryOut(a: BetAggregate): SummaryView {
     total_pnl_usd: microsToUsd(a.totalPnl),
     best: tradeOut(a.best),
     worst: tradeOut(a.worst),
-    failed: a.failed.length,
-    pending: a.pending.length,
+    failed: a.failedBets,
+    pending: a.pendingBets,
     failures: failureReasons(a),
   };
 }
@@ -87,7 +124,7 @@ export function summaryOut(a: BetAggregate): SummaryView {
 /** Failed members grouped by reason; a 500-bet batch refused for one cause reads as one line. */
 function failureReasons(a: BetAggregate): Array<{ reason: string; count: number }> {
   const counts = new Map<string, number>();
-  for (const f of a.failed) counts.set(f.reason, (counts.get(f.reason) ?? 0) + 1);
+  for (const f of a.failed) counts.set(f.reason, (counts.get(f.reason) ?? 0) + f.bets);
   return [...counts].map(([reason, count]) => ({ reason, count })).sort((x, y) => y.count - x.count);
 }
 
@@ -97,7 +134,7 @@ export function signedUsd(m: Micros, decimals = 4): string {
 }
 
 export function summaryText(a: BetAggregate): string {
-  if (a.totalBets === 0 && a.failed.length === 0) return `nothing settled yet; ${a.pending.length} pending.`;
+  if (a.totalBets === 0 && a.failedBets === 0) return `nothing settled yet; ${a.pendingBets} pending.`;
   const signed = (m: Micros) => signedUsd(m);
   const rate = a.winRate === null ? "" : ` (${(a.winRate * 100).toFixed(1)}%)`;
   const parts = [
@@ -105,12 +142,12 @@ export function summaryText(a: BetAggregate): string {
     `PnL ${signed(a.totalPnl)} on $${formatUsd(a.wagered)} wagered`,
   ];
   if (a.best && a.worst) parts.push(`best ${signed(a.best.net)}, worst ${signed(a.worst.net)}`);
-  if (a.pending.length) parts.push(`${a.pending.length} pending`);
-  if (a.failed.length) {
+  if (a.pendingBets) parts.push(`${a.pendingBets} pending`);
+  if (a.failedBets) {
     const why = failureReasons(a)
       .map((f) => `${f.count}× ${f.reason}`)
       .join("; ");
-    parts.push(`${a.failed.length} failed: ${why}`);
+    parts.push(`${a.failedBets} failed: ${why}`);
   }
   return `${parts.join("; ")}.`;
 }

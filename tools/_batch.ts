@@ -17,7 +17,7 @@ import { type AwaitedJob, awaitJob, pendingSummary } from "../src/mcp/wait.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
 import type { GameBet } from "../src/purpleflea/fairness.js";
 import { dryRunText, issue, planOut, planView, refusal } from "./_batch-plan.js";
-import { batchAggregate, summaryOut, summaryText, summaryView } from "./_batch-summary.js";
+import { batchAggregate, batchProgress, summaryOut, summaryText, summaryView } from "./_batch-summary.js";
 
 /** The casino's default `risk_factor`; pf-fleet never changes it, so a dry run (which sends nothing) assumes it. */
 const DEFAULT_RISK_FACTOR = 0.25;
@@ -154,6 +154,7 @@ async function placeBatch<G extends z.ZodRawShape>(
     waitSeconds: args.wait_seconds,
     ctx,
     cancelOnAbort: args.cancel_on_abort,
+    progressOf: (job) => batchProgress(deps.engine, job, finalPlan.count),
   });
   const summary = batchAggregate(deps.engine, awaited.job);
   return {
@@ -163,7 +164,7 @@ async function placeBatch<G extends z.ZodRawShape>(
       job_id: chord.id,
       plan: planOut(finalPlan, "server"),
       summary: summaryOut(summary),
-      progress: { done: summary.totalBets + summary.failed.length, total: finalPlan.count },
+      progress: { done: summary.totalBets + summary.failedBets, total: finalPlan.count },
     },
     text: resultText(deps, label, awaited, summary),
   };
@@ -244,9 +245,10 @@ function resultText(deps: FleetDeps, label: string, a: AwaitedJob, s: BetAggrega
 export function batchDescription(game: string): string {
   return [
     game,
-    "Each bet settles instantly on the server; the batch runs as durable background jobs (a chord of casino.bet jobs",
-    "whose callback aggregates the results), spread round-robin over agent_ids or over every unpaused fleet agent.",
-    "`amount` is USD per bet (0.25 = 25 cents, not cents), minimum 0.01; count 1–500.",
+    "Each bet settles instantly on the server; the batch runs as durable background jobs (a chord of casino.bet_batch",
+    "jobs, one per bets/batch call of ≤ 20 bets, whose callback aggregates the results), spread round-robin over",
+    "agent_ids or over every unpaused fleet agent.",
+    `\`amount\` is USD per bet (0.25 = 25 cents, not cents), minimum 0.01; count 1–${MAX_BATCH_BETS}.`,
     "Before anything is sent it checks the operator's risk limits (max bet, max batch stake, daily loss per agent and",
     "fleet-wide; see get_risk_limits — no tool can raise them) and the kill switch (LIMIT_EXCEEDED / TRADING_PAUSED),",
     "then each agent's server Kelly cap, round2(balance × risk_factor × win probability) (KELLY_LIMIT_EXCEEDED, with",

@@ -6,7 +6,7 @@ import { parseFaults, startSandbox } from "../sandbox/index.js";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 const USAGE = `Usage: pf-fleet sandbox [--port N] [--host 127.0.0.1] [--db PATH] [--json]
-                        [--faults error=0.1,reset=0.05,drop=0.05,burst429=0.02,latency=20,seed=7,scope=money]
+                        [--faults error=0.1,reset=0.05,drop=0.05,partial=0.02,burst429=0.02,latency=20,seed=7,scope=money]
                         [--no-rate-limits] [--log-level LEVEL]`;
 
 interface SandboxCommand {

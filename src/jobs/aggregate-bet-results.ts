@@ -1,6 +1,7 @@
 /**
  * The standard chord callback (the seed's `aggregate_bet_results`): totals of a fan-out of bets, plus what
- * failed and why. Members' results are bets as the casino tasks return them, in integer micro-USD.
+ * failed and why. Members are single bets (`casino.bet`) or bet batches (`casino.bet_batch`, one per
+ * `bets/batch` call); every figure counts bets, not jobs. Amounts are integer micro-USD.
  */
 import { z } from "zod";
 import type { Micros } from "../money.js";
@@ -11,7 +12,7 @@ export const AGGREGATE_BET_RESULTS = "aggregate_bet_results";
 
 const micros = z.number().int().refine(Number.isSafeInteger, "must be a safe integer of micro-USD");
 
-/** What a bet member job returns. */
+/** One settled bet, as a bet job returns it (and as a bet-batch job lists them). */
 export const betOutcomeSchema = z
   .object({
     clientSeed: z.string(),
@@ -26,12 +27,22 @@ export const betOutcomeSchema = z
 
 export type BetOutcome = z.infer<typeof betOutcomeSchema>;
 
+/** What a bet-batch member returns: its placed bets, and those the server refused. */
+const batchOutcomeSchema = z.object({
+  bets: z.array(betOutcomeSchema),
+  refused: z.array(z.object({ clientSeed: z.string(), code: z.string(), reason: z.string() })),
+});
+
+/** A member's bets when it did not finish: one for a single bet, the seeds of a batch. */
+const memberArgsSchema = z.object({ clientSeeds: z.array(z.string()) });
+
 const memberSchema = z.object({
   jobId: z.string(),
   task: z.string(),
   state: z.string(),
   result: z.unknown().optional(),
   error: z.record(z.string(), z.unknown()).optional(),
+  args: z.unknown().optional(),
 });
 
 const argsSchema = z.looseObject({ results: z.array(memberSchema) });
@@ -56,9 +67,14 @@ export interface BetAggregate {
   totalPnl: Micros;
   best: BetLine | null;
   worst: BetLine | null;
-  failed: Array<{ jobId: string; task: string; state: string; reason: string }>;
+  /** what did not settle and why; `bets` is how many bets the entry stands for (a whole batch job, or one bet) */
+  failed: Array<{ jobId: string; task: string; state: string; reason: string; bets: number; clientSeed?: string }>;
   /** members still unfinished when a chord deadline fired */
-  pending: Array<{ jobId: string; task: string; state: string }>;
+  pending: Array<{ jobId: string; task: string; state: string; bets: number }>;
+  /** Σ failed[].bets */
+  failedBets: number;
+  /** Σ pending[].bets */
+  pendingBets: number;
 }
 
 const UNFINISHED = new Set(["queued", "running", "retrying", "waiting"]);
@@ -76,23 +92,10 @@ export function aggregateBetResults(results: readonly ChordMemberOutcome[]): Bet
     worst: null,
     failed: [],
     pending: [],
+    failedBets: 0,
+    pendingBets: 0,
   };
-  for (const member of results) {
-    const { jobId, task, state } = member;
-    if (UNFINISHED.has(state)) {
-      agg.pending.push({ jobId, task, state });
-      continue;
-    }
-    if (state !== "succeeded") {
-      agg.failed.push({ jobId, task, state, reason: describeJobError(member.error) });
-      continue;
-    }
-    const bet = betOutcomeSchema.safeParse(member.result);
-    if (!bet.success) {
-      agg.failed.push({ jobId, task, state, reason: `result is not a bet: ${z.prettifyError(bet.error)}` });
-      continue;
-    }
-    const b = bet.data;
+  const add = (jobId: string, b: BetOutcome): void => {
     agg.totalBets++;
     if (b.won) agg.wins++;
     else agg.losses++;
@@ -102,9 +105,46 @@ export function aggregateBetResults(results: readonly ChordMemberOutcome[]): Bet
     const line: BetLine = { jobId, clientSeed: b.clientSeed, betId: b.betId, game: b.game, net: b.net };
     if (!agg.best || b.net > agg.best.net) agg.best = line;
     if (!agg.worst || b.net < agg.worst.net) agg.worst = line;
+  };
+  for (const member of results) {
+    const { jobId, task, state } = member;
+    if (UNFINISHED.has(state)) {
+      const bets = betsAskedOf(member);
+      agg.pending.push({ jobId, task, state, bets });
+      agg.pendingBets += bets;
+      continue;
+    }
+    if (state !== "succeeded") {
+      const bets = betsAskedOf(member);
+      agg.failed.push({ jobId, task, state, reason: describeJobError(member.error), bets });
+      agg.failedBets += bets;
+      continue;
+    }
+    const batch = batchOutcomeSchema.safeParse(member.result);
+    if (batch.success) {
+      for (const b of batch.data.bets) add(jobId, b);
+      for (const r of batch.data.refused) {
+        agg.failed.push({ jobId, task, state, reason: `${r.code}: ${r.reason}`, bets: 1, clientSeed: r.clientSeed });
+        agg.failedBets++;
+      }
+      continue;
+    }
+    const bet = betOutcomeSchema.safeParse(member.result);
+    if (!bet.success) {
+      const bets = betsAskedOf(member);
+      agg.failed.push({ jobId, task, state, reason: `result is not a bet: ${z.prettifyError(bet.error)}`, bets });
+      agg.failedBets += bets;
+      continue;
+    }
+    add(jobId, bet.data);
   }
   agg.winRate = agg.totalBets === 0 ? null : agg.wins / agg.totalBets;
   return agg;
+}
+
+function betsAskedOf(member: ChordMemberOutcome): number {
+  const parsed = memberArgsSchema.safeParse(member.args);
+  return parsed.success ? parsed.data.clientSeeds.length : 1;
 }
 
 export const aggregateBetResultsTask: TaskDefinition<z.infer<typeof argsSchema>, BetAggregate> = {

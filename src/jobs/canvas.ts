@@ -274,6 +274,7 @@ export function memberOutcome(job: StoredJob): ChordMemberOutcome {
     state: job.state,
     ...(job.state === "succeeded" ? { result: job.result } : {}),
     ...(job.error ? { error: job.error } : {}),
+    ...(job.state === "succeeded" ? {} : { args: job.args }),
   };
 }
 

@@ -11,6 +11,7 @@ import type { JobProgress } from "./types.js";
  * Applies `decision` to `job` if this process still holds its lease. A success and the task's commit writes
  * (its ledger receipt) land in one savepoint: both or neither. If a commit write throws, the job is recorded as
  * failed with the result kept, and for a money job `money_state` stays `done`: the server did process it.
+ * (A reconciliation's partial facts that cannot be written leave the job `unknown`: nothing is re-sent.)
  */
 export function applyDecision(
   core: EngineCore,
@@ -42,6 +43,11 @@ export function applyDecision(
           : "the result is kept on the job",
       }),
     );
+    if (decision.to !== "succeeded") {
+      // Facts a reconciliation proved could not be recorded: nothing may be re-sent until a person looks.
+      const why = "what reconciliation proved could not be recorded";
+      return transitions.move(scope, job, "unknown", why, { error, moneyState: "unknown" }, expect);
+    }
     const patch = {
       result: decision.patch.result ?? null,
       error,

@@ -22,7 +22,7 @@ export interface Decision {
   to: JobState;
   reason: string;
   patch: JobPatch;
-  /** writes that commit in the same transaction as this decision (only ever on success) */
+  /** writes that commit in the same transaction as this decision (on success, or facts a reconciliation proved) */
   commits: CommitWrite[];
 }
 
@@ -147,16 +147,18 @@ function decideReconcile(job: StoredJob, outcome: AttemptOutcome, p: DecisionPol
   if (r.outcome === "done") return succeed(job, r.result, outcome.commits, "reconciled: the server processed it");
   if (r.outcome === "unknown") return reconcileAgain(job, r.reason, p);
   const notDone: JobPatch = { moneyState: "not_done", phase: "run", reconcileAttempts: 0 };
+  // What the reconciliation proved done (part of a batch) is recorded whatever happens to the rest.
+  const proven = outcome.commits;
   if (job.cancelRequested) {
     return {
       to: "cancelled",
       reason: `reconciled as not processed (${r.reason}); cancelled`,
       patch: notDone,
-      commits: [],
+      commits: proven,
     };
   }
   const error = job.error ?? jobError(new FleetError("OUTCOME_UNKNOWN", "outcome was unknown", { kind: "ambiguous" }));
-  return retryOrDead(job, error, `reconciled as not processed (${r.reason})`, p, notDone);
+  return { ...retryOrDead(job, error, `reconciled as not processed (${r.reason})`, p, notDone), commits: proven };
 }
 
 function succeed(job: StoredJob, value: unknown, commits: CommitWrite[], reason: string): Decision {

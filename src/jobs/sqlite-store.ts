@@ -227,18 +227,20 @@ export class SqliteJobStore implements JobStore {
 
   memberOutcomes(canvasId: string): ChordMemberOutcome[] {
     const rows = this.#sql(
-      "SELECT id, task, state, result, error FROM jobs WHERE canvas_id = ? ORDER BY canvas_index",
+      "SELECT id, task, state, result, error, CASE WHEN state = 'succeeded' THEN NULL ELSE args END AS args FROM jobs WHERE canvas_id = ? ORDER BY canvas_index",
     ).all(canvasId) as Array<{
       id: string;
       task: string;
       state: JobState;
       result: string | null;
       error: string | null;
+      args: string | null;
     }>;
     return rows.map((r) => {
       const outcome: ChordMemberOutcome = { jobId: r.id, task: r.task, state: r.state };
       if (r.state === "succeeded") outcome.result = r.result === null ? null : JSON.parse(r.result);
       if (r.error !== null) outcome.error = JSON.parse(r.error) as ChordMemberOutcome["error"];
+      if (r.args !== null) outcome.args = JSON.parse(r.args);
       return outcome;
     });
   }

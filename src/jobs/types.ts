@@ -132,10 +132,16 @@ export interface ChordMemberOutcome {
   state: JobState;
   result?: unknown;
   error?: ReturnType<FleetError["toJSON"]>;
+  /** what the member was asked to do, for members that did not succeed (a report names what failed) */
+  args?: unknown;
 }
 
 export type ReconcileOutcome<R> =
   | { outcome: "done"; result: R }
+  /**
+   * Proven not processed, so it may be sent again. Writes the reconciliation registered with `onCommit` still
+   * commit: a batch may be partly done, and what the server proved done is recorded before the rest is re-sent.
+   */
   | { outcome: "not_done"; reason: string }
   | { outcome: "unknown"; reason: string };
 

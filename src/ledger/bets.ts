@@ -169,6 +169,14 @@ export function getBetByClientSeed(db: Db, clientSeed: string): StoredBet | unde
   return row && toBet(row);
 }
 
+/** The recorded bets among `clientSeeds`, by client seed (absent seeds are simply missing). */
+export function getBetsByClientSeeds(db: Db, clientSeeds: readonly string[]): Map<string, StoredBet> {
+  const rows = prepared(db, `${SELECT} WHERE client_seed IN (SELECT value FROM json_each(?))`).all(
+    JSON.stringify(clientSeeds),
+  ) as BetRow[];
+  return new Map(rows.map((r) => [r.client_seed, toBet(r)]));
+}
+
 export function getBetByBetId(db: Db, betId: string): StoredBet | undefined {
   const row = prepared(db, `${SELECT} WHERE bet_id = ?`).get(betId) as BetRow | undefined;
   return row && toBet(row);

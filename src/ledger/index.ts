@@ -5,7 +5,15 @@
  */
 
 export { localBalance, reconciliationReport } from "./balances.js";
-export { type BetQuery, getBetByBetId, getBetByClientSeed, listBets, recordBet, type StoredBet } from "./bets.js";
+export {
+  type BetQuery,
+  getBetByBetId,
+  getBetByClientSeed,
+  getBetsByClientSeeds,
+  listBets,
+  recordBet,
+  type StoredBet,
+} from "./bets.js";
 export { classifyServerEntry, escrowReference, type ServerEntryClass, signedAmount } from "./classify.js";
 export { createDayTotals, type DayTotals } from "./day-totals.js";
 export { formatReport } from "./format.js";

@@ -15,6 +15,8 @@ export interface AwaitJobOptions {
   ctx: ToolContext;
   /** cancel the job when the client aborts the request (default: keep it running) */
   cancelOnAbort?: boolean;
+  /** progress in the tool's own unit (bets of a batch, not its jobs); default: jobProgress */
+  progressOf?: (job: JobRow) => JobProgress | null;
 }
 
 export interface AwaitedJob {
@@ -45,19 +47,20 @@ export async function awaitJob(
 ): Promise<AwaitedJob> {
   const { engine } = deps;
   const { ctx } = opts;
+  const measure = opts.progressOf ?? ((job: JobRow) => jobProgress(engine, job));
   const initial = engine.get(jobId);
   if (!initial) throw new FleetError("NOT_FOUND", `no job with id \`${jobId}\``, { hint: "list_jobs shows job ids" });
   if (isTerminal(initial) || opts.waitSeconds <= 0) {
     return {
       job: initial,
       finished: isTerminal(initial),
-      progress: jobProgress(engine, initial),
+      progress: measure(initial),
       aborted: false,
       cancelled: false,
     };
   }
 
-  const reporter = progressReporter(engine, jobId, ctx);
+  const reporter = progressReporter(engine, jobId, ctx, measure);
   const unsubscribe = engine.on((job, event) => {
     if (job.id === jobId && event.progress) reporter.reported(event.progress);
     if (job.id === jobId || job.canvasId === jobId || job.parentId === jobId) reporter.schedule();
@@ -91,7 +94,7 @@ export async function awaitJob(
       job = engine.cancel(jobId, "the MCP request that started it was cancelled");
       cancelled = true;
     }
-    return { job, finished: isTerminal(job), progress: jobProgress(engine, job), aborted: wasAborted, cancelled };
+    return { job, finished: isTerminal(job), progress: measure(job), aborted: wasAborted, cancelled };
   } finally {
     unsubscribe();
     reporter.sendNow();
@@ -118,7 +121,12 @@ export function jobProgress(engine: JobEngine, job: JobRow): JobProgress | null 
 }
 
 /** Sends progress notifications, coalesced, and only when the count grows (MCP requires it to increase). */
-function progressReporter(engine: JobEngine, jobId: string, ctx: ToolContext) {
+function progressReporter(
+  engine: JobEngine,
+  jobId: string,
+  ctx: ToolContext,
+  measure: (job: JobRow) => JobProgress | null,
+) {
   let timer: NodeJS.Timeout | undefined;
   let lastSent = -1;
   let stopped = false;
@@ -129,7 +137,7 @@ function progressReporter(engine: JobEngine, jobId: string, ctx: ToolContext) {
     if (stopped) return;
     const job = engine.get(jobId);
     if (!job) return;
-    const p = jobProgress(engine, job) ?? fromEvents;
+    const p = measure(job) ?? fromEvents;
     const done = p?.done ?? (isTerminal(job) ? 1 : 0);
     if (done <= lastSent) return;
     lastSent = done;

@@ -1,7 +1,7 @@
 import { FleetError } from "../errors.js";
 import type { FaultConfig } from "./types.js";
 
-const RATE_KEYS = ["reset", "error", "burst429", "drop"] as const;
+const RATE_KEYS = ["reset", "error", "burst429", "drop", "partial"] as const;
 const MAX_LATENCY_MS = 60_000;
 const MAX_BURST_LENGTH = 1000;
 
@@ -10,6 +10,7 @@ const SPEC_KEYS: Record<string, keyof FaultConfig> = {
   error: "error",
   reset: "reset",
   drop: "drop",
+  partial: "partial",
   burst429: "burst429",
   latency: "latencyMs",
   latencyms: "latencyMs",
@@ -21,7 +22,8 @@ const SPEC_KEYS: Record<string, keyof FaultConfig> = {
 };
 
 /**
- * `"error=0.1,reset=0.05,drop=0.05,burst429=0.02,latency=20,seed=7,scope=money"` → a validated FaultConfig.
+ * `"error=0.1,reset=0.05,drop=0.05,partial=0.02,burst429=0.02,latency=20,seed=7,scope=money"` → a validated
+ * FaultConfig.
  * Rates are shares of requests (0–1, together at most 1); latency is ms per request.
  */
 export function parseFaults(spec: string): FaultConfig {

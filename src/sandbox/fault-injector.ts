@@ -1,6 +1,6 @@
 import type { FaultConfig } from "./types.js";
 
-export type FaultAction = "none" | "reset" | "error" | "burst429" | "drop";
+export type FaultAction = "none" | "reset" | "error" | "burst429" | "drop" | "partial";
 
 export interface FaultDecision {
   action: FaultAction;
@@ -45,7 +45,7 @@ export class FaultInjector {
       return { action: "burst429", latencyMs };
     }
     let threshold = 0;
-    for (const action of ["reset", "error", "burst429", "drop"] as const) {
+    for (const action of ["reset", "error", "burst429", "drop", "partial"] as const) {
       threshold += config[action] ?? 0;
       if (draw < threshold) {
         if (action === "burst429") this.#burstRemaining = (config.burstLength ?? DEFAULT_BURST_LENGTH) - 1;

@@ -43,7 +43,7 @@ function emptyStats(): SandboxStats {
     byRoute: {},
     byAgent: {},
     rateLimited: {},
-    faults: { error: 0, reset: 0, drop: 0, burst429: 0 },
+    faults: { error: 0, reset: 0, drop: 0, partial: 0, burst429: 0 },
     betsSettled: 0,
   };
 }

@@ -15,6 +15,11 @@ export interface FaultConfig {
   reset?: number;
   /** share of requests that ARE processed (money moves) and then the connection is destroyed */
   drop?: number;
+  /**
+   * share of requests processed only IN PART before the connection is destroyed, as when the server dies
+   * mid-request: a `bets/batch` call settles its first half of bets (other routes: the same as `drop`)
+   */
+  partial?: number;
   /** share of requests that start a burst of 429s */
   burst429?: number;
   /** length of a 429 burst, in requests (default 5) */
@@ -63,7 +68,7 @@ export interface SandboxStats {
   /** 429 responses sent, by limiter name */
   rateLimited: Record<string, number>;
   /** faults injected, by kind */
-  faults: { error: number; reset: number; drop: number; burst429: number };
+  faults: { error: number; reset: number; drop: number; partial: number; burst429: number };
   /** bets actually settled (processed), all agents */
   betsSettled: number;
 }

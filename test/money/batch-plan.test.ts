@@ -83,7 +83,7 @@ describe("planBatch", () => {
       amount: 10_000,
       agents: [agent("ag_aaaaaa", 1)],
     };
-    expect(() => planBatch({ ...base, count: 0 })).toThrow("count must be an integer 1–500, got `0`");
+    expect(() => planBatch({ ...base, count: 0 })).toThrow("count must be an integer 1–10000, got `0`");
     expect(() => planBatch({ ...base, count: 1, amount: 9_999 })).toThrow("got `9999`");
     expect(() => planBatch({ ...base, count: 1, agents: [] })).toThrow("at least one agent");
     expect(() => planBatch({ ...base, count: 2, agents: [agent("ag_aaaaaa", 1), agent("ag_aaaaaa", 2)] })).toThrow(

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BetAggregate } from "../../src/jobs/index.js";
-import { loadBankrolls, planBatch, submitBatch } from "../../src/jobs/tasks/index.js";
+import { loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
 import { listBets } from "../../src/ledger/index.js";
 import { usdToMicros } from "../../src/money.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
@@ -36,10 +37,10 @@ describe("a bet batch against the sandbox", () => {
     expect(summary.totalBets).toBe(60);
     expect(summary.failed).toEqual([]);
 
-    // One bets/batch call carries many jobs' bets; no single-game call is made.
+    // One full bets/batch call per agent (20 bets each); no single-game call is made.
     const routes = sandbox.stats().byRoute;
     expect(Object.keys(routes).filter((r) => r.includes("/games/"))).toEqual([]);
-    expect(routes["POST /api/v1/bets/batch"]).toBeLessThan(60);
+    expect(routes["POST /api/v1/bets/batch"]).toBe(3);
 
     const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
     expect(a.serverBets).toHaveLength(60);
@@ -51,5 +52,44 @@ describe("a bet batch against the sandbox", () => {
     const ledger = listBets(f.db, { agentIds: agents, limit: 1000 });
     expect(ledger.filter((b) => b.won).every((b) => b.payout === 41_100)).toBe(true);
     expect(summary.totalPnl).toBe(ledger.reduce((s, b) => s + b.net, 0));
+  });
+
+  it("finishes a batch call the server settled only in part by sending only the rest", async () => {
+    const agent = agents[0] as string;
+    const plan = planBatch({
+      bet: { game: "coin-flip", side: "tails" },
+      count: 20,
+      amount: usdToMicros(0.02),
+      agents: await loadBankrolls(f.deps, [agent]),
+    });
+    sandbox.resetStats();
+    // The server settles the first 10 bets, then dies before answering: the caller cannot tell how far it got.
+    sandbox.setFaults({ partial: 1, scope: "money" });
+    const chord = submitBatch(f.deps, plan);
+    while (sandbox.stats().faults.partial === 0) await sleep(2);
+    sandbox.setFaults(null);
+    const done = await settled(f.engine, chord.id);
+
+    expect(done.state).toBe("succeeded");
+    const summary = done.result as BetAggregate;
+    expect(summary.totalBets).toBe(20);
+    expect(summary.failed).toEqual([]);
+    // Two calls: all 20 bets, then only the 10 the export did not hold.
+    expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(2);
+    expect(sandbox.stats().betsSettled).toBe(20);
+
+    const [member] = f.engine.list({ canvasId: chord.id, task: TASK.betBatch }).jobs;
+    const reasons = f.engine.events(member?.id as string).map((e) => e.reason);
+    expect(reasons.some((r) => r.includes("10 of 20 bets are not in"))).toBe(true);
+    expect((member?.result as { bets: unknown[] }).bets).toHaveLength(20);
+
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    expect(a.seedsPlacedTwice).toEqual([]);
+    expect(a.onlyOnServer).toEqual([]);
+    expect(a.onlyInLedger).toEqual([]);
+    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+    const ledger = listBets(f.db, { agentIds: [agent], limit: 1000 }).filter((b) => b.jobId === member?.id);
+    expect(ledger.filter((b) => b.source === "reconciled")).toHaveLength(10);
+    expect(ledger.filter((b) => b.source === "response")).toHaveLength(10);
   });
 });

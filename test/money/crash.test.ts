@@ -40,16 +40,17 @@ describe("a worker killed mid-batch (SIGKILL) while the sandbox drops answers", 
     const chord = submitBatch(f.deps, plan);
     // Answers lost after the money moved, and latency so that calls are in flight when the worker dies.
     // (seed 11 drops the 7th and 32nd money request, so a drop always happens.)
-    sandbox.setFaults({ drop: 0.1, latencyMs: 15, scope: "money", seed: 11 });
+    sandbox.setFaults({ drop: 0.1, latencyMs: 40, scope: "money", seed: 11 });
 
-    first = await startWorker({ dbPath: f.dbPath, sandbox });
+    // Two bets/batch calls of 20 in flight at a time, so the kill lands between calls and during them.
+    first = await startWorker({ dbPath: f.dbPath, sandbox, concurrency: { casino: 2 } });
     while (sandbox.stats().betsSettled < BETS / 4) await sleep(2);
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
     const settledAtCrash = sandbox.stats().betsSettled;
     expect(settledAtCrash).toBeLessThan(BETS);
 
-    second = await startWorker({ dbPath: f.dbPath, sandbox });
+    second = await startWorker({ dbPath: f.dbPath, sandbox, concurrency: { casino: 2 } });
     const done = await settled(f.engine, chord.id, 90_000);
     await stopWorker(second);
     sandbox.setFaults(null);

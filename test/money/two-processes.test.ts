@@ -7,6 +7,10 @@ import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
 import { addAgent, agreement, type Fleet, settled, startFleet } from "./harness.js";
 import { startWorker, stopWorker, type Worker } from "./processes.js";
 
+/** 10 bets/batch calls of 20 per agent: exactly the casino's per-agent limit of 10 calls a minute. */
+const BETS = 400;
+const CALLS = BETS / 20;
+
 /** The sandbox's limiters for faucet claims at registration are not the subject here. */
 const FAUCET_LIMITERS = new Set(["faucet-ip-24h", "faucet-ip"]);
 
@@ -29,30 +33,32 @@ describe("two processes on one database share the casino queue, with the real ra
     const agents = [await addAgent(f, sandbox, 100), await addAgent(f, sandbox, 100)];
     const plan = planBatch({
       bet: { game: "multiplier", target_multiplier: 1.5 },
-      count: 80,
+      count: BETS,
       amount: usdToMicros(0.02),
       agents: await loadBankrolls(f.deps, agents),
     });
     sandbox.resetStats();
-    // Each bet call takes a while, so the first worker up cannot finish the whole batch before the second one
-    // starts: both must take a share for this to test anything.
+    // Each call takes a while and each worker runs two at a time, so the first worker up cannot finish the whole
+    // batch before the second one starts: both must take a share for this to test anything.
     sandbox.setFaults({ latencyMs: 250, scope: "money" });
     const startedAt = Date.now();
     const chord = submitBatch(f.deps, plan);
     workers.push(
-      ...(await Promise.all([1, 2].map(() => startWorker({ dbPath: f.dbPath, sandbox, rateLimits: true })))),
+      ...(await Promise.all(
+        [1, 2].map(() => startWorker({ dbPath: f.dbPath, sandbox, rateLimits: true, concurrency: { casino: 2 } })),
+      )),
     );
     const done = await settled(f.engine, chord.id, 90_000);
     const elapsedMs = Date.now() - startedAt;
     sandbox.setFaults(null);
     const stats = sandbox.stats();
     expect(done.state).toBe("succeeded");
-    expect((done.result as BetAggregate).totalBets).toBe(80);
+    expect((done.result as BetAggregate).totalBets).toBe(BETS);
 
-    // No job ran twice: each bet job was claimed exactly once, and both processes took a share.
+    // No job ran twice: each bet-batch job was claimed exactly once, and both processes took a share.
     const owners = new Map<string, number>();
-    const members = f.engine.list({ canvasId: chord.id, task: TASK.bet, limit: 500 }).jobs;
-    expect(members).toHaveLength(80);
+    const members = f.engine.list({ canvasId: chord.id, task: TASK.betBatch, limit: 500 }).jobs;
+    expect(members).toHaveLength(CALLS);
     for (const job of members) {
       const claims = f.engine.events(job.id).filter((e) => e.to === "running");
       expect(claims, job.id).toHaveLength(1);
@@ -62,7 +68,7 @@ describe("two processes on one database share the casino queue, with the real ra
     expect(owners.size).toBe(2);
 
     const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
-    expect(a.serverBets).toHaveLength(80);
+    expect(a.serverBets).toHaveLength(BETS);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.onlyOnServer).toEqual([]);
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
@@ -77,9 +83,7 @@ describe("two processes on one database share the casino queue, with the real ra
         limit.limit * Math.ceil(elapsedMs / limit.windowMs),
       );
     }
-    // The bets really travelled in batches.
-    const batchCalls = stats.byRoute["POST /api/v1/bets/batch"] ?? 0;
-    expect(batchCalls).toBeGreaterThanOrEqual(80 / 20);
-    expect(batchCalls).toBeLessThan(80);
+    // The bets really travelled in full batches: one call per member job.
+    expect(stats.byRoute["POST /api/v1/bets/batch"]).toBe(CALLS);
   }, 120_000);
 });

@@ -7,6 +7,8 @@ import { z } from "zod";
 
 export const TASK = {
   bet: "casino.bet",
+  /** up to 20 bets of one agent in one `bets/batch` call: the members of a planned batch */
+  betBatch: "casino.bet_batch",
   placeBatch: "casino.place_batch",
   verifyBets: "casino.verify_bets",
   transfer: "casino.transfer",
@@ -67,10 +69,46 @@ export interface BetResult {
   won: boolean;
 }
 
+/** The most bets one planned batch (one chord) may hold. */
+export const MAX_BATCH_BETS = 10_000;
+
+/** Bets one `bets/batch` call may carry (purpleflea-api.md §2.2). */
+export const MAX_BETS_PER_BATCH = 20;
+
+/**
+ * One agent's share of a planned batch that travels in one `bets/batch` call: the same game and stake under
+ * consecutive client seeds. Each seed is one logical bet, recorded, reconciled and reported on its own.
+ */
+export const betBatchArgs = z.object({
+  agentId,
+  bet: gameBet,
+  amount: micros.min(10_000),
+  clientSeeds: z
+    .array(z.string().min(8).max(64))
+    .min(1)
+    .max(MAX_BETS_PER_BATCH)
+    .refine((seeds) => new Set(seeds).size === seeds.length, "client seeds must be distinct"),
+});
+export type BetBatchArgs = z.infer<typeof betBatchArgs>;
+
+/** A bet the server refused inside a settled batch: nothing moved for it, and it is not sent again. */
+export interface RefusedBet {
+  clientSeed: string;
+  code: string;
+  reason: string;
+}
+
+/** What a bet-batch job returns: a receipt summary per placed bet, and the bets the server refused. */
+export interface BetBatchResult {
+  agentId: string;
+  bets: BetResult[];
+  refused: RefusedBet[];
+}
+
 /** A scheduled batch: the task plans and submits a chord inside the risk limits. */
 export const placeBatchArgs = z.object({
   bet: gameBet,
-  count: z.number().int().min(1).max(500),
+  count: z.number().int().min(1).max(MAX_BATCH_BETS),
   amount: micros.min(10_000),
   /** agent ids to spread across; empty = every unpaused fleet agent */
   agentIds: z.array(agentId).default([]),

@@ -8,7 +8,9 @@ import {
   nominalWinProbability,
   settle,
 } from "../../purpleflea/fairness.js";
-import type { BetArgs } from "./args.js";
+import { type BetArgs, type BetBatchArgs, MAX_BATCH_BETS, MAX_BETS_PER_BATCH } from "./args.js";
+
+export { MAX_BATCH_BETS };
 
 /**
  * Planning a bet batch: which agent places which bet, under which client seed, and what the batch costs
@@ -26,7 +28,7 @@ export interface AgentBankroll {
 
 export interface PlanRequest {
   bet: GameBet;
-  /** 1–500 */
+  /** 1–MAX_BATCH_BETS */
   count: number;
   /** stake of each bet, ≥ $0.01 */
   amount: Micros;
@@ -79,7 +81,6 @@ export interface BatchPlan {
   warnings: string[];
 }
 
-export const MAX_BATCH_BETS = 500;
 const MIN_STAKE: Micros = 10_000;
 /** Differences below this are rounding, not a quirk worth a warning. */
 const EDGE_NOTICE = 0.001;
@@ -122,6 +123,29 @@ export function planBatch(req: PlanRequest): BatchPlan {
     expectedValue: Math.round(totalStake * (economics.winProbability * economics.payoutMultiplier - 1)),
     warnings: warningsFor(req.bet, economics, agents, req.amount),
   };
+}
+
+/**
+ * The plan as `bets/batch` calls: each agent's bets in plan order, ≤ 20 per call. One call is one job, so a
+ * 10,000-bet plan is ~500 jobs, not 10,000; every bet in it keeps its own client seed, receipt and ledger row.
+ */
+export function betBatches(plan: Pick<BatchPlan, "bets">): BetBatchArgs[] {
+  const open = new Map<string, BetBatchArgs>();
+  const out: BetBatchArgs[] = [];
+  for (const b of plan.bets) {
+    let call = open.get(b.agentId);
+    if (!call || call.clientSeeds.length >= MAX_BETS_PER_BATCH || call.amount !== b.amount || !sameBet(call, b)) {
+      call = { agentId: b.agentId, bet: b.bet, amount: b.amount, clientSeeds: [] };
+      open.set(b.agentId, call);
+      out.push(call);
+    }
+    call.clientSeeds.push(b.clientSeed);
+  }
+  return out;
+}
+
+function sameBet(call: BetBatchArgs, b: BetArgs): boolean {
+  return call.bet === b.bet || JSON.stringify(call.bet) === JSON.stringify(b.bet);
 }
 
 export function gameEconomics(bet: GameBet): GameEconomics {

@@ -4,12 +4,13 @@ import type { FleetStore } from "../../fleet/types.js";
 import { formatUsd } from "../../money.js";
 import type { JobRow } from "../types.js";
 import { TASK } from "./args.js";
-import type { AgentBankroll, BatchPlan } from "./batch-plan.js";
+import { type AgentBankroll, type BatchPlan, betBatches } from "./batch-plan.js";
 import { rememberSubmission, submittedChord } from "./task-store.js";
 
 /**
  * From a plan to jobs: the bankrolls a plan needs, the checks that must pass before anything is enqueued,
- * and the chord of `casino.bet` members with `aggregate_bet_results` as its callback.
+ * and the chord of `casino.bet_batch` members (one per `bets/batch` call) with `aggregate_bet_results` as its
+ * callback.
  */
 
 /**
@@ -93,7 +94,7 @@ export function submitBatch(
   }
   assertPlanAllowed(deps.fleet, plan);
   const chord = deps.engine.chord({
-    members: plan.bets.map((args) => ({ task: TASK.bet, args })),
+    members: betBatches(plan).map((args) => ({ task: TASK.betBatch, args })),
     callback: { task: TASK.aggregateBets, args: { origin: plan.origin } },
     priority: plan.priority,
   });

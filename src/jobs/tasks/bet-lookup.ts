@@ -1,6 +1,10 @@
 import { FleetError, toFleetError } from "../../errors.js";
+import type { BetRecord } from "../../ledger/types.js";
 import { findBetsByClientSeed } from "../../purpleflea/reconcile.js";
 import type { ApiKey, CasinoClient, ExportedBet } from "../../purpleflea/types.js";
+import type { BetArgs } from "./args.js";
+import { exportMismatch, recordFromExport } from "./bet-record.js";
+import { errorMessage } from "./messages.js";
 import { MicroBatcher, whenAllAborted } from "./micro-batcher.js";
 
 /**
@@ -67,4 +71,34 @@ export function createBetLookup(opts: BetLookupOptions): BetLookup {
   return {
     find: (agentId, key, clientSeed, since, signal) => batcher.submit(agentId, { key, clientSeed, since }, signal),
   };
+}
+
+/**
+ * The bets of `missing` that the server's export holds, as ledger records; or why it cannot be told (the export
+ * failed, or a row under one of our seeds is not the bet we sent).
+ */
+export async function findBetsInExport(
+  lookup: BetLookup,
+  key: ApiKey,
+  missing: readonly BetArgs[],
+  jobId: string,
+  since: number,
+  signal: AbortSignal,
+): Promise<Map<string, BetRecord> | string> {
+  let rows: Awaited<ReturnType<BetLookup["find"]>>[];
+  try {
+    // The lookups of one agent share one export call.
+    rows = await Promise.all(missing.map((b) => lookup.find(b.agentId, key, b.clientSeed, since, signal)));
+  } catch (err) {
+    return `the bet export could not be read: ${errorMessage(err)}`;
+  }
+  const found = new Map<string, BetRecord>();
+  for (const [i, row] of rows.entries()) {
+    const b = missing[i] as BetArgs;
+    if (!row) continue;
+    const mismatch = exportMismatch(b, row);
+    if (mismatch) return `bet ${row.betId} carries client_seed ${b.clientSeed} but is not this job's bet (${mismatch})`;
+    found.set(b.clientSeed, recordFromExport(b, row, jobId));
+  }
+  return found;
 }

@@ -1,6 +1,7 @@
 import { FleetError, type FleetErrorCode, toFleetError } from "../../errors.js";
 import { redactSecrets } from "../../log.js";
 import type { ApiKey, BetReceipt, BetRequest, CasinoClient } from "../../purpleflea/types.js";
+import { MAX_BETS_PER_BATCH } from "./args.js";
 import { InFlight } from "./in-flight.js";
 import { MicroBatcher, type Waiter } from "./micro-batcher.js";
 
@@ -14,7 +15,7 @@ import { MicroBatcher, type Waiter } from "./micro-batcher.js";
  * is then reconciled on its own client_seed); a bet whose job gave up before its call left is dropped from it.
  */
 
-export const MAX_BETS_PER_BATCH = 20;
+export { MAX_BETS_PER_BATCH };
 
 export interface BetSenderOptions {
   casino: Pick<CasinoClient, "batch">;
@@ -105,7 +106,7 @@ function settleOne(w: Waiter<Item, BetReceipt>, receipt: BetReceipt): void {
 }
 
 /** A per-bet refusal inside a settled batch: that bet was not placed. */
-function refusal(request: BetRequest, upstreamCode: string, message: string): FleetError {
+export function refusal(request: BetRequest, upstreamCode: string, message: string): FleetError {
   const text = `bet ${request.clientSeed} refused by bets/batch: ${upstreamCode}: ${redactSecrets(message)}`;
   return new FleetError(codeFor(upstreamCode), text, { kind: "permanent", upstreamCode });
 }

@@ -2,10 +2,9 @@ import type { FleetDeps } from "../../deps.js";
 import { recordBet } from "../../ledger/bets.js";
 import type { TaskDefinition } from "../types.js";
 import { type BetArgs, type BetResult, betArgs, TASK } from "./args.js";
-import type { BetLookup } from "./bet-lookup.js";
-import { betRequest, betResult, exportMismatch, recordFromExport, recordFromReceipt } from "./bet-record.js";
+import { type BetLookup, findBetsInExport } from "./bet-lookup.js";
+import { betRequest, betResult, recordFromReceipt } from "./bet-record.js";
 import type { BetSender } from "./bet-sender.js";
-import { errorMessage } from "./messages.js";
 import { BET_RETRY, BET_TIME_LIMIT_MS } from "./policies.js";
 import { betAdmission } from "./rate-gate.js";
 
@@ -46,29 +45,18 @@ export function casinoBetTask(deps: Pick<FleetDeps, "fleet">, io: BetTaskIo): Ta
 
     async reconcile(ctx) {
       const { args } = ctx;
-      const key = deps.fleet.keyFor(args.agentId);
       await io.sender.released(args.clientSeed);
-      let row: Awaited<ReturnType<BetLookup["find"]>>;
-      try {
-        // The bet cannot predate its job; the lookup widens the window for server clock skew.
-        row = await io.lookup.find(args.agentId, key, args.clientSeed, ctx.job.createdAt, ctx.signal);
-      } catch (err) {
-        return { outcome: "unknown", reason: `the bet export could not be read: ${errorMessage(err)}` };
-      }
-      if (!row) {
+      // The bet cannot predate its job; the lookup widens the window for server clock skew.
+      const key = deps.fleet.keyFor(args.agentId);
+      const found = await findBetsInExport(io.lookup, key, [args], ctx.job.id, ctx.job.createdAt, ctx.signal);
+      if (typeof found === "string") return { outcome: "unknown", reason: found };
+      const record = found.get(args.clientSeed);
+      if (!record) {
         return {
           outcome: "not_done",
           reason: `client_seed ${args.clientSeed} is not in ${args.agentId}'s bet export since the job was created`,
         };
       }
-      const mismatch = exportMismatch(args, row);
-      if (mismatch) {
-        return {
-          outcome: "unknown",
-          reason: `bet ${row.betId} carries client_seed ${args.clientSeed} but is not this job's bet (${mismatch})`,
-        };
-      }
-      const record = recordFromExport(args, row, ctx.job.id);
       ctx.onCommit((db) => recordBet(db, record));
       return { outcome: "done", result: betResult(record) };
     },

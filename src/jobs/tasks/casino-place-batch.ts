@@ -11,7 +11,7 @@ import { READ_RETRY } from "./policies.js";
 
 /**
  * `casino.place_batch`, the scheduled form of the batch tools: plans `count` bets round-robin over the agents
- * (within each agent's Kelly cap and the fleet's risk limits) and submits them as a chord of `casino.bet`
+ * (within each agent's Kelly cap and the fleet's risk limits) and submits them as a chord of `casino.bet_batch`
  * jobs with `aggregate_bet_results` as callback. Its result names the chord, whose result is the summary.
  * Client seeds derive from this job's id, so a re-run can never place the batch twice.
  */
@@ -34,7 +34,7 @@ export function casinoPlaceBatchTask(
   return {
     name: TASK.placeBatch,
     queue: "casino",
-    // It only enqueues: the money moves in its casino.bet members, each reconciled on its own.
+    // It only enqueues: the money moves in its casino.bet_batch members, each reconciled on its own.
     moneyMoving: false,
     timeLimitMs: 60_000,
     retry: READ_RETRY,

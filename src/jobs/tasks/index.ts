@@ -1,5 +1,5 @@
 /**
- * pf-fleet's concrete tasks (Celery's `@app.task`s with their routes): casino bets and batches, escrow,
+ * pf-fleet's concrete tasks (Celery's `@app.task`s with their routes): casino bets, bet batches, escrow,
  * faucet, domains, wallet monitoring, ledger refresh and PnL reports. `aggregate_bet_results` is the engine's
  * own built-in. Every money task has an idempotency key and a `reconcile` that consults the server's records.
  */
@@ -10,6 +10,7 @@ import { balanceCheckTask } from "./balance-check.js";
 import { createBetLookup } from "./bet-lookup.js";
 import { createBetSender } from "./bet-sender.js";
 import { casinoBetTask } from "./casino-bet.js";
+import { casinoBetBatchTask } from "./casino-bet-batch.js";
 import { casinoPlaceBatchTask } from "./casino-place-batch.js";
 import { casinoTransferTask } from "./casino-transfer.js";
 import { casinoVerifyTask } from "./casino-verify.js";
@@ -57,6 +58,7 @@ export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: Flee
     engine.register(limited ? task : { ...task, rateLimits: undefined });
 
   register(casinoBetTask(deps, { sender, lookup }));
+  register(casinoBetBatchTask(deps, { casino: deps.client.casino, lookup }));
   register(casinoPlaceBatchTask(deps));
   register(casinoVerifyTask(deps));
   register(casinoTransferTask(deps));

@@ -7,6 +7,8 @@ const MAX_BODY_BYTES = 1_048_576;
 export class ApiRequest {
   #body: Promise<string> | undefined;
   #agentId: string | undefined;
+  /** the `partial` fault: a handler that works item by item stops halfway (the server "dies" mid-request) */
+  partial = false;
 
   constructor(
     readonly raw: IncomingMessage,

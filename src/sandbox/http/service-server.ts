@@ -57,11 +57,12 @@ export function createServiceServer(service: ServiceDefinition, world: SandboxWo
     if (answeredByFault(fault, req, res)) return;
 
     const apiReq = new ApiRequest(req, url, match?.params ?? {});
+    apiReq.partial = fault.action === "partial";
     const reply = match ? await run(match, apiReq) : notFound(method, url.pathname);
     if (apiReq.agentId !== undefined) world.stats.agent(apiReq.agentId);
-    if (fault.action === "drop") {
-      // Processed in full (money moved), but the caller never hears back.
-      world.stats.fault("drop");
+    if (fault.action === "drop" || fault.action === "partial") {
+      // Processed (in full, or partly: the server died mid-request), but the caller never hears back.
+      world.stats.fault(fault.action);
       req.socket.destroy();
       return;
     }

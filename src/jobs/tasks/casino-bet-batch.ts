@@ -1,0 +1,166 @@
+import type { FleetDeps } from "../../deps.js";
+import { FleetError } from "../../errors.js";
+import { getBetsByClientSeeds, recordBet } from "../../ledger/index.js";
+import type { BetRecord } from "../../ledger/types.js";
+import type { BatchResult, CasinoClient } from "../../purpleflea/types.js";
+import type { TaskDefinition } from "../types.js";
+import {
+  type BetArgs,
+  type BetBatchArgs,
+  type BetBatchResult,
+  type BetResult,
+  betBatchArgs,
+  type RefusedBet,
+  TASK,
+} from "./args.js";
+import { type BetLookup, findBetsInExport } from "./bet-lookup.js";
+import { betRequest, betResult, recordFromReceipt } from "./bet-record.js";
+import { refusal } from "./bet-sender.js";
+import { InFlight } from "./in-flight.js";
+import { BET_RETRY, BET_TIME_LIMIT_MS } from "./policies.js";
+import { batchCallClaims } from "./rate-gate.js";
+
+/**
+ * `casino.bet_batch`: up to 20 bets of one agent sent as one `POST /bets/batch` call — the member job of a
+ * planned batch. One job per call, not per bet: the job's claim is the durable intent of all its bets, and its
+ * success commits every receipt to the ledger in the same transaction.
+ *
+ * Each bet stays a bet of its own: its client seed identifies it for ever, a bet the server refuses inside a
+ * settled batch is reported on its own (and not sent again), and a lost answer is reconciled seed by seed from
+ * the bet export. A batch can be partly placed (the server processes its bets one by one): reconciliation then
+ * records the bets it found, and the next attempt sends only the rest — the ledger is what tells them apart.
+ */
+
+export interface BetBatchIo {
+  casino: Pick<CasinoClient, "batch">;
+  lookup: BetLookup;
+}
+
+export function casinoBetBatchTask(
+  deps: Pick<FleetDeps, "fleet" | "db">,
+  io: BetBatchIo,
+): TaskDefinition<BetBatchArgs, BetBatchResult> {
+  const held = new InFlight();
+  return {
+    name: TASK.betBatch,
+    queue: "casino",
+    moneyMoving: true,
+    timeLimitMs: BET_TIME_LIMIT_MS,
+    retry: BET_RETRY,
+    args: betBatchArgs,
+    // A plan's seeds are unique; the first one names the call (and refuses the same call enqueued twice).
+    idempotencyKey: (args) => args.clientSeeds[0] as string,
+    // One job is one call: it draws the batch buckets before it is claimed, not while holding a slot.
+    rateLimits: (args) => batchCallClaims(args.agentId),
+
+    async run(ctx) {
+      const { args } = ctx;
+      const recorded = getBetsByClientSeeds(deps.db, args.clientSeeds);
+      const unsent = bets(args).filter((b) => !recorded.has(b.clientSeed));
+      if (unsent.length === 0) return batchResult(args, recorded, new Map(), []);
+      deps.fleet.assertCanPlaceBatch(unsent.map((b) => ({ agentId: b.agentId, stake: b.amount })));
+      const key = deps.fleet.keyFor(args.agentId);
+      if (ctx.signal.aborted) {
+        throw new FleetError("CANCELLED", `bet batch ${ctx.job.id} was stopped before its call was sent`, {
+          kind: "retryable",
+          cause: ctx.signal.reason,
+        });
+      }
+      const sentAt = Date.now();
+      // No abort signal on the call: once sent it runs to its answer or the client's deadline (see in-flight.ts).
+      const answer = await held.track(ctx.job.id, io.casino.batch(key, unsent.map(betRequest)));
+      const { placed, refused } = settleAnswer(unsent, answer, ctx.job.id, sentAt);
+      ctx.onCommit((db) => {
+        for (const rec of placed.values()) recordBet(db, rec);
+      });
+      return batchResult(args, recorded, placed, refused);
+    },
+
+    async reconcile(ctx) {
+      const { args } = ctx;
+      await held.released(ctx.job.id);
+      const recorded = getBetsByClientSeeds(deps.db, args.clientSeeds);
+      const missing = bets(args).filter((b) => !recorded.has(b.clientSeed));
+      const key = deps.fleet.keyFor(args.agentId);
+      const found = await findBetsInExport(io.lookup, key, missing, ctx.job.id, ctx.job.createdAt, ctx.signal);
+      if (typeof found === "string") return { outcome: "unknown", reason: found };
+      ctx.onCommit((db) => {
+        for (const rec of found.values()) recordBet(db, rec);
+      });
+      const absent = missing.filter((b) => !found.has(b.clientSeed));
+      if (absent.length > 0) {
+        return {
+          outcome: "not_done",
+          reason:
+            `${absent.length} of ${args.clientSeeds.length} bets are not in ${args.agentId}'s bet export since the ` +
+            `job was created (${found.size} found and recorded); only those are sent again`,
+        };
+      }
+      return { outcome: "done", result: batchResult(args, recorded, found, []) };
+    },
+  };
+}
+
+/** The batch as single bets, in seed order. */
+function bets(args: BetBatchArgs): BetArgs[] {
+  return args.clientSeeds.map((clientSeed) => ({
+    agentId: args.agentId,
+    bet: args.bet,
+    amount: args.amount,
+    clientSeed,
+  }));
+}
+
+/**
+ * A settled answer, bet by bet. An answer that cannot be matched to what was sent (a different count, a receipt
+ * under another seed) proves nothing about any of them: the whole call is then ambiguous and reconciled.
+ */
+function settleAnswer(
+  sent: readonly BetArgs[],
+  answer: BatchResult,
+  jobId: string,
+  sentAt: number,
+): { placed: Map<string, BetRecord>; refused: RefusedBet[] } {
+  if (answer.results.length !== sent.length) {
+    throw ambiguous(`bets/batch answered ${answer.results.length} results for ${sent.length} bets`);
+  }
+  const placed = new Map<string, BetRecord>();
+  const refused: RefusedBet[] = [];
+  answer.results.forEach((r, i) => {
+    const b = sent[i] as BetArgs;
+    if (!r.ok) {
+      const err = refusal(betRequest(b), r.error, r.message);
+      refused.push({ clientSeed: b.clientSeed, code: err.code, reason: err.message });
+      return;
+    }
+    if (r.receipt.proof.clientSeed !== b.clientSeed) {
+      throw ambiguous(
+        `bets/batch returned bet ${r.receipt.betId} with client_seed \`${r.receipt.proof.clientSeed}\` where \`${b.clientSeed}\` was sent`,
+      );
+    }
+    placed.set(b.clientSeed, recordFromReceipt(b, r.receipt, jobId, sentAt));
+  });
+  return { placed, refused };
+}
+
+function ambiguous(message: string): FleetError {
+  return new FleetError("OUTCOME_UNKNOWN", message, {
+    kind: "ambiguous",
+    hint: "each bet is reconciled by its client_seed before anything is sent again",
+  });
+}
+
+/** Every bet of the batch in seed order: recorded earlier, placed now, or refused now. */
+function batchResult(
+  args: BetBatchArgs,
+  recorded: ReadonlyMap<string, BetRecord>,
+  placed: ReadonlyMap<string, BetRecord>,
+  refused: RefusedBet[],
+): BetBatchResult {
+  const out: BetResult[] = [];
+  for (const seed of args.clientSeeds) {
+    const rec = placed.get(seed) ?? recorded.get(seed);
+    if (rec) out.push(betResult(rec));
+  }
+  return { agentId: args.agentId, bets: out, refused };
+}
