@@ -1,5 +1,6 @@
 /**
- * The floor under the engine benchmark: the SQLite work one durable bet costs with nothing else around it — the
+ * The floor of a job per bet (how single `casino.bet` jobs run, and how planned batches ran before they became
+ * a job per `bets/batch` call): the SQLite work one durable bet costs with nothing else around it — the
  * shipped jobs and ledger schemas, the engine's statements prepared once and run back to back, no JavaScript
  * between them, group commits of `--batch` bets, synchronous=FULL. Per bet: its job row and event (enqueued in
  * chords of 500), then in one transaction per batch the previous batch's completions (row, event, ledger row,

@@ -63,7 +63,7 @@ async function demo(s: DemoSession): Promise<void> {
     s.say(r.text);
   }
 
-  s.heading(`3. A ${BATCH_BETS}-bet crash batch across the fleet (a chord of bet jobs)`);
+  s.heading(`3. A ${BATCH_BETS}-bet crash batch across the fleet (a chord of bets/batch jobs)`);
   const plan = await s.call("place_crash_batch", {
     count: BATCH_BETS,
     amount: 0.01,

@@ -284,4 +284,48 @@ describe("canvas: group, chord, chain", () => {
     expect(report.failed[0]?.reason).toBe("KELLY_LIMIT_EXCEEDED: kelly_limit_exceeded");
     expect(engine.get(engine.list({ task: AGGREGATE_BET_RESULTS }).jobs[0]?.id ?? "")?.queue).toBe("analytics");
   });
+
+  it("aggregate_bet_results counts bets, not jobs, for bet-batch members", async () => {
+    const bet = (clientSeed: string, net: number) => ({
+      clientSeed,
+      betId: `bet_${clientSeed}`,
+      game: "coin-flip",
+      stake: 100_000,
+      payout: 100_000 + net,
+      net,
+      won: net > 0,
+    });
+    const seedsArgs = z.object({ clientSeeds: z.array(z.string()) });
+    engine.register(
+      taskWithArgs("batch", seedsArgs, async () => ({
+        agentId: "ag_aaaaaa",
+        bets: [bet("a1", 95_000), bet("a2", -100_000)],
+        refused: [{ clientSeed: "a3", code: "KELLY_LIMIT_EXCEEDED", reason: "Bet exceeds cap (kelly_limit_exceeded)" }],
+      })),
+    );
+    engine.register(
+      taskWithArgs("batch_refused", seedsArgs, async () => {
+        throw new FleetError("TRADING_PAUSED", "trading is paused");
+      }),
+    );
+    await engine.start();
+    const chord = engine.chord({
+      members: [
+        { task: "batch", args: { clientSeeds: ["a1", "a2", "a3"] } },
+        { task: "batch_refused", args: { clientSeeds: ["b1", "b2", "b3", "b4"] } },
+      ],
+      callback: { task: AGGREGATE_BET_RESULTS },
+    });
+    const report = (await engine.wait(chord.id, { timeoutMs: 10_000 })).result as BetAggregate;
+
+    expect(report).toMatchObject({ totalBets: 2, wins: 1, losses: 1, totalPnl: -5_000, failedBets: 5 });
+    expect(report.failed).toEqual([
+      expect.objectContaining({
+        clientSeed: "a3",
+        bets: 1,
+        reason: "KELLY_LIMIT_EXCEEDED: Bet exceeds cap (kelly_limit_exceeded)",
+      }),
+      expect.objectContaining({ task: "batch_refused", state: "failed", bets: 4 }),
+    ]);
+  });
 });

@@ -78,18 +78,45 @@ describe("a bet batch against the sandbox", () => {
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(2);
     expect(sandbox.stats().betsSettled).toBe(20);
 
-    const [member] = f.engine.list({ canvasId: chord.id, task: TASK.betBatch }).jobs;
-    const reasons = f.engine.events(member?.id as string).map((e) => e.reason);
+    const members = f.engine.list({ canvasId: chord.id, task: TASK.betBatch }).jobs;
+    expect(members).toHaveLength(1);
+    const member = members[0] as (typeof members)[number];
+    const reasons = f.engine.events(member.id).map((e) => e.reason);
     expect(reasons.some((r) => r.includes("10 of 20 bets are not in"))).toBe(true);
-    expect((member?.result as { bets: unknown[] }).bets).toHaveLength(20);
+    expect((member.result as { bets: unknown[] }).bets).toHaveLength(20);
 
     const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.onlyOnServer).toEqual([]);
     expect(a.onlyInLedger).toEqual([]);
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
-    const ledger = listBets(f.db, { agentIds: [agent], limit: 1000 }).filter((b) => b.jobId === member?.id);
+    const ledger = listBets(f.db, { agentIds: [agent], limit: 1000 }).filter((b) => b.jobId === member.id);
     expect(ledger.filter((b) => b.source === "reconciled")).toHaveLength(10);
     expect(ledger.filter((b) => b.source === "response")).toHaveLength(10);
+  });
+
+  it("reports bets the server refuses inside a batch one by one, and does not send them again", async () => {
+    const poor = await addAgent(f, sandbox, 1);
+    // Planned as if rich, so the plan's own Kelly check passes; the server's cap on $1 refuses $0.60 stakes.
+    const plan = planBatch({
+      bet: { game: "coin-flip", side: "heads" },
+      count: 5,
+      amount: usdToMicros(0.6),
+      agents: [{ agentId: poor, balance: usdToMicros(1_000), riskFactor: 1 }],
+    });
+    sandbox.resetStats();
+    const done = await settled(f.engine, submitBatch(f.deps, plan).id);
+
+    expect(done.state).toBe("succeeded");
+    const summary = done.result as BetAggregate;
+    expect(summary.totalBets).toBe(0);
+    expect(summary.failedBets).toBe(5);
+    expect(summary.failed.map((x) => x.clientSeed).sort()).toEqual(plan.bets.map((b) => b.clientSeed).sort());
+    expect(new Set(summary.failed.map((x) => x.reason)).size).toBe(1);
+    expect(summary.failed[0]?.reason).toMatch(/^KELLY_LIMIT_EXCEEDED: .*\(kelly_limit_exceeded\)$/);
+    // One call, settled with five refusals: a refusal is final, nothing is retried.
+    expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
+    expect(sandbox.balanceOf(poor)).toBe(1);
+    expect(listBets(f.db, { agentIds: [poor] })).toEqual([]);
   });
 });

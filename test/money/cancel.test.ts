@@ -57,6 +57,30 @@ describe("cancelling a money job while its request is on the wire", () => {
     expect(a.balances[0]?.local).toBe(a.balances[0]?.server);
   });
 
+  it("a bet batch cancelled mid-call is reconciled bet by bet and every bet recorded, never lost", async () => {
+    sandbox.resetStats();
+    sandbox.setFaults({ latencyMs: 1_000, scope: "money" });
+    const seeds = [1, 2, 3, 4].map((i) => `cancel-batch-000${i}`);
+    const job = f.engine.enqueue(TASK.betBatch, {
+      agentId: agent,
+      bet: { game: "coin-flip", side: "tails" },
+      amount: usdToMicros(0.05),
+      clientSeeds: seeds,
+    });
+    await cancelOnceSent(job.id);
+    const done = await settled(f.engine, job.id);
+    sandbox.setFaults(null);
+
+    expect(done.state).toBe("succeeded");
+    expect((done.result as { bets: unknown[] }).bets).toHaveLength(4);
+    const recorded = listBets(f.db, { agentIds: [agent] }).filter((b) => seeds.includes(b.clientSeed));
+    expect(recorded.map((b) => b.source)).toEqual(["reconciled", "reconciled", "reconciled", "reconciled"]);
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    expect(a.onlyOnServer).toEqual([]);
+    expect(a.seedsPlacedTwice).toEqual([]);
+    expect(a.balances[0]?.local).toBe(a.balances[0]?.server);
+  });
+
   it("a transfer cancelled mid-call is found on the server and recorded once", async () => {
     sandbox.resetStats();
     sandbox.setFaults({ latencyMs: 1_000, scope: "money" });

@@ -21,18 +21,18 @@ describe("risk limits, the kill switch and Kelly caps stop bets before the sandb
     await sandbox?.close();
   });
 
-  const bet = (usd: number, clientSeed: string) =>
-    f.engine.enqueue(TASK.bet, {
-      agentId: agent,
-      bet: { game: "coin-flip", side: "tails" },
-      amount: usdToMicros(usd),
-      clientSeed,
-    });
+  // A single-bet job, or a bet-batch job (the members of a planned batch) of three bets.
+  const bet = (task: string, usd: number, clientSeed: string) => {
+    const common = { agentId: agent, bet: { game: "coin-flip", side: "tails" }, amount: usdToMicros(usd) };
+    return task === TASK.bet
+      ? f.engine.enqueue(task, { ...common, clientSeed })
+      : f.engine.enqueue(task, { ...common, clientSeeds: [1, 2, 3].map((i) => `${clientSeed}-${i}`) });
+  };
 
-  it("a paused fleet fails the bet permanently with nothing sent", async () => {
+  it.each([TASK.bet, TASK.betBatch])("a paused fleet fails a %s job permanently with nothing sent", async (task) => {
     f.fleet.pause({ reason: "operator stop" });
     sandbox.resetStats();
-    const done = await settled(f.engine, bet(0.1, "paused-bet-0001").id);
+    const done = await settled(f.engine, bet(task, 0.1, `paused-${task}`).id);
     f.fleet.resume({});
     expect(done.state).toBe("failed");
     expect(done.error?.code).toBe("TRADING_PAUSED");
@@ -41,18 +41,21 @@ describe("risk limits, the kill switch and Kelly caps stop bets before the sandb
     expect(listBets(f.db, { agentIds: [agent] })).toEqual([]);
   });
 
-  it("a stake above the operator's max bet fails permanently with nothing sent", async () => {
-    sandbox.resetStats();
-    const done = await settled(f.engine, bet(0.75, "too-big-bet-0001").id);
-    expect(done.state).toBe("failed");
-    expect(done.error?.code).toBe("LIMIT_EXCEEDED");
-    expect(sandbox.stats().requests).toBe(0);
-  });
+  it.each([TASK.bet, TASK.betBatch])(
+    "a stake above the operator's max bet fails a %s job permanently with nothing sent",
+    async (task) => {
+      sandbox.resetStats();
+      const done = await settled(f.engine, bet(task, 0.75, `too-big-${task}`).id);
+      expect(done.state).toBe("failed");
+      expect(done.error?.code).toBe("LIMIT_EXCEEDED");
+      expect(sandbox.stats().requests).toBe(0);
+    },
+  );
 
   it("a batch over the batch limit or over an agent's Kelly cap is refused before anything is enqueued", async () => {
     const bankrolls = await loadBankrolls(f.deps, [agent]);
     sandbox.resetStats();
-    const queued = () => f.engine.list({ task: TASK.bet, limit: 500 }).jobs.length;
+    const queued = () => f.engine.list({ limit: 500 }).jobs.length;
     const before = queued();
 
     const overBatch = planBatch({

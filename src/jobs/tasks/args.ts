@@ -94,7 +94,9 @@ export type BetBatchArgs = z.infer<typeof betBatchArgs>;
 /** A bet the server refused inside a settled batch: nothing moved for it, and it is not sent again. */
 export interface RefusedBet {
   clientSeed: string;
+  /** pf-fleet's error code (KELLY_LIMIT_EXCEEDED, INSUFFICIENT_BALANCE, …) */
   code: string;
+  /** the server's message and its own code, e.g. `Bet exceeds … (kelly_limit_exceeded)` */
   reason: string;
 }
 

@@ -6,7 +6,7 @@ import { InFlight } from "./in-flight.js";
 import { MicroBatcher, type Waiter } from "./micro-batcher.js";
 
 /**
- * Sends bet jobs through `POST /bets/batch`: concurrent bets of one agent are gathered for a few ms and
+ * Sends single-bet jobs through `POST /bets/batch`: concurrent bets of one agent are gathered for a few ms and
  * go out together (≤ 20 per call). One batch call carries 20 bets where single games allow one, which is
  * what lets a fleet place 200 bets/min per agent (10 batch calls/min) instead of 60.
  *

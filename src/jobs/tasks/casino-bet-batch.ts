@@ -2,6 +2,7 @@ import type { FleetDeps } from "../../deps.js";
 import { FleetError } from "../../errors.js";
 import { getBetsByClientSeeds, recordBet } from "../../ledger/index.js";
 import type { BetRecord } from "../../ledger/types.js";
+import { redactSecrets } from "../../log.js";
 import type { BatchResult, CasinoClient } from "../../purpleflea/types.js";
 import type { TaskDefinition } from "../types.js";
 import {
@@ -130,7 +131,8 @@ function settleAnswer(
     const b = sent[i] as BetArgs;
     if (!r.ok) {
       const err = refusal(betRequest(b), r.error, r.message);
-      refused.push({ clientSeed: b.clientSeed, code: err.code, reason: err.message });
+      // The seed is in the entry; a reason without it groups alike refusals in summaries.
+      refused.push({ clientSeed: b.clientSeed, code: err.code, reason: `${redactSecrets(r.message)} (${r.error})` });
       return;
     }
     if (r.receipt.proof.clientSeed !== b.clientSeed) {

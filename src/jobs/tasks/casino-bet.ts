@@ -9,7 +9,9 @@ import { BET_RETRY, BET_TIME_LIMIT_MS } from "./policies.js";
 import { betAdmission } from "./rate-gate.js";
 
 /**
- * `casino.bet`: one logical bet, identified for ever by its client_seed. The risk checks run first (a paused
+ * `casino.bet`: one logical bet per job, identified for ever by its client_seed. Planned batches now run as
+ * `casino.bet_batch` jobs (one per call); this task stays for single bets and for jobs an earlier version queued,
+ * which must still run and reconcile after an upgrade. The risk checks run first (a paused
  * fleet or an over-limit stake fails permanently with nothing sent); the bet then travels in a shared
  * `bets/batch` call, and its receipt is committed to the ledger in the same transaction as the job's success.
  * A lost answer is reconciled from the server's bet export by client_seed: found → recorded (source

@@ -78,7 +78,7 @@ export function seedPrefixFor(jobId: string): string {
 
 /**
  * An earlier attempt of this job got as far as the chord but not as far as remembering it: the engine refuses
- * the same client seeds again, naming the bet job that holds one. Its chord is ours.
+ * the same client seeds again, naming the bet-batch job that holds one. Its chord is ours.
  */
 function earlierChord(deps: Pick<FleetDeps, "engine">, err: unknown): string {
   const holder = err instanceof FleetError && err.code === "CONFLICT" ? err.details?.jobId : undefined;

@@ -5,14 +5,15 @@ import { MAX_BETS_PER_BATCH } from "./bet-sender.js";
 
 /**
  * The casino's limits as bet jobs see them. Bets travel in `bets/batch` calls, which the casino allows 10 per
- * minute per agent and 60 per minute per IP and path; those buckets are drawn once per CALL, just before it is
- * sent (so a half-full batch costs what it costs). The dispatcher additionally admits bet jobs at the rate full
- * batches can carry, so a large backlog waits in SQLite instead of in memory.
+ * minute per agent and 60 per minute per IP and path; those buckets are drawn once per CALL. A `casino.bet_batch`
+ * job is one call, so the dispatcher draws them before claiming it. Single `casino.bet` jobs share calls: the
+ * sender draws them just before each call (so a half-full batch costs what it costs), and the dispatcher admits
+ * single bets at the rate full batches can carry, so a large backlog waits in SQLite instead of in memory.
  */
 
 const { windowMs } = PURPLE_FLEA_LIMITS.casinoBatchPerAgent;
 
-/** What the dispatcher takes per bet job: the bets one agent's batch calls can carry per minute. */
+/** What the dispatcher takes per single-bet job: the bets one agent's batch calls can carry per minute. */
 export function betAdmission(agentId: string): RateLimitClaim[] {
   const carried = PURPLE_FLEA_LIMITS.casinoBatchPerAgent.limit * MAX_BETS_PER_BATCH;
   return [{ key: `casino:agent:${agentId}:batch-bets`, limit: carried, windowMs }];
