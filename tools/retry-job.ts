@@ -17,7 +17,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
     title: "Retry a dead job",
     description: [
       "Puts a dead-lettered (out of attempts), failed or unknown job back in its queue with fresh attempts — Celery's retry from the dead-letter queue.",
-      "A money job is retried only once it is proven not done on the server; one whose outcome is still unknown is refused (CONFLICT) so no money moves twice.",
+      "A money job is never re-sent blindly: one whose outcome is unknown is reconciled with the server first, and one known to have moved money is refused (CONFLICT).",
+      "Retrying the step that stopped a chain (e.g. an escrow release) resumes the chain from that step; for a group or chord, retry its failed member.",
       "Use it after fixing the cause shown in job_status (e.g. a funded balance). Not for running jobs, nor for changing a job's arguments (submit a new one).",
       "Returns the re-queued job; follow it with job_status.",
     ].join(" "),

@@ -113,10 +113,25 @@ export class Canvas {
     }
   }
 
-  /** A finished member was sent round again (dead-letter retry): its parent waits for it once more. */
+  /**
+   * A finished member was sent round again (dead-letter retry): its parent waits for it once more. A chain that
+   * this very step stopped resumes: it waits again and goes on from this step once it succeeds.
+   */
   onReopen(scope: WriteScope, member: StoredJob): void {
     if (member.parentId === null || member.canvasIndex === null) return;
-    if (this.#core.store.memberReopened(member.parentId, scope.now)) scope.progressed.add(member.parentId);
+    const { store, transitions } = this.#core;
+    if (store.memberReopened(member.parentId, scope.now)) {
+      scope.progressed.add(member.parentId);
+      return;
+    }
+    const parent = store.get(member.parentId);
+    const stoppedBy = (parent?.error?.details as { failedJobId?: unknown } | undefined)?.failedJobId;
+    if (parent?.kind !== "chain" || parent.state !== "failed" || stoppedBy !== member.id) return;
+    const step = `step ${member.canvasIndex + 1} (${member.task})`;
+    transitions.move(scope, parent, "waiting", `${step} retried by request; the chain resumes when it finishes`, {
+      error: null,
+      finishedAt: null,
+    });
   }
 
   /** Creates the chord's callback unless one exists; `why` goes into the callback's first event. */

@@ -10,8 +10,9 @@ const LEGAL: Record<JobState, readonly JobState[]> = {
   retrying: ["retrying", "running", "cancelled", "expired"],
   running: ["succeeded", "failed", "dead", "retrying", "cancelled", "unknown"],
   waiting: ["succeeded", "failed", "cancelled"],
-  // the dead-letter and unknown queues can be sent round again; `unknown` only ever into reconciliation
-  failed: ["queued"],
+  // the dead-letter and unknown queues can be sent round again; `unknown` only ever into reconciliation;
+  // a chain stopped by a failed step waits again when that step is retried
+  failed: ["queued", "waiting"],
   dead: ["queued"],
   unknown: ["retrying"],
   succeeded: [],

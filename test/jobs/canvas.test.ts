@@ -226,6 +226,38 @@ describe("canvas: group, chord, chain", () => {
     ).toEqual(["inc", "refuse"]);
   });
 
+  it("retrying the step that stopped a chain resumes the chain from that step", async () => {
+    const incArgs = z.object({ start: z.number().optional(), previous: z.number().optional() });
+    engine.register(taskWithArgs("inc", incArgs, async ({ args }) => (args.previous ?? args.start ?? 0) + 1));
+    let upstreamDown = true;
+    engine.register(
+      taskWithArgs("double", incArgs, async ({ args }) => {
+        if (upstreamDown) throw new FleetError("UPSTREAM_REJECTED", "refused for now");
+        return (args.previous ?? 0) * 2;
+      }),
+    );
+    await engine.start();
+    const chain = engine.chain({
+      steps: [
+        { task: "inc", args: { start: 1 } },
+        { task: "double", args: {} },
+        { task: "inc", args: {} },
+      ],
+    });
+    const stopped = await engine.wait(chain.id, { timeoutMs: 10_000 });
+    expect(stopped.state).toBe("failed");
+    const failedStep = engine.list({ canvasId: chain.id, task: "double" }).jobs[0];
+
+    upstreamDown = false;
+    engine.retry(failedStep?.id as string);
+    const resumed = await engine.wait(chain.id, { timeoutMs: 10_000 });
+    expect(resumed).toMatchObject({ state: "succeeded", result: 5, error: null, progress: { done: 3, total: 3 } });
+    expect(engine.events(chain.id).map((e) => e.to)).toEqual(["waiting", "failed", "waiting", "succeeded"]);
+    // a retry of a step that did not stop it (the first, succeeded) is refused as before
+    const first = engine.list({ canvasId: chain.id, task: "inc" }).jobs.find((j) => j.result === 2);
+    expect(() => engine.retry(first?.id as string)).toThrow(/only dead, failed or unknown/);
+  });
+
   it("cancelling a chord cancels its members, and its callback never runs", async () => {
     const chord = engine.chord({
       members: [{ task: "square", args: { n: 1 } }],
