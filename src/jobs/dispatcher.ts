@@ -65,7 +65,10 @@ export class Dispatcher {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#poll = setInterval(() => this.wake(), this.#opts.pollMs);
+    this.#poll = setInterval(() => {
+      this.wake();
+      this.#abortCancelled();
+    }, this.#opts.pollMs);
     this.#poll.unref();
     this.#heartbeat = setInterval(() => this.#renewLeases(), this.#opts.heartbeatMs);
     this.#heartbeat.unref();
@@ -260,6 +263,28 @@ export class Dispatcher {
       });
   }
 
+  /**
+   * A cancel from another process only marks the row; the poll reads those marks for the jobs running here, so
+   * their signals abort within a poll interval instead of at the next heartbeat.
+   */
+  #abortCancelled(): void {
+    const running = [...this.#active.values()].filter((a) => a.job.phase === "run" && !a.controller.signal.aborted);
+    if (running.length === 0) return;
+    let asked: Set<string>;
+    try {
+      asked = this.#core.store.cancelRequested(
+        this.#core.ownerId,
+        running.map((a) => a.job.id),
+      );
+    } catch (err) {
+      this.#core.logger.warn({ err: errorText(err) }, "reading cancel requests failed; the heartbeat will see them");
+      return;
+    }
+    for (const attempt of running) {
+      if (asked.has(attempt.job.id)) attempt.abort("cancel", cancelledError(attempt.job.id));
+    }
+  }
+
   #renewLeases(): void {
     if (this.#active.size === 0) return;
     const { store, clock, ownerId, leaseMs } = this.#core;
@@ -274,8 +299,12 @@ export class Dispatcher {
       if (!lease.held.has(id)) {
         attempt.abort("lease_lost", new FleetError("CONFLICT", `the lease on job ${id} was lost to another process`));
       } else if (lease.cancelRequested.has(id) && attempt.job.phase === "run") {
-        attempt.abort("cancel", new FleetError("CANCELLED", `job ${id} was cancelled`, { kind: "ambiguous" }));
+        attempt.abort("cancel", cancelledError(id));
       }
     }
   }
+}
+
+function cancelledError(jobId: string): FleetError {
+  return new FleetError("CANCELLED", `job ${jobId} was cancelled`, { kind: "ambiguous" });
 }

@@ -1,7 +1,8 @@
 /**
  * Cancel (Celery's revoke). Waiting jobs are cancelled at once; a running job is asked to stop (its signal is
- * aborted here or, in another process, at that process's next heartbeat). Cancel never "unsends": a money job
- * whose request may be on the server is reconciled first, and only a proven `not_done` ends as cancelled.
+ * aborted here or, in another process, when that process next polls: within `pollMs`). Cancel never "unsends":
+ * a money job whose request may be on the server is reconciled first, and only a proven `not_done` ends as
+ * cancelled.
  */
 import { FleetError } from "../errors.js";
 import { type EngineCore, mustReconcile } from "./core.js";

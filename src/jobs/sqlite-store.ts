@@ -197,6 +197,14 @@ export class SqliteJobStore implements JobStore {
     };
   }
 
+  cancelRequested(owner: string, ids: readonly string[]): Set<string> {
+    const rows = this.#sql(
+      `SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(@ids))
+         AND state = 'running' AND lease_owner = @owner AND cancel_requested = 1`,
+    ).all({ owner, ids: JSON.stringify(ids) }) as Array<{ id: string }>;
+    return new Set(rows.map((r) => r.id));
+  }
+
   abandoned(now: number, owner: string | null, limit: number): StoredJob[] {
     const rows = this.#sql(
       `SELECT * FROM jobs WHERE state = 'running' AND (lease_expires_at <= @now OR lease_owner = @owner) LIMIT @limit`,

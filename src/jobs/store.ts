@@ -88,6 +88,8 @@ export interface JobStore {
     ids: readonly string[],
     until: number,
   ): { held: Set<string>; cancelRequested: Set<string> };
+  /** which of this owner's running `ids` another process has asked to cancel (a read: polled often) */
+  cancelRequested(owner: string, ids: readonly string[]): Set<string>;
   /** running rows whose lease ran out by `now`, or that belong to `owner` (a previous life of this process) */
   abandoned(now: number, owner: string | null, limit: number): StoredJob[];
   /** queued/retrying rows (run phase) whose `expires_at` passed */

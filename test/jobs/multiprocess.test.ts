@@ -131,6 +131,20 @@ describe("several processes on one database", () => {
     expect(runs("work.plain")).toHaveLength(30 * chords.length);
   });
 
+  it("a cancel from another process stops a running job within a poll, not at the next heartbeat", async () => {
+    // a 30 s lease: that worker's heartbeat comes only every 10 s
+    const worker = spawnWorker("worker-a");
+    await worker.ready;
+    const job = engine.enqueue("work.plain", { n: 1, ms: 20_000 });
+    await expect.poll(() => engine.get(job.id)?.state, { timeout: 5_000, interval: 5 }).toBe("running");
+
+    const asked = Date.now();
+    expect(engine.cancel(job.id, "stop it").state).toBe("running");
+    await expect.poll(() => engine.get(job.id)?.state, { timeout: 3_000, interval: 10 }).toBe("cancelled");
+    expect(Date.now() - asked).toBeLessThan(2_000);
+    expect(engine.get(job.id)?.error).toMatchObject({ code: "CANCELLED" });
+  });
+
   it("a money job whose process died is reconciled on the next start, never re-sent", async () => {
     const doomed = spawnWorker("worker-doomed", 300);
     await doomed.ready;
