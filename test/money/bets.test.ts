@@ -119,4 +119,37 @@ describe("a bet batch against the sandbox", () => {
     expect(sandbox.balanceOf(poor)).toBe(1);
     expect(listBets(f.db, { agentIds: [poor] })).toEqual([]);
   });
+
+  it("keeps the bets a partly settled call placed when the fleet is paused before the rest can go", async () => {
+    const agent = agents[1] as string;
+    const plan = planBatch({
+      bet: { game: "coin-flip", side: "heads" },
+      count: 20,
+      amount: usdToMicros(0.02),
+      agents: await loadBankrolls(f.deps, [agent]),
+    });
+    sandbox.resetStats();
+    sandbox.setFaults({ partial: 1, scope: "money" });
+    const chord = submitBatch(f.deps, plan);
+    while (sandbox.stats().faults.partial === 0) await sleep(2);
+    sandbox.setFaults(null);
+    f.fleet.pause({ reason: "operator stop" });
+    const done = await settled(f.engine, chord.id);
+    f.fleet.resume({});
+
+    const summary = done.result as BetAggregate;
+    expect(summary.totalBets).toBe(10);
+    expect(summary.failedBets).toBe(10);
+    expect(summary.failed.every((x) => x.reason.startsWith("TRADING_PAUSED"))).toBe(true);
+    // The chord's PnL is exactly what the ledger holds for the ten placed bets, and nothing was sent again.
+    const placed = listBets(f.db, { agentIds: [agent], limit: 1000 }).filter((b) =>
+      plan.bets.some((p) => p.clientSeed === b.clientSeed),
+    );
+    expect(placed).toHaveLength(10);
+    expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
+    expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    expect(a.onlyOnServer).toEqual([]);
+    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+  });
 });

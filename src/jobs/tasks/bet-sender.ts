@@ -106,12 +106,13 @@ function settleOne(w: Waiter<Item, BetReceipt>, receipt: BetReceipt): void {
 }
 
 /** A per-bet refusal inside a settled batch: that bet was not placed. */
-export function refusal(request: BetRequest, upstreamCode: string, message: string): FleetError {
+function refusal(request: BetRequest, upstreamCode: string, message: string): FleetError {
   const text = `bet ${request.clientSeed} refused by bets/batch: ${upstreamCode}: ${redactSecrets(message)}`;
-  return new FleetError(codeFor(upstreamCode), text, { kind: "permanent", upstreamCode });
+  return new FleetError(refusalCode(upstreamCode), text, { kind: "permanent", upstreamCode });
 }
 
-function codeFor(upstreamCode: string): FleetErrorCode {
+/** pf-fleet's code for the casino's per-bet refusal code inside a settled batch. */
+export function refusalCode(upstreamCode: string): FleetErrorCode {
   if (upstreamCode === "kelly_limit_exceeded") return "KELLY_LIMIT_EXCEEDED";
   if (upstreamCode === "insufficient_balance") return "INSUFFICIENT_BALANCE";
   if (upstreamCode === "minimum_bet" || upstreamCode.startsWith("invalid_")) return "INVALID_INPUT";

@@ -16,7 +16,7 @@ import {
 } from "./args.js";
 import { type BetLookup, findBetsInExport } from "./bet-lookup.js";
 import { betRequest, betResult, recordFromReceipt } from "./bet-record.js";
-import { refusal } from "./bet-sender.js";
+import { refusalCode } from "./bet-sender.js";
 import { InFlight } from "./in-flight.js";
 import { BET_RETRY, BET_TIME_LIMIT_MS } from "./policies.js";
 import { batchCallClaims } from "./rate-gate.js";
@@ -59,7 +59,15 @@ export function casinoBetBatchTask(
       const recorded = getBetsByClientSeeds(deps.db, args.clientSeeds);
       const unsent = bets(args).filter((b) => !recorded.has(b.clientSeed));
       if (unsent.length === 0) return batchResult(args, recorded, new Map(), []);
-      deps.fleet.assertCanPlaceBatch(unsent.map((b) => ({ agentId: b.agentId, stake: b.amount })));
+      try {
+        deps.fleet.assertCanPlaceBatch(unsent.map((b) => ({ agentId: b.agentId, stake: b.amount })));
+      } catch (err) {
+        // Nothing placed yet: the whole job is refused. Part placed (an earlier call settled in part): the job
+        // is what it is — those bets, and the rest refused by the limits — so its result keeps what was placed.
+        if (recorded.size === 0 || !(err instanceof FleetError)) throw err;
+        const refused = unsent.map((b) => ({ clientSeed: b.clientSeed, code: err.code, reason: err.message }));
+        return batchResult(args, recorded, new Map(), refused);
+      }
       const key = deps.fleet.keyFor(args.agentId);
       if (ctx.signal.aborted) {
         throw new FleetError("CANCELLED", `bet batch ${ctx.job.id} was stopped before its call was sent`, {
@@ -130,9 +138,9 @@ function settleAnswer(
   answer.results.forEach((r, i) => {
     const b = sent[i] as BetArgs;
     if (!r.ok) {
-      const err = refusal(betRequest(b), r.error, r.message);
       // The seed is in the entry; a reason without it groups alike refusals in summaries.
-      refused.push({ clientSeed: b.clientSeed, code: err.code, reason: `${redactSecrets(r.message)} (${r.error})` });
+      const reason = `${redactSecrets(r.message)} (${r.error})`;
+      refused.push({ clientSeed: b.clientSeed, code: refusalCode(r.error), reason });
       return;
     }
     if (r.receipt.proof.clientSeed !== b.clientSeed) {
