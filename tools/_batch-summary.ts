@@ -12,6 +12,7 @@ import {
   type JobEngine,
   type JobProgress,
   type JobRow,
+  memberOutcome,
   TERMINAL_STATES,
 } from "../src/jobs/index.js";
 import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
@@ -86,20 +87,10 @@ function* members(engine: JobEngine, chordId: string): Generator<ChordMemberOutc
     const page = engine.list({ canvasId: chordId, limit: PAGE, ...(cursor ? { cursor } : {}) });
     for (const j of page.jobs) {
       if (j.task === AGGREGATE_BET_RESULTS) continue;
-      yield memberOutcomeOf(j);
+      yield memberOutcome(j);
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-}
-
-function memberOutcomeOf(j: JobRow): ChordMemberOutcome {
-  return {
-    jobId: j.id,
-    task: j.task,
-    state: j.state,
-    ...(j.state === "succeeded" ? { result: j.result } : { args: j.args }),
-    ...(j.error ? { error: j.error } : {}),
-  };
 }
 
 export function summaryOut(a: BetAggregate): SummaryView {

@@ -282,7 +282,8 @@ export class Canvas {
   }
 }
 
-export function memberOutcome(job: StoredJob): ChordMemberOutcome {
+/** What a chord callback is told of one member: its result if it succeeded, else its error and its args. */
+export function memberOutcome(job: JobRow): ChordMemberOutcome {
   return {
     jobId: job.id,
     task: job.task,

@@ -9,6 +9,7 @@ export {
   betOutcomeSchema,
 } from "./aggregate-bet-results.js";
 export { backoffDelay } from "./backoff.js";
+export { memberOutcome } from "./canvas.js";
 export { type Clock, type ClockTimer, ManualClock, systemClock } from "./clock.js";
 export { createJobEngine, type JobEngineOptions } from "./engine.js";
 export { createFailureHook, type FailureHook, type FailureHookOptions, type JobFailure } from "./failure-hook.js";
