@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BetAggregate } from "../../src/jobs/index.js";
-import { loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
+import { betBatches, loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
 import { listBets } from "../../src/ledger/index.js";
 import { usdToMicros } from "../../src/money.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
@@ -152,4 +152,83 @@ describe("a bet batch against the sandbox", () => {
     expect(a.onlyOnServer).toEqual([]);
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
   });
+
+  it.each([
+    ["a 500", { error: 1 }],
+    ["a reset", { reset: 1 }],
+  ] as const)(
+    "ends a partly settled batch whose last call gets %s with the bets it placed, the rest listed as not placed",
+    async (_, fault) => {
+      const agent = await addAgent(f, sandbox, 5);
+      const plan = planBatch({
+        bet: { game: "coin-flip", side: "tails" },
+        count: 20,
+        amount: usdToMicros(0.02),
+        agents: await loadBankrolls(f.deps, [agent]),
+      });
+      sandbox.resetStats();
+      sandbox.setFaults({ partial: 1, scope: "money" });
+      // Two attempts: the first call settles ten bets and dies; the second, for the other ten, fails unprocessed.
+      const chord = f.engine.chord({
+        members: betBatches(plan).map((args) => ({ task: TASK.betBatch, args, options: { maxAttempts: 2 } })),
+        callback: { task: TASK.aggregateBets, args: {} },
+      });
+      while (sandbox.stats().faults.partial === 0) await sleep(2);
+      sandbox.setFaults({ ...fault, scope: "money" });
+      const done = await settled(f.engine, chord.id);
+      sandbox.setFaults(null);
+
+      const [member] = f.engine.list({ canvasId: chord.id, task: TASK.betBatch }).jobs;
+      expect(member?.state).toBe("succeeded");
+      expect(member?.attempts).toBe(2);
+      const summary = done.result as BetAggregate;
+      expect(summary.totalBets).toBe(10);
+      expect(summary.failedBets).toBe(10);
+      expect(summary.failed[0]?.reason).toMatch(/not placed: /);
+      const placed = listBets(f.db, { agentIds: [agent], limit: 1000 }).filter((b) => b.jobId === member?.id);
+      expect(placed).toHaveLength(10);
+      expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
+      expect(sandbox.stats().betsSettled).toBe(10);
+      const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+      expect(a.onlyOnServer).toEqual([]);
+      expect(a.seedsPlacedTwice).toEqual([]);
+      for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+    },
+  );
+
+  it("ends a partly settled batch whose key is refused before the rest goes out with the bets it placed", async () => {
+    const agent = await addAgent(f, sandbox, 5);
+    const plan = planBatch({
+      bet: { game: "coin-flip", side: "heads" },
+      count: 20,
+      amount: usdToMicros(0.02),
+      agents: await loadBankrolls(f.deps, [agent]),
+    });
+    const setKey = f.db.prepare("UPDATE fleet_agents SET api_key = ? WHERE agent_id = ?");
+    const realKey = f.fleet.keyFor(agent);
+    sandbox.resetStats();
+    sandbox.setFaults({ partial: 1, scope: "money" });
+    const chord = submitBatch(f.deps, plan);
+    while (sandbox.stats().faults.partial === 0) await sleep(2);
+    sandbox.setFaults(null);
+    // The key is revoked while the lost answer is reconciled: the call for the other ten is refused (401).
+    await expect
+      .poll(() => f.engine.events(chordMember(chord.id)).some((e) => e.reason.includes("10 of 20")))
+      .toBe(true);
+    setKey.run(`${realKey.slice(0, -4)}dead`, agent);
+    const done = await settled(f.engine, chord.id);
+    setKey.run(realKey, agent);
+
+    const summary = done.result as BetAggregate;
+    expect(summary.totalBets).toBe(10);
+    expect(summary.failedBets).toBe(10);
+    expect(summary.failed.every((x) => x.reason.startsWith("UNAUTHORIZED: not placed: "))).toBe(true);
+    expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(2);
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    expect(a.onlyOnServer).toEqual([]);
+    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+  });
+
+  const chordMember = (chordId: string): string =>
+    f.engine.list({ canvasId: chordId, task: TASK.betBatch }).jobs[0]?.id as string;
 });

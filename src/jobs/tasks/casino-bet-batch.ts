@@ -65,8 +65,7 @@ export function casinoBetBatchTask(
         // Nothing placed yet: the whole job is refused. Part placed (an earlier call settled in part): the job
         // is what it is — those bets, and the rest refused by the limits — so its result keeps what was placed.
         if (recorded.size === 0 || !(err instanceof FleetError)) throw err;
-        const refused = unsent.map((b) => ({ clientSeed: b.clientSeed, code: err.code, reason: err.message }));
-        return batchResult(args, recorded, new Map(), refused);
+        return batchResult(args, recorded, new Map(), notPlaced(unsent, err.code, err.message));
       }
       const key = deps.fleet.keyFor(args.agentId);
       if (ctx.signal.aborted) {
@@ -77,7 +76,16 @@ export function casinoBetBatchTask(
       }
       const sentAt = Date.now();
       // No abort signal on the call: once sent it runs to its answer or the client's deadline (see in-flight.ts).
-      const answer = await held.track(ctx.job.id, io.casino.batch(key, unsent.map(betRequest)));
+      let answer: BatchResult;
+      try {
+        answer = await held.track(ctx.job.id, io.casino.batch(key, unsent.map(betRequest)));
+      } catch (err) {
+        // Proven not processed, and this job will not try again: it ends with the bets it placed earlier.
+        if (recorded.size > 0 && isFinalRefusal(err, ctx.job)) {
+          return batchResult(args, recorded, new Map(), notPlaced(unsent, err.code, `not placed: ${err.message}`));
+        }
+        throw err;
+      }
       const { placed, refused } = settleAnswer(unsent, answer, ctx.job.id, sentAt);
       ctx.onCommit((db) => {
         for (const rec of placed.values()) recordBet(db, rec);
@@ -97,6 +105,14 @@ export function casinoBetBatchTask(
         for (const rec of found.values()) recordBet(db, rec);
       });
       const absent = missing.filter((b) => !found.has(b.clientSeed));
+      if (absent.length > 0 && recorded.size + found.size > 0 && ctx.job.attempts >= ctx.job.maxAttempts) {
+        // Out of attempts with part of the batch placed: the job is what it placed; the rest, proven absent, is
+        // listed as not placed rather than the whole job ending dead with its placed bets uncounted.
+        const last = ctx.job.error?.code;
+        const code = typeof last === "string" ? last : "OUTCOME_UNKNOWN";
+        const why = `not placed: absent from the bet export after ${ctx.job.attempts} attempts`;
+        return { outcome: "done", result: batchResult(args, recorded, found, notPlaced(absent, code, why)) };
+      }
       if (absent.length > 0) {
         return {
           outcome: "not_done",
@@ -151,6 +167,16 @@ function settleAnswer(
     placed.set(b.clientSeed, recordFromReceipt(b, r.receipt, jobId, sentAt));
   });
   return { placed, refused };
+}
+
+function notPlaced(bets: readonly BetArgs[], code: string, reason: string): RefusedBet[] {
+  return bets.map((b) => ({ clientSeed: b.clientSeed, code, reason }));
+}
+
+/** A call failure that ends the job: refused outright, or proven unsent on its last attempt. */
+function isFinalRefusal(err: unknown, job: { attempts: number; maxAttempts: number }): err is FleetError {
+  if (!(err instanceof FleetError)) return false;
+  return err.kind === "permanent" || (err.kind === "retryable" && job.attempts >= job.maxAttempts);
 }
 
 function ambiguous(message: string): FleetError {
