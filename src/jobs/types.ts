@@ -101,12 +101,15 @@ export interface TaskContext<A> {
   job: JobRow;
   args: A;
   attempt: number;
+  /** a cancel was asked for before this attempt was claimed (a reconciliation then decides what is left) */
+  cancelRequested: boolean;
   /** aborted on cancel, on the time limit, and on shutdown; pass it to every HTTP call */
   signal: AbortSignal;
   progress(p: JobProgress): void;
   /**
    * Registers a write (e.g. the ledger receipt) that the engine runs inside the SAME transaction that marks the
-   * job succeeded, so the result and its receipt are committed together or not at all. Dropped on failure.
+   * job succeeded, so the result and its receipt are committed together or not at all. Dropped on failure; a
+   * reconciliation's writes also commit with a `not_done` outcome (what it proved done of a batch).
    */
   onCommit(write: (db: Db) => void): void;
 }

@@ -229,6 +229,33 @@ describe("a bet batch against the sandbox", () => {
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
   });
 
+  it("ends a partly settled batch cancelled before the rest goes out with the bets it placed", async () => {
+    const agent = await addAgent(f, sandbox, 5);
+    const plan = planBatch({
+      bet: { game: "dice", direction: "over", threshold: 50 },
+      count: 20,
+      amount: usdToMicros(0.02),
+      agents: await loadBankrolls(f.deps, [agent]),
+    });
+    sandbox.resetStats();
+    sandbox.setFaults({ partial: 1, scope: "money" });
+    const chord = submitBatch(f.deps, plan);
+    while (sandbox.stats().faults.partial === 0) await sleep(2);
+    sandbox.setFaults(null);
+    f.engine.cancel(chordMember(chord.id), "enough");
+    const done = await settled(f.engine, chord.id);
+
+    expect(f.engine.get(chordMember(chord.id))?.state).toBe("succeeded");
+    const summary = done.result as BetAggregate;
+    expect(summary.totalBets).toBe(10);
+    expect(summary.failedBets).toBe(10);
+    expect(summary.failed.every((x) => x.reason.startsWith("CANCELLED: not placed: the job was cancelled"))).toBe(true);
+    expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    expect(a.onlyOnServer).toEqual([]);
+    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+  });
+
   const chordMember = (chordId: string): string =>
     f.engine.list({ canvasId: chordId, task: TASK.betBatch }).jobs[0]?.id as string;
 });

@@ -105,12 +105,15 @@ export function casinoBetBatchTask(
         for (const rec of found.values()) recordBet(db, rec);
       });
       const absent = missing.filter((b) => !found.has(b.clientSeed));
-      if (absent.length > 0 && recorded.size + found.size > 0 && ctx.job.attempts >= ctx.job.maxAttempts) {
-        // Out of attempts with part of the batch placed: the job is what it placed; the rest, proven absent, is
-        // listed as not placed rather than the whole job ending dead with its placed bets uncounted.
+      const lastTry = ctx.cancelRequested || ctx.job.attempts >= ctx.job.maxAttempts;
+      if (absent.length > 0 && recorded.size + found.size > 0 && lastTry) {
+        // Cancelled or out of attempts with part of the batch placed: the job is what it placed; the rest, proven
+        // absent, is listed as not placed rather than the job ending with its placed bets uncounted.
         const last = ctx.job.error?.code;
-        const code = typeof last === "string" ? last : "OUTCOME_UNKNOWN";
-        const why = `not placed: absent from the bet export after ${ctx.job.attempts} attempts`;
+        const code = ctx.cancelRequested ? "CANCELLED" : typeof last === "string" ? last : "OUTCOME_UNKNOWN";
+        const why = ctx.cancelRequested
+          ? "not placed: the job was cancelled, and the server has no such bet"
+          : `not placed: absent from the bet export after ${ctx.job.attempts} attempts`;
         return { outcome: "done", result: batchResult(args, recorded, found, notPlaced(absent, code, why)) };
       }
       if (absent.length > 0) {
