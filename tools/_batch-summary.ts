@@ -4,6 +4,7 @@
  * the members settled so far, so both answers read alike.
  */
 import { z } from "zod";
+import type { FleetDeps } from "../src/deps.js";
 import {
   AGGREGATE_BET_RESULTS,
   aggregateBetResults,
@@ -15,6 +16,7 @@ import {
   memberOutcome,
   TERMINAL_STATES,
 } from "../src/jobs/index.js";
+import { ledgerPlacedBets } from "../src/jobs/tasks/placed-bets.js";
 import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
 
 const trade = z
@@ -42,9 +44,9 @@ export type SummaryView = z.output<typeof summaryView>;
 const PAGE = 500;
 
 /** The chord's own aggregate when it finished; else the aggregate of its members so far. */
-export function batchAggregate(engine: JobEngine, chord: JobRow): BetAggregate {
+export function batchAggregate(deps: Pick<FleetDeps, "engine" | "db">, chord: JobRow): BetAggregate {
   if (chord.state === "succeeded" && isAggregate(chord.result)) return chord.result;
-  return aggregateBetResults([...members(engine, chord.id)]);
+  return aggregateBetResults([...members(deps.engine, chord.id)], ledgerPlacedBets(deps.db));
 }
 
 function isAggregate(x: unknown): x is BetAggregate {

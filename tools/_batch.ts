@@ -156,7 +156,7 @@ async function placeBatch<G extends z.ZodRawShape>(
     cancelOnAbort: args.cancel_on_abort,
     progressOf: (job) => batchProgress(deps.engine, job, finalPlan.count),
   });
-  const summary = batchAggregate(deps.engine, awaited.job);
+  const summary = batchAggregate(deps, awaited.job);
   return {
     structured: {
       ...head,

@@ -79,7 +79,13 @@ export interface BetAggregate {
 
 const UNFINISHED = new Set(["queued", "running", "retrying", "waiting"]);
 
-export function aggregateBetResults(results: readonly ChordMemberOutcome[]): BetAggregate {
+/**
+ * The bets that members which ended without a result had placed anyway, by job id: a batch settled in part
+ * and then cancelled or failed. The engine alone cannot know them; the fleet's version reads its ledger.
+ */
+export type PlacedBets = (jobIds: readonly string[]) => ReadonlyMap<string, readonly BetOutcome[]>;
+
+export function aggregateBetResults(results: readonly ChordMemberOutcome[], placedBy?: PlacedBets): BetAggregate {
   const agg: BetAggregate = {
     totalBets: 0,
     wins: 0,
@@ -106,6 +112,8 @@ export function aggregateBetResults(results: readonly ChordMemberOutcome[]): Bet
     if (!agg.best || b.net > agg.best.net) agg.best = line;
     if (!agg.worst || b.net < agg.worst.net) agg.worst = line;
   };
+  const unsettled = results.filter((m) => m.state !== "succeeded" && !UNFINISHED.has(m.state)).map((m) => m.jobId);
+  const placedAnyway = placedBy && unsettled.length > 0 ? placedBy(unsettled) : new Map<string, BetOutcome[]>();
   for (const member of results) {
     const { jobId, task, state } = member;
     if (UNFINISHED.has(state)) {
@@ -115,9 +123,13 @@ export function aggregateBetResults(results: readonly ChordMemberOutcome[]): Bet
       continue;
     }
     if (state !== "succeeded") {
-      const bets = betsAskedOf(member);
-      agg.failed.push({ jobId, task, state, reason: describeJobError(member.error), bets });
-      agg.failedBets += bets;
+      const placed = placedAnyway.get(jobId) ?? [];
+      for (const b of placed) add(jobId, b);
+      const bets = Math.max(0, betsAskedOf(member) - placed.length);
+      if (bets > 0) {
+        agg.failed.push({ jobId, task, state, reason: describeJobError(member.error), bets });
+        agg.failedBets += bets;
+      }
       continue;
     }
     const batch = batchOutcomeSchema.safeParse(member.result);
@@ -147,12 +159,20 @@ function betsAskedOf(member: ChordMemberOutcome): number {
   return parsed.success ? parsed.data.clientSeeds.length : 1;
 }
 
-export const aggregateBetResultsTask: TaskDefinition<z.infer<typeof argsSchema>, BetAggregate> = {
-  name: AGGREGATE_BET_RESULTS,
-  queue: "analytics",
-  moneyMoving: false,
-  timeLimitMs: 30_000,
-  retry: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 10_000, jitter: 0.2 },
-  args: argsSchema,
-  run: async ({ args }) => aggregateBetResults(args.results as ChordMemberOutcome[]),
-};
+/** The chord callback; with `placedBy`, members that ended without a result still count the bets they placed. */
+export function aggregateBetResultsTaskWith(
+  placedBy?: PlacedBets,
+): TaskDefinition<z.infer<typeof argsSchema>, BetAggregate> {
+  return {
+    name: AGGREGATE_BET_RESULTS,
+    queue: "analytics",
+    moneyMoving: false,
+    timeLimitMs: 30_000,
+    retry: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 10_000, jitter: 0.2 },
+    args: argsSchema,
+    run: async ({ args }) => aggregateBetResults(args.results as ChordMemberOutcome[], placedBy),
+  };
+}
+
+/** The engine's built-in version: member results only. */
+export const aggregateBetResultsTask = aggregateBetResultsTaskWith();

@@ -142,7 +142,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     resultTtlMs: config.resultTtlMs,
     activeIds: () => dispatcher.activeIds(),
   });
-  registry.register(aggregateBetResultsTask);
+  registry.register(aggregateBetResultsTask, { builtin: true });
 
   const current = (id: string) => {
     const job = store.get(id);

@@ -3,10 +3,12 @@ export {
   AGGREGATE_BET_RESULTS,
   aggregateBetResults,
   aggregateBetResultsTask,
+  aggregateBetResultsTaskWith,
   type BetAggregate,
   type BetLine,
   type BetOutcome,
   betOutcomeSchema,
+  type PlacedBets,
 } from "./aggregate-bet-results.js";
 export { backoffDelay } from "./backoff.js";
 export { memberOutcome } from "./canvas.js";

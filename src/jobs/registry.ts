@@ -10,12 +10,16 @@ const TASK_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
 /** Task name → definition (Celery's `@app.task` plus `task_routes`). */
 export class TaskRegistry {
   readonly #tasks = new Map<string, TaskDefinition>();
+  /** the engine's own defaults (aggregate_bet_results): an application may register its own version once */
+  readonly #builtins = new Set<string>();
 
-  register<A, R>(task: TaskDefinition<A, R>): void {
+  register<A, R>(task: TaskDefinition<A, R>, opts: { builtin?: boolean } = {}): void {
     validate(task as TaskDefinition);
-    if (this.#tasks.has(task.name)) {
+    if (this.#tasks.has(task.name) && !this.#builtins.has(task.name)) {
       throw new FleetError("CONFLICT", `task \`${task.name}\` is already registered`);
     }
+    this.#builtins.delete(task.name);
+    if (opts.builtin) this.#builtins.add(task.name);
     this.#tasks.set(task.name, task as TaskDefinition);
   }
 

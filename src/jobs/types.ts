@@ -234,6 +234,7 @@ export interface GroupSpec {
 export type JobListener = (job: JobRow, event: JobEvent) => void;
 
 export interface JobEngine {
+  /** adds a task; a task named like a built-in (aggregate_bet_results) replaces it, once */
   register<A, R>(task: TaskDefinition<A, R>): void;
   /** validates args with the task's schema (INVALID_INPUT, nothing written), then persists */
   enqueue(task: string, args: unknown, opts?: EnqueueOptions): JobRow;

@@ -177,6 +177,21 @@ export function getBetsByClientSeeds(db: Db, clientSeeds: readonly string[]): Ma
   return new Map(rows.map((r) => [r.client_seed, toBet(r)]));
 }
 
+/** The bets each of `jobIds` recorded, by job id (jobs without bets are missing). */
+export function getBetsByJobIds(db: Db, jobIds: readonly string[]): Map<string, StoredBet[]> {
+  const rows = prepared(db, `${SELECT} WHERE job_id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(
+    JSON.stringify(jobIds),
+  ) as BetRow[];
+  const out = new Map<string, StoredBet[]>();
+  for (const r of rows) {
+    const bet = toBet(r);
+    const list = out.get(bet.jobId as string);
+    if (list) list.push(bet);
+    else out.set(bet.jobId as string, [bet]);
+  }
+  return out;
+}
+
 export function getBetByBetId(db: Db, betId: string): StoredBet | undefined {
   const row = prepared(db, `${SELECT} WHERE bet_id = ?`).get(betId) as BetRow | undefined;
   return row && toBet(row);

@@ -10,6 +10,7 @@ export {
   getBetByBetId,
   getBetByClientSeed,
   getBetsByClientSeeds,
+  getBetsByJobIds,
   listBets,
   recordBet,
   type StoredBet,

@@ -116,6 +116,10 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   INSERT INTO bet_day_totals (day_start, agent_id, net, bets)
     SELECT placed_at - placed_at % 86400000, agent_id, SUM(payout - stake), COUNT(*) FROM bets GROUP BY 1, 2;
   `,
+  `
+  -- The bets a job placed: a chord summary counts those of a member that ended without a result.
+  CREATE INDEX bets_by_job ON bets (job_id) WHERE job_id IS NOT NULL;
+  `,
 ];
 
 /** Creates or upgrades the ledger tables; safe to call on every start and from several processes. */

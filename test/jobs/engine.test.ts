@@ -34,6 +34,14 @@ describe("job engine: enqueue, run, observe", () => {
     for (const e of events) expect(e.reason.length).toBeGreaterThan(0);
   });
 
+  it("refuses a second task of the same name, except one replacing the built-in aggregate_bet_results once", () => {
+    engine.register(plainTask("noop", async () => null));
+    expect(() => engine.register(plainTask("noop", async () => null))).toThrow(/already registered/);
+    const mine = { ...plainTask("aggregate_bet_results", async () => "mine"), queue: "analytics" as const };
+    engine.register(mine);
+    expect(() => engine.register(mine)).toThrow(/already registered/);
+  });
+
   it("rejects bad input with INVALID_INPUT and writes nothing", () => {
     engine.register(plainTask("noop", async () => null));
     const attempts: Array<() => unknown> = [

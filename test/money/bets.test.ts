@@ -256,6 +256,35 @@ describe("a bet batch against the sandbox", () => {
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
   });
 
+  it("counts the bets of a partly settled batch cancelled while it waits to send the rest", async () => {
+    const agent = await addAgent(f, sandbox, 5);
+    const plan = planBatch({
+      bet: { game: "coin-flip", side: "tails" },
+      count: 20,
+      amount: usdToMicros(0.02),
+      agents: await loadBankrolls(f.deps, [agent]),
+    });
+    sandbox.resetStats();
+    sandbox.setFaults({ partial: 1, scope: "money" });
+    const chord = submitBatch(f.deps, plan);
+    while (sandbox.stats().faults.partial === 0) await sleep(2);
+    sandbox.setFaults(null);
+    // Reconciled as "10 not placed": the job now waits out its backoff, and a cancel ends it at once.
+    const member = chordMember(chord.id);
+    await expect.poll(() => f.engine.events(member).some((e) => e.reason.includes("10 of 20"))).toBe(true);
+    expect(f.engine.cancel(member, "enough").state).toBe("cancelled");
+    const done = await settled(f.engine, chord.id);
+
+    const summary = done.result as BetAggregate;
+    expect(summary.totalBets).toBe(10);
+    expect(summary.failedBets).toBe(10);
+    expect(summary.failed).toEqual([expect.objectContaining({ jobId: member, state: "cancelled", bets: 10 })]);
+    const placed = listBets(f.db, { agentIds: [agent], limit: 1000 });
+    expect(placed).toHaveLength(10);
+    expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
+    expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
+  });
+
   const chordMember = (chordId: string): string =>
     f.engine.list({ canvasId: chordId, task: TASK.betBatch }).jobs[0]?.id as string;
 });

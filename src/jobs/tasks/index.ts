@@ -4,6 +4,7 @@
  * own built-in. Every money task has an idempotency key and a `reconcile` that consults the server's records.
  */
 import type { FleetDeps } from "../../deps.js";
+import { aggregateBetResultsTaskWith } from "../aggregate-bet-results.js";
 import { RateLimiter } from "../rate-limit.js";
 import type { JobEngine, TaskDefinition } from "../types.js";
 import { balanceCheckTask } from "./balance-check.js";
@@ -22,6 +23,7 @@ import { escrowSettleReportTask, escrowSettleTask } from "./escrow-settle.js";
 import { escrowValidateTask } from "./escrow-validate.js";
 import { faucetClaimTask } from "./faucet-claim.js";
 import { ledgerRefreshTask } from "./ledger-refresh.js";
+import { ledgerPlacedBets } from "./placed-bets.js";
 import { dailyPnlTask, weeklyPnlTask } from "./pnl-summaries.js";
 import { batchCallClaims, takeWhenAvailable } from "./rate-gate.js";
 import { migrateTaskStore } from "./task-store.js";
@@ -30,6 +32,7 @@ export { TASK, type TaskName } from "./args.js";
 export * from "./batch-plan.js";
 export { assertPlanAllowed, loadBankrolls, type SubmitOptions, submitBatch } from "./batch-submit.js";
 export { type OpeningBalance, recordOpeningBalance } from "./opening-balance.js";
+export { ledgerPlacedBets } from "./placed-bets.js";
 
 /** What the tasks use of the server's dependencies. */
 export type TaskDeps = Pick<FleetDeps, "db" | "client" | "engine" | "fleet" | "logger">;
@@ -57,6 +60,8 @@ export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: Flee
   const register = <A, R>(task: TaskDefinition<A, R>): void =>
     engine.register(limited ? task : { ...task, rateLimits: undefined });
 
+  // the engine's aggregate_bet_results, replaced by one that also reads what members placed from the ledger
+  register(aggregateBetResultsTaskWith(ledgerPlacedBets(deps.db)));
   register(casinoBetTask(deps, { sender, lookup }));
   register(casinoBetBatchTask(deps, { casino: deps.client.casino, lookup }));
   register(casinoPlaceBatchTask(deps));
