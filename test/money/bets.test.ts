@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BetAggregate } from "../../src/jobs/index.js";
-import { betBatches, loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
+import type { BetAggregate, JobRow } from "../../src/jobs/index.js";
+import { type BatchPlan, betBatches, loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
 import { listBets } from "../../src/ledger/index.js";
 import { usdToMicros } from "../../src/money.js";
+import type { GameBet } from "../../src/purpleflea/fairness.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
 import { addAgent, agreement, type Fleet, settled, startFleet } from "./harness.js";
 
@@ -56,18 +57,8 @@ describe("a bet batch against the sandbox", () => {
 
   it("finishes a batch call the server settled only in part by sending only the rest", async () => {
     const agent = agents[0] as string;
-    const plan = planBatch({
-      bet: { game: "coin-flip", side: "tails" },
-      count: 20,
-      amount: usdToMicros(0.02),
-      agents: await loadBankrolls(f.deps, [agent]),
-    });
-    sandbox.resetStats();
     // The server settles the first 10 bets, then dies before answering: the caller cannot tell how far it got.
-    sandbox.setFaults({ partial: 1, scope: "money" });
-    const chord = submitBatch(f.deps, plan);
-    while (sandbox.stats().faults.partial === 0) await sleep(2);
-    sandbox.setFaults(null);
+    const { chord } = await partlySettled(agent, { game: "coin-flip", side: "tails" }, (p) => submitBatch(f.deps, p));
     const done = await settled(f.engine, chord.id);
 
     expect(done.state).toBe("succeeded");
@@ -122,17 +113,9 @@ describe("a bet batch against the sandbox", () => {
 
   it("keeps the bets a partly settled call placed when the fleet is paused before the rest can go", async () => {
     const agent = agents[1] as string;
-    const plan = planBatch({
-      bet: { game: "coin-flip", side: "heads" },
-      count: 20,
-      amount: usdToMicros(0.02),
-      agents: await loadBankrolls(f.deps, [agent]),
-    });
-    sandbox.resetStats();
-    sandbox.setFaults({ partial: 1, scope: "money" });
-    const chord = submitBatch(f.deps, plan);
-    while (sandbox.stats().faults.partial === 0) await sleep(2);
-    sandbox.setFaults(null);
+    const { plan, chord } = await partlySettled(agent, { game: "coin-flip", side: "heads" }, (p) =>
+      submitBatch(f.deps, p),
+    );
     f.fleet.pause({ reason: "operator stop" });
     const done = await settled(f.engine, chord.id);
     f.fleet.resume({});
@@ -160,20 +143,13 @@ describe("a bet batch against the sandbox", () => {
     "ends a partly settled batch whose last call gets %s with the bets it placed, the rest listed as not placed",
     async (_, fault) => {
       const agent = await addAgent(f, sandbox, 5);
-      const plan = planBatch({
-        bet: { game: "coin-flip", side: "tails" },
-        count: 20,
-        amount: usdToMicros(0.02),
-        agents: await loadBankrolls(f.deps, [agent]),
-      });
-      sandbox.resetStats();
-      sandbox.setFaults({ partial: 1, scope: "money" });
       // Two attempts: the first call settles ten bets and dies; the second, for the other ten, fails unprocessed.
-      const chord = f.engine.chord({
-        members: betBatches(plan).map((args) => ({ task: TASK.betBatch, args, options: { maxAttempts: 2 } })),
-        callback: { task: TASK.aggregateBets, args: {} },
-      });
-      while (sandbox.stats().faults.partial === 0) await sleep(2);
+      const { chord } = await partlySettled(agent, { game: "coin-flip", side: "tails" }, (plan) =>
+        f.engine.chord({
+          members: betBatches(plan).map((args) => ({ task: TASK.betBatch, args, options: { maxAttempts: 2 } })),
+          callback: { task: TASK.aggregateBets, args: {} },
+        }),
+      );
       sandbox.setFaults({ ...fault, scope: "money" });
       const done = await settled(f.engine, chord.id);
       sandbox.setFaults(null);
@@ -198,19 +174,9 @@ describe("a bet batch against the sandbox", () => {
 
   it("ends a partly settled batch whose key is refused before the rest goes out with the bets it placed", async () => {
     const agent = await addAgent(f, sandbox, 5);
-    const plan = planBatch({
-      bet: { game: "coin-flip", side: "heads" },
-      count: 20,
-      amount: usdToMicros(0.02),
-      agents: await loadBankrolls(f.deps, [agent]),
-    });
     const setKey = f.db.prepare("UPDATE fleet_agents SET api_key = ? WHERE agent_id = ?");
     const realKey = f.fleet.keyFor(agent);
-    sandbox.resetStats();
-    sandbox.setFaults({ partial: 1, scope: "money" });
-    const chord = submitBatch(f.deps, plan);
-    while (sandbox.stats().faults.partial === 0) await sleep(2);
-    sandbox.setFaults(null);
+    const { chord } = await partlySettled(agent, { game: "coin-flip", side: "heads" }, (p) => submitBatch(f.deps, p));
     // The key is revoked while the lost answer is reconciled: the call for the other ten is refused (401).
     await expect
       .poll(() => f.engine.events(chordMember(chord.id)).some((e) => e.reason.includes("10 of 20")))
@@ -231,17 +197,9 @@ describe("a bet batch against the sandbox", () => {
 
   it("ends a partly settled batch cancelled before the rest goes out with the bets it placed", async () => {
     const agent = await addAgent(f, sandbox, 5);
-    const plan = planBatch({
-      bet: { game: "dice", direction: "over", threshold: 50 },
-      count: 20,
-      amount: usdToMicros(0.02),
-      agents: await loadBankrolls(f.deps, [agent]),
-    });
-    sandbox.resetStats();
-    sandbox.setFaults({ partial: 1, scope: "money" });
-    const chord = submitBatch(f.deps, plan);
-    while (sandbox.stats().faults.partial === 0) await sleep(2);
-    sandbox.setFaults(null);
+    const { chord } = await partlySettled(agent, { game: "dice", direction: "over", threshold: 50 }, (p) =>
+      submitBatch(f.deps, p),
+    );
     f.engine.cancel(chordMember(chord.id), "enough");
     const done = await settled(f.engine, chord.id);
 
@@ -258,17 +216,7 @@ describe("a bet batch against the sandbox", () => {
 
   it("counts the bets of a partly settled batch cancelled while it waits to send the rest", async () => {
     const agent = await addAgent(f, sandbox, 5);
-    const plan = planBatch({
-      bet: { game: "coin-flip", side: "tails" },
-      count: 20,
-      amount: usdToMicros(0.02),
-      agents: await loadBankrolls(f.deps, [agent]),
-    });
-    sandbox.resetStats();
-    sandbox.setFaults({ partial: 1, scope: "money" });
-    const chord = submitBatch(f.deps, plan);
-    while (sandbox.stats().faults.partial === 0) await sleep(2);
-    sandbox.setFaults(null);
+    const { chord } = await partlySettled(agent, { game: "coin-flip", side: "tails" }, (p) => submitBatch(f.deps, p));
     // Reconciled as "10 not placed": the job now waits out its backoff, and a cancel ends it at once.
     const member = chordMember(chord.id);
     await expect.poll(() => f.engine.events(member).some((e) => e.reason.includes("10 of 20"))).toBe(true);
@@ -284,6 +232,25 @@ describe("a bet batch against the sandbox", () => {
     expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
   });
+
+  /**
+   * A 20-bet batch of `agent` whose first call the server settles only in part — ten bets — before the line
+   * dies; returns once that happened, with the faults off again.
+   */
+  async function partlySettled(agent: string, bet: GameBet, submit: (plan: BatchPlan) => JobRow) {
+    const plan = planBatch({
+      bet,
+      count: 20,
+      amount: usdToMicros(0.02),
+      agents: await loadBankrolls(f.deps, [agent]),
+    });
+    sandbox.resetStats();
+    sandbox.setFaults({ partial: 1, scope: "money" });
+    const chord = submit(plan);
+    while (sandbox.stats().faults.partial === 0) await sleep(2);
+    sandbox.setFaults(null);
+    return { plan, chord };
+  }
 
   const chordMember = (chordId: string): string =>
     f.engine.list({ canvasId: chordId, task: TASK.betBatch }).jobs[0]?.id as string;
