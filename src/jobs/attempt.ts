@@ -45,7 +45,6 @@ export async function runAttempt(
       job: toJobRow(job),
       args: parseArgs(task, job.args),
       attempt: job.attempts,
-      cancelRequested: job.cancelRequested,
       signal: controller.signal,
       progress: (p) => onProgress(checkProgress(p)),
       onCommit: (write) => {

@@ -101,8 +101,6 @@ export interface TaskContext<A> {
   job: JobRow;
   args: A;
   attempt: number;
-  /** a cancel was asked for before this attempt was claimed (a reconciliation then decides what is left) */
-  cancelRequested: boolean;
   /** aborted on cancel, on the time limit, and on shutdown; pass it to every HTTP call */
   signal: AbortSignal;
   progress(p: JobProgress): void;

@@ -111,8 +111,8 @@ describe("a bet batch against the sandbox", () => {
     expect(listBets(f.db, { agentIds: [poor] })).toEqual([]);
   });
 
-  it("keeps the bets a partly settled call placed when the fleet is paused before the rest can go", async () => {
-    const agent = agents[1] as string;
+  it("counts the bets a partly settled batch placed when a pause stops the rest; a retry sends only the rest", async () => {
+    const agent = await addAgent(f, sandbox, 5);
     const { plan, chord } = await partlySettled(agent, { game: "coin-flip", side: "heads" }, (p) =>
       submitBatch(f.deps, p),
     );
@@ -120,33 +120,25 @@ describe("a bet batch against the sandbox", () => {
     const done = await settled(f.engine, chord.id);
     f.fleet.resume({});
 
-    const summary = done.result as BetAggregate;
-    expect(summary.totalBets).toBe(10);
-    expect(summary.failedBets).toBe(10);
-    expect(summary.failed.every((x) => x.reason.startsWith("TRADING_PAUSED"))).toBe(true);
-    // The chord's PnL is exactly what the ledger holds for the ten placed bets, and nothing was sent again.
-    const placed = listBets(f.db, { agentIds: [agent], limit: 1000 }).filter((b) =>
-      plan.bets.some((p) => p.clientSeed === b.clientSeed),
-    );
-    expect(placed).toHaveLength(10);
-    expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
+    const member = chordMember(chord.id);
+    expect(f.engine.get(member)).toMatchObject({ state: "failed", error: { code: "TRADING_PAUSED" } });
+    expectTenOfTwenty(done, member, "TRADING_PAUSED");
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
-    expect(a.onlyOnServer).toEqual([]);
-    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+
+    await retriedToTheEnd(agent, member, plan, 2);
   });
 
   it.each([
     ["a 500", { error: 1 }],
     ["a reset", { reset: 1 }],
   ] as const)(
-    "ends a partly settled batch whose last call gets %s with the bets it placed, the rest listed as not placed",
+    "counts the bets a partly settled batch placed when its last call gets %s; a retry sends only the rest",
     async (_, fault) => {
       const agent = await addAgent(f, sandbox, 5);
-      // Two attempts: the first call settles ten bets and dies; the second, for the other ten, fails unprocessed.
-      const { chord } = await partlySettled(agent, { game: "coin-flip", side: "tails" }, (plan) =>
+      // Two attempts: the first call settles ten bets and dies; the second, for the other ten, is not processed.
+      const { plan, chord } = await partlySettled(agent, { game: "coin-flip", side: "tails" }, (p) =>
         f.engine.chord({
-          members: betBatches(plan).map((args) => ({ task: TASK.betBatch, args, options: { maxAttempts: 2 } })),
+          members: betBatches(p).map((args) => ({ task: TASK.betBatch, args, options: { maxAttempts: 2 } })),
           callback: { task: TASK.aggregateBets, args: {} },
         }),
       );
@@ -154,84 +146,86 @@ describe("a bet batch against the sandbox", () => {
       const done = await settled(f.engine, chord.id);
       sandbox.setFaults(null);
 
-      const [member] = f.engine.list({ canvasId: chord.id, task: TASK.betBatch }).jobs;
-      expect(member?.state).toBe("succeeded");
-      expect(member?.attempts).toBe(2);
-      const summary = done.result as BetAggregate;
-      expect(summary.totalBets).toBe(10);
-      expect(summary.failedBets).toBe(10);
-      expect(summary.failed[0]?.reason).toMatch(/not placed: /);
-      const placed = listBets(f.db, { agentIds: [agent], limit: 1000 }).filter((b) => b.jobId === member?.id);
-      expect(placed).toHaveLength(10);
-      expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
+      const member = chordMember(chord.id);
+      expect(f.engine.get(member)).toMatchObject({ state: "dead", attempts: 2 });
+      expectTenOfTwenty(done, member, "OUTCOME_UNKNOWN");
       expect(sandbox.stats().betsSettled).toBe(10);
-      const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
-      expect(a.onlyOnServer).toEqual([]);
-      expect(a.seedsPlacedTwice).toEqual([]);
-      for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+
+      await retriedToTheEnd(agent, member, plan, 3);
     },
   );
 
-  it("ends a partly settled batch whose key is refused before the rest goes out with the bets it placed", async () => {
+  it("counts the bets a partly settled batch placed when its key is refused; a retry sends only the rest", async () => {
     const agent = await addAgent(f, sandbox, 5);
     const setKey = f.db.prepare("UPDATE fleet_agents SET api_key = ? WHERE agent_id = ?");
     const realKey = f.fleet.keyFor(agent);
-    const { chord } = await partlySettled(agent, { game: "coin-flip", side: "heads" }, (p) => submitBatch(f.deps, p));
+    const { plan, chord } = await partlySettled(agent, { game: "coin-flip", side: "heads" }, (p) =>
+      submitBatch(f.deps, p),
+    );
     // The key is revoked while the lost answer is reconciled: the call for the other ten is refused (401).
-    await expect
-      .poll(() => f.engine.events(chordMember(chord.id)).some((e) => e.reason.includes("10 of 20")))
-      .toBe(true);
+    const member = chordMember(chord.id);
+    await expect.poll(() => f.engine.events(member).some((e) => e.reason.includes("10 of 20"))).toBe(true);
     setKey.run(`${realKey.slice(0, -4)}dead`, agent);
     const done = await settled(f.engine, chord.id);
     setKey.run(realKey, agent);
 
-    const summary = done.result as BetAggregate;
-    expect(summary.totalBets).toBe(10);
-    expect(summary.failedBets).toBe(10);
-    expect(summary.failed.every((x) => x.reason.startsWith("UNAUTHORIZED: not placed: "))).toBe(true);
+    expect(f.engine.get(member)).toMatchObject({ state: "failed", error: { code: "UNAUTHORIZED" } });
+    expectTenOfTwenty(done, member, "UNAUTHORIZED");
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(2);
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
-    expect(a.onlyOnServer).toEqual([]);
-    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+
+    await retriedToTheEnd(agent, member, plan, 3);
   });
 
-  it("ends a partly settled batch cancelled before the rest goes out with the bets it placed", async () => {
+  it.each([
+    ["while its lost answer is reconciled", false],
+    ["while it waits out its backoff", true],
+  ] as const)("counts the bets of a partly settled batch cancelled %s", async (_, afterReconcile) => {
     const agent = await addAgent(f, sandbox, 5);
     const { chord } = await partlySettled(agent, { game: "dice", direction: "over", threshold: 50 }, (p) =>
       submitBatch(f.deps, p),
     );
-    f.engine.cancel(chordMember(chord.id), "enough");
+    const member = chordMember(chord.id);
+    if (afterReconcile) {
+      await expect.poll(() => f.engine.events(member).some((e) => e.reason.includes("10 of 20"))).toBe(true);
+    }
+    f.engine.cancel(member, "enough");
     const done = await settled(f.engine, chord.id);
 
-    expect(f.engine.get(chordMember(chord.id))?.state).toBe("succeeded");
-    const summary = done.result as BetAggregate;
-    expect(summary.totalBets).toBe(10);
-    expect(summary.failedBets).toBe(10);
-    expect(summary.failed.every((x) => x.reason.startsWith("CANCELLED: not placed: the job was cancelled"))).toBe(true);
+    expect(f.engine.get(member)?.state).toBe("cancelled");
+    expectTenOfTwenty(done, member, "");
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
     const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
     expect(a.onlyOnServer).toEqual([]);
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
   });
 
-  it("counts the bets of a partly settled batch cancelled while it waits to send the rest", async () => {
-    const agent = await addAgent(f, sandbox, 5);
-    const { chord } = await partlySettled(agent, { game: "coin-flip", side: "tails" }, (p) => submitBatch(f.deps, p));
-    // Reconciled as "10 not placed": the job now waits out its backoff, and a cancel ends it at once.
-    const member = chordMember(chord.id);
-    await expect.poll(() => f.engine.events(member).some((e) => e.reason.includes("10 of 20"))).toBe(true);
-    expect(f.engine.cancel(member, "enough").state).toBe("cancelled");
-    const done = await settled(f.engine, chord.id);
-
+  /** The chord's summary: the ten bets the member placed, counted from the ledger; the other ten failed. */
+  function expectTenOfTwenty(done: JobRow, member: string, code: string): void {
     const summary = done.result as BetAggregate;
     expect(summary.totalBets).toBe(10);
     expect(summary.failedBets).toBe(10);
-    expect(summary.failed).toEqual([expect.objectContaining({ jobId: member, state: "cancelled", bets: 10 })]);
-    const placed = listBets(f.db, { agentIds: [agent], limit: 1000 });
+    expect(summary.failed).toEqual([expect.objectContaining({ jobId: member, bets: 10 })]);
+    expect(summary.failed[0]?.reason.startsWith(code)).toBe(true);
+    const placed = listBets(f.db, { limit: 10_000 }).filter((b) => b.jobId === member);
     expect(placed).toHaveLength(10);
     expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
-    expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
-  });
+  }
+
+  /** retry_job on the ended member: it sends only the ten bets the ledger lacks, and the server agrees. */
+  async function retriedToTheEnd(agent: string, member: string, plan: BatchPlan, calls: number): Promise<void> {
+    f.engine.retry(member);
+    const again = await settled(f.engine, member);
+    expect(again.state).toBe("succeeded");
+    expect((again.result as { bets: unknown[] }).bets).toHaveLength(20);
+    expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(calls);
+    expect(sandbox.stats().betsSettled).toBe(20);
+    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    expect(a.seedsPlacedTwice).toEqual([]);
+    expect(a.onlyOnServer).toEqual([]);
+    expect(a.onlyInLedger).toEqual([]);
+    expect(new Set(a.serverBets.map((b) => b.clientSeed))).toEqual(new Set(plan.bets.map((b) => b.clientSeed)));
+    for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
+  }
 
   /**
    * A 20-bet batch of `agent` whose first call the server settles only in part — ten bets — before the line

@@ -30,6 +30,9 @@ import { batchCallClaims } from "./rate-gate.js";
  * settled batch is reported on its own (and not sent again), and a lost answer is reconciled seed by seed from
  * the bet export. A batch can be partly placed (the server processes its bets one by one): reconciliation then
  * records the bets it found, and the next attempt sends only the rest — the ledger is what tells them apart.
+ * If the job ends before the rest is placed (paused fleet, refused key, out of attempts, cancelled), it ends
+ * like any job (failed, dead, cancelled); a retry sends only what is still missing, and the chord summary
+ * counts the bets it placed from the ledger (ledgerPlacedBets).
  */
 
 export interface BetBatchIo {
@@ -59,14 +62,7 @@ export function casinoBetBatchTask(
       const recorded = getBetsByClientSeeds(deps.db, args.clientSeeds);
       const unsent = bets(args).filter((b) => !recorded.has(b.clientSeed));
       if (unsent.length === 0) return batchResult(args, recorded, new Map(), []);
-      try {
-        deps.fleet.assertCanPlaceBatch(unsent.map((b) => ({ agentId: b.agentId, stake: b.amount })));
-      } catch (err) {
-        // Nothing placed yet: the whole job is refused. Part placed (an earlier call settled in part): the job
-        // is what it is — those bets, and the rest refused by the limits — so its result keeps what was placed.
-        if (recorded.size === 0 || !(err instanceof FleetError)) throw err;
-        return batchResult(args, recorded, new Map(), notPlaced(unsent, err.code, err.message));
-      }
+      deps.fleet.assertCanPlaceBatch(unsent.map((b) => ({ agentId: b.agentId, stake: b.amount })));
       const key = deps.fleet.keyFor(args.agentId);
       if (ctx.signal.aborted) {
         throw new FleetError("CANCELLED", `bet batch ${ctx.job.id} was stopped before its call was sent`, {
@@ -76,16 +72,7 @@ export function casinoBetBatchTask(
       }
       const sentAt = Date.now();
       // No abort signal on the call: once sent it runs to its answer or the client's deadline (see in-flight.ts).
-      let answer: BatchResult;
-      try {
-        answer = await held.track(ctx.job.id, io.casino.batch(key, unsent.map(betRequest)));
-      } catch (err) {
-        // Proven not processed, and this job will not try again: it ends with the bets it placed earlier.
-        if (recorded.size > 0 && isFinalRefusal(err, ctx.job)) {
-          return batchResult(args, recorded, new Map(), notPlaced(unsent, err.code, `not placed: ${err.message}`));
-        }
-        throw err;
-      }
+      const answer = await held.track(ctx.job.id, io.casino.batch(key, unsent.map(betRequest)));
       const { placed, refused } = settleAnswer(unsent, answer, ctx.job.id, sentAt);
       ctx.onCommit((db) => {
         for (const rec of placed.values()) recordBet(db, rec);
@@ -105,17 +92,6 @@ export function casinoBetBatchTask(
         for (const rec of found.values()) recordBet(db, rec);
       });
       const absent = missing.filter((b) => !found.has(b.clientSeed));
-      const lastTry = ctx.cancelRequested || ctx.job.attempts >= ctx.job.maxAttempts;
-      if (absent.length > 0 && recorded.size + found.size > 0 && lastTry) {
-        // Cancelled or out of attempts with part of the batch placed: the job is what it placed; the rest, proven
-        // absent, is listed as not placed rather than the job ending with its placed bets uncounted.
-        const last = ctx.job.error?.code;
-        const code = ctx.cancelRequested ? "CANCELLED" : typeof last === "string" ? last : "OUTCOME_UNKNOWN";
-        const why = ctx.cancelRequested
-          ? "not placed: the job was cancelled, and the server has no such bet"
-          : `not placed: absent from the bet export after ${ctx.job.attempts} attempts`;
-        return { outcome: "done", result: batchResult(args, recorded, found, notPlaced(absent, code, why)) };
-      }
       if (absent.length > 0) {
         return {
           outcome: "not_done",
@@ -170,16 +146,6 @@ function settleAnswer(
     placed.set(b.clientSeed, recordFromReceipt(b, r.receipt, jobId, sentAt));
   });
   return { placed, refused };
-}
-
-function notPlaced(bets: readonly BetArgs[], code: string, reason: string): RefusedBet[] {
-  return bets.map((b) => ({ clientSeed: b.clientSeed, code, reason }));
-}
-
-/** A call failure that ends the job: refused outright, or proven unsent on its last attempt. */
-function isFinalRefusal(err: unknown, job: { attempts: number; maxAttempts: number }): err is FleetError {
-  if (!(err instanceof FleetError)) return false;
-  return err.kind === "permanent" || (err.kind === "retryable" && job.attempts >= job.maxAttempts);
 }
 
 function ambiguous(message: string): FleetError {
