@@ -10,11 +10,11 @@ import {
   aggregateBetResults,
   type BetAggregate,
   type ChordMemberOutcome,
+  isTerminal,
   type JobEngine,
   type JobProgress,
   type JobRow,
   memberOutcome,
-  TERMINAL_STATES,
 } from "../src/jobs/index.js";
 import { ledgerPlacedBets } from "../src/jobs/tasks/placed-bets.js";
 import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
@@ -64,14 +64,10 @@ export function batchProgress(engine: JobEngine, chord: JobRow, total: number): 
   } else {
     for (const m of members(engine, chord.id)) {
       if (m.state === "succeeded") done += betsIn(m.result);
-      else if (isTerminalState(m.state)) done += betsIn(m.args);
+      else if (isTerminal(m.state)) done += betsIn(m.args);
     }
   }
   return { done, total, message: `${done} of ${total} bets settled` };
-}
-
-function isTerminalState(state: JobRow["state"]): boolean {
-  return TERMINAL_STATES.includes(state);
 }
 
 function betsIn(x: unknown): number {
