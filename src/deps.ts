@@ -4,18 +4,19 @@
  */
 import type { Scheduler } from "../scheduler/types.js";
 import type { FleetConfig, Mode } from "./config.js";
-import type { Db } from "./db.js";
 import type { FleetStore } from "./fleet/types.js";
 import type { JobEngine } from "./jobs/types.js";
 import type { Logger } from "./log.js";
 import type { PurpleFleaClient } from "./purpleflea/types.js";
 import type { RunningSandbox } from "./sandbox/types.js";
+import type { Storage } from "./storage/types.js";
 
 export interface FleetDeps {
   config: FleetConfig;
   /** sandbox or live; every money tool's result states it */
   mode: Mode;
-  db: Db;
+  /** everything persisted, behind the storage seam (src/storage/) */
+  storage: Storage;
   logger: Logger;
   client: PurpleFleaClient;
   engine: JobEngine;

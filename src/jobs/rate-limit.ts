@@ -1,17 +1,19 @@
 /**
- * Rate limits in SQLite, as sliding-window logs: every call is a row (key, time, cost), and a draw is admitted
- * only if the calls under its key in the last `windowMs` plus this one stay within `limit`. Every process sharing
- * the database draws on the same rows, so a fleet never burns calls on 429s. Unlike a token bucket, a log allows
- * the full burst the server allows (10 batch calls at once, say) and still never puts more than `limit` calls in
- * any window — whether the server counts fixed windows from the first call, as Purple Flea does, or sliding ones.
- * A draw is one IMMEDIATE transaction (a savepoint when the caller already holds one, as the dispatcher's claim
- * does).
+ * Rate limits as sliding-window logs in the shared storage: every call is a row (key, time, cost), and a draw is
+ * admitted only if the calls under its key in the last `windowMs` plus this one stay within `limit`. Every process
+ * sharing the database draws on the same rows, so a fleet never burns calls on 429s. Unlike a token bucket, a log
+ * allows the full burst the server allows (10 batch calls at once, say) and still never puts more than `limit`
+ * calls in any window — whether the server counts fixed windows from the first call, as Purple Flea does, or
+ * sliding ones. The draw itself is one atomic storage operation (`rateLimits.takeAll`); the window arithmetic
+ * every backend shares is in rate-window.ts.
  */
-import type { Statement } from "better-sqlite3";
-import { type Db, migrate } from "../db.js";
 import { FleetError } from "../errors.js";
+import type { RateLimitRepo, TakeResult } from "../storage/rate-limits.js";
 import { type Clock, systemClock } from "./clock.js";
+import { validateClaim } from "./rate-window.js";
 import type { RateLimitClaim } from "./types.js";
+
+export type { TakeResult };
 
 export interface WindowLimit {
   /** calls allowed per window */
@@ -19,89 +21,24 @@ export interface WindowLimit {
   windowMs: number;
 }
 
-export type TakeResult = { ok: true } | { ok: false; waitMs: number; key: string };
-
-const MIGRATIONS = [
-  `CREATE TABLE rate_calls (
-     key TEXT NOT NULL,
-     at INTEGER NOT NULL,
-     cost INTEGER NOT NULL
-   );
-   CREATE INDEX rate_calls_key_at ON rate_calls (key, at);`,
-];
-
 export class RateLimiter {
-  readonly #db: Db;
+  readonly #repo: RateLimitRepo;
   readonly #clock: Clock;
-  readonly #prune: Statement;
-  readonly #window: Statement;
-  readonly #record: Statement;
 
-  constructor(db: Db, clock: Clock = systemClock) {
-    this.#db = db;
+  constructor(storage: { rateLimits: RateLimitRepo }, clock: Clock = systemClock) {
+    this.#repo = storage.rateLimits;
     this.#clock = clock;
-    migrate(db, "rate_limits", MIGRATIONS);
-    this.#prune = db.prepare("DELETE FROM rate_calls WHERE key = ? AND at <= ?");
-    this.#window = db.prepare("SELECT at, cost FROM rate_calls WHERE key = ? ORDER BY at");
-    this.#record = db.prepare("INSERT INTO rate_calls (key, at, cost) VALUES (?, ?, ?)");
   }
 
-  take(key: string, limit: WindowLimit, cost = 1): TakeResult {
+  take(key: string, limit: WindowLimit, cost = 1): Promise<TakeResult> {
     return this.takeAll([{ key, ...limit, cost }]);
   }
 
   /** All the claims or none; when refused, `waitMs` is how long until every limit could admit its claim. */
-  takeAll(claims: readonly RateLimitClaim[]): TakeResult {
+  takeAll(claims: readonly RateLimitClaim[]): Promise<TakeResult> {
     for (const claim of claims) validateClaim(claim);
-    const draw = this.#db.transaction((): TakeResult => {
-      const now = this.#clock.now();
-      let refusal: { waitMs: number; key: string } | undefined;
-      for (const claim of mergeByKey(claims)) {
-        this.#prune.run(claim.key, now - claim.windowMs);
-        const calls = this.#window.all(claim.key) as Array<{ at: number; cost: number }>;
-        const waitMs = waitFor(calls, claim, now);
-        if (waitMs > 0 && (!refusal || waitMs > refusal.waitMs)) refusal = { waitMs, key: claim.key };
-      }
-      if (refusal) return { ok: false, ...refusal };
-      for (const claim of claims) this.#record.run(claim.key, now, claim.cost ?? 1);
-      return { ok: true };
-    });
-    return draw.immediate();
+    return this.#repo.takeAll(claims, this.#clock.now());
   }
-}
-
-/** 0 when the claim fits now; otherwise how long until enough of the oldest calls leave the window. */
-function waitFor(calls: ReadonlyArray<{ at: number; cost: number }>, claim: RateLimitClaim, now: number): number {
-  const cost = claim.cost ?? 1;
-  let used = calls.reduce((sum, c) => sum + c.cost, 0);
-  if (used + cost <= claim.limit) return 0;
-  for (const call of calls) {
-    used -= call.cost;
-    if (used + cost <= claim.limit) return Math.max(1, call.at + claim.windowMs - now);
-  }
-  return claim.windowMs;
-}
-
-/** Two claims on one key in a single draw count together (a call can appear under a key only once per draw). */
-function mergeByKey(claims: readonly RateLimitClaim[]): RateLimitClaim[] {
-  const byKey = new Map<string, RateLimitClaim>();
-  for (const c of claims) {
-    const seen = byKey.get(c.key);
-    byKey.set(c.key, seen ? { ...seen, cost: (seen.cost ?? 1) + (c.cost ?? 1) } : c);
-  }
-  return [...byKey.values()];
-}
-
-function validateClaim(c: RateLimitClaim): void {
-  const cost = c.cost ?? 1;
-  let problem: string | undefined;
-  if (typeof c.key !== "string" || c.key.length === 0 || c.key.length > 200) problem = "key must be 1–200 characters";
-  else if (!Number.isInteger(c.limit) || c.limit < 1) problem = `limit must be a whole number ≥ 1, got \`${c.limit}\``;
-  else if (!Number.isFinite(c.windowMs) || c.windowMs <= 0) problem = `windowMs must be > 0, got \`${c.windowMs}\``;
-  else if (!Number.isInteger(cost) || cost < 1 || cost > c.limit) {
-    problem = `cost must be a whole number from 1 to the limit ${c.limit}, got \`${cost}\``;
-  }
-  if (problem) throw new FleetError("INVALID_INPUT", `rate limit \`${c.key}\`: ${problem}`);
 }
 
 // ── The real API's limits (shared/purpleflea-api.md) ─────────────────────────────────────────────────────────

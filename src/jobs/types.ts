@@ -1,11 +1,11 @@
 /**
- * The job engine's contract (src/jobs/): what tools, resources and the scheduler may call. The store is
- * SQLite behind `JobStore`; a second backend (Redis, for many machines) would implement the same interface.
+ * The job engine's contract (src/jobs/): what tools, resources and the scheduler may call. Job rows live behind
+ * the storage seam (src/storage/), in SQLite or PostgreSQL; every call that touches them is async.
  */
 import type { z } from "zod";
 import type { QueueName } from "../config.js";
-import type { Db } from "../db.js";
 import type { FleetError } from "../errors.js";
+import type { Executor, ReceiptWriter, Tx } from "../storage/types.js";
 
 export type { QueueName };
 
@@ -106,10 +106,13 @@ export interface TaskContext<A> {
   progress(p: JobProgress): void;
   /**
    * Registers a write (e.g. the ledger receipt) that the engine runs inside the SAME transaction that marks the
-   * job succeeded, so the result and its receipt are committed together or not at all. Dropped on failure; a
-   * reconciliation's writes also commit with a `not_done` outcome (what it proved done of a batch).
+   * job succeeded, so the result and its receipt are committed together or not at all (River's JobCompleteTx).
+   * The writer offers the ledger and the tasks' memory only. Dropped on failure; a reconciliation's writes also
+   * commit with a `not_done` outcome (what it proved done of a batch).
    */
-  onCommit(write: (db: Db) => void): void;
+  onCommit(write: (tx: ReceiptWriter) => Promise<void>): void;
+  /** read access to the storage while the task runs (each call its own atomic read) */
+  storage: Executor;
 }
 
 /**
@@ -234,19 +237,23 @@ export type JobListener = (job: JobRow, event: JobEvent) => void;
 export interface JobEngine {
   /** adds a task; a task named like a built-in (aggregate_bet_results) replaces it, once */
   register<A, R>(task: TaskDefinition<A, R>): void;
-  /** validates args with the task's schema (INVALID_INPUT, nothing written), then persists */
-  enqueue(task: string, args: unknown, opts?: EnqueueOptions): JobRow;
-  group(spec: GroupSpec): JobRow;
-  chord(spec: ChordSpec): JobRow;
-  chain(spec: ChainSpec): JobRow;
-  get(id: string): JobRow | undefined;
-  list(filter?: JobFilter): { jobs: JobRow[]; nextCursor: string | null };
-  events(jobId: string): JobEvent[];
-  cancel(id: string, reason?: string): JobRow;
+  /**
+   * Validates args with the task's schema (INVALID_INPUT, nothing written), then persists; resolves once the job
+   * is durable. With `tx`, the job is written in that transaction (a schedule slot commits with its job) and is
+   * published when it commits.
+   */
+  enqueue(task: string, args: unknown, opts?: EnqueueOptions & { tx?: Tx }): Promise<JobRow>;
+  group(spec: GroupSpec): Promise<JobRow>;
+  chord(spec: ChordSpec): Promise<JobRow>;
+  chain(spec: ChainSpec): Promise<JobRow>;
+  get(id: string): Promise<JobRow | undefined>;
+  list(filter?: JobFilter): Promise<{ jobs: JobRow[]; nextCursor: string | null }>;
+  events(jobId: string): Promise<JobEvent[]>;
+  cancel(id: string, reason?: string): Promise<JobRow>;
   /** dead / failed / unknown-proven-not-done → queued again with fresh attempts */
-  retry(id: string): JobRow;
-  discard(id: string): void;
-  stats(): QueueStats[];
+  retry(id: string): Promise<JobRow>;
+  discard(id: string): Promise<void>;
+  stats(): Promise<QueueStats[]>;
   /** resolves when the job (or canvas) is terminal, or at `timeoutMs` with its current row */
   wait(id: string, opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<JobRow>;
   on(listener: JobListener): () => void;

@@ -1,4 +1,4 @@
-import type { Db } from "../db.js";
+import type { Db } from "../storage/sqlite/connection.js";
 import { FleetError } from "../errors.js";
 import type { SandboxClock } from "./clock.js";
 import { newUuid } from "./ids.js";

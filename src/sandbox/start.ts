@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { migrate, openDatabase } from "../db.js";
+import { migrate, openDatabase } from "../storage/sqlite/connection.js";
 import { FleetError } from "../errors.js";
 import { silentLogger } from "../log.js";
 import { casinoService } from "./casino/service.js";

@@ -1,4 +1,4 @@
-import type { Db } from "../../db.js";
+import type { Db } from "../../storage/sqlite/connection.js";
 import type { SandboxClock } from "../clock.js";
 
 /** A casino agent row (the identity escrow and faucet reuse). */

@@ -1,4 +1,4 @@
-import type { Db } from "../../db.js";
+import type { Db } from "../../storage/sqlite/connection.js";
 
 export interface BetRow {
   id: string;

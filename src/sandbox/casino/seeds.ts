@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Db } from "../../db.js";
+import type { Db } from "../../storage/sqlite/connection.js";
 import { BETS_PER_SEED, seedHash } from "../../purpleflea/fairness.js";
 import type { SandboxClock } from "../clock.js";
 

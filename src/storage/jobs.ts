@@ -1,8 +1,9 @@
 /**
- * The narrow storage interface of the job engine. Everything the engine knows about jobs goes through it, so a
- * second backend (Redis, for many machines) can implement it; `sqlite-store.ts` is the one in use.
+ * The job engine's repository: every read and compare-and-set of job rows and their events. The engine's logic
+ * (state machine, canvas, retries) stays in src/jobs; a backend only keeps rows. Each method is one atomic
+ * statement or a short sequence the backend makes atomic.
  */
-import type { ChordMemberOutcome, JobEvent, JobFilter, JobRow, JobState, QueueName } from "./types.js";
+import type { ChordMemberOutcome, JobEvent, JobFilter, JobRow, JobState, QueueName } from "../jobs/types.js";
 
 export type JobKind = "task" | "group" | "chord" | "chain";
 /** run: the next claim calls `run`; reconcile: it asks the server what happened and never sends */
@@ -61,57 +62,55 @@ export interface FinishedRun {
   runtimeMs: number;
 }
 
-export interface JobStore {
-  /** one write transaction (BEGIN IMMEDIATE); a nested call becomes a savepoint */
-  transaction<T>(fn: () => T): T;
+export interface JobRepo {
   /** throws CONFLICT when the idempotency key is taken */
-  insert(job: StoredJob): void;
-  get(id: string): StoredJob | undefined;
+  insert(job: StoredJob): Promise<void>;
+  get(id: string): Promise<StoredJob | undefined>;
   /**
    * Compare-and-set: applies `patch` to `job`'s row only if the row still matches `expect`; undefined when it did
    * not. Returns the row as it now stands without reading it whole again: `job` must be the caller's copy, read
    * in this transaction or held under its lease (then only the cancel flag, progress and lease expiry can have
    * moved under it, and those are read back).
    */
-  update(job: StoredJob, expect: JobExpectation, patch: JobPatch): StoredJob | undefined;
-  appendEvent(event: JobEvent): void;
-  events(jobId: string): JobEvent[];
-  list(filter: JobFilter): { jobs: StoredJob[]; nextCursor: string | null };
+  update(job: StoredJob, expect: JobExpectation, patch: JobPatch): Promise<StoredJob | undefined>;
+  appendEvent(event: JobEvent): Promise<void>;
+  events(jobId: string): Promise<JobEvent[]>;
+  list(filter: JobFilter): Promise<{ jobs: StoredJob[]; nextCursor: string | null }>;
 
   /** queued/retrying rows due by `now`, by priority then due time */
-  claimCandidates(query: ClaimQuery): StoredJob[];
+  claimCandidates(query: ClaimQuery): Promise<StoredJob[]>;
   /** earliest due time among the waiting rows of `queue` whose task is one of `tasks` */
-  nextDueAt(queue: QueueName, tasks: readonly string[]): number | null;
+  nextDueAt(queue: QueueName, tasks: readonly string[]): Promise<number | null>;
   /** extends the leases this owner still holds; returns which it still holds and which were asked to cancel */
   renewLeases(
     owner: string,
     ids: readonly string[],
     until: number,
-  ): { held: Set<string>; cancelRequested: Set<string> };
+  ): Promise<{ held: Set<string>; cancelRequested: Set<string> }>;
   /** which of this owner's running `ids` another process has asked to cancel (a read: polled often) */
-  cancelRequested(owner: string, ids: readonly string[]): Set<string>;
+  cancelRequested(owner: string, ids: readonly string[]): Promise<Set<string>>;
   /** running rows whose lease ran out by `now`, or that belong to `owner` (a previous life of this process) */
-  abandoned(now: number, owner: string | null, limit: number): StoredJob[];
+  abandoned(now: number, owner: string | null, limit: number): Promise<StoredJob[]>;
   /** queued/retrying rows (run phase) whose `expires_at` passed */
-  expiredUnstarted(now: number, limit: number): StoredJob[];
+  expiredUnstarted(now: number, limit: number): Promise<StoredJob[]>;
   /** chords whose deadline passed before their callback was created */
-  chordsPastDeadline(now: number, limit: number): StoredJob[];
+  chordsPastDeadline(now: number, limit: number): Promise<StoredJob[]>;
   /** a canvas's members in order (a chord's callback, once it exists, comes last) */
-  members(canvasId: string): StoredJob[];
+  members(canvasId: string): Promise<StoredJob[]>;
   /** the same members as a chord callback or a group result reports them: what each ended as, nothing more */
-  memberOutcomes(canvasId: string): ChordMemberOutcome[];
+  memberOutcomes(canvasId: string): Promise<ChordMemberOutcome[]>;
   /**
    * A member of group/chord `parentId` became terminal: counts it off, if the parent still waits for its members
    * (waiting, no chord callback yet). Returns the members still open and the canvas size, or undefined when the
    * parent is not counting (a chain, a chord whose callback exists, a finished parent).
    */
-  memberFinished(parentId: string, now: number): { open: number; total: number } | undefined;
+  memberFinished(parentId: string, now: number): Promise<{ open: number; total: number } | undefined>;
   /** a finished member of `parentId` runs again (retried from the dead-letter queue): counts it back on, if counting */
-  memberReopened(parentId: string, now: number): boolean;
+  memberReopened(parentId: string, now: number): Promise<boolean>;
   /** deletes jobs and their events */
-  delete(ids: readonly string[]): void;
+  delete(ids: readonly string[]): Promise<void>;
   /** finished rows older than `before`, safe to prune (never `unknown`, never a member of an open canvas) */
-  prunable(before: number, limit: number): string[];
-  stateCounts(): StateCount[];
-  finishedSince(since: number): FinishedRun[];
+  prunable(before: number, limit: number): Promise<string[]>;
+  stateCounts(): Promise<StateCount[]>;
+  finishedSince(since: number): Promise<FinishedRun[]>;
 }

@@ -1,5 +1,3 @@
-import { type Db, migrate } from "../db.js";
-
 /**
  * The job engine's tables. SQLite is the queue and the source of truth: a job exists once its row is committed,
  * and every process sharing the file sees the same queue. Append only; never edit a shipped migration.
@@ -82,7 +80,3 @@ export const JOBS_MIGRATIONS: readonly string[] = [
   ) WHERE kind IN ('group', 'chord');
   `,
 ];
-
-export function migrateJobs(db: Db): void {
-  migrate(db, "jobs", JOBS_MIGRATIONS);
-}

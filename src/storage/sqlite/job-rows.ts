@@ -1,5 +1,5 @@
 /** Mapping between `StoredJob` fields and the columns of the `jobs` table. */
-import type { StoredJob } from "./store.js";
+import type { StoredJob } from "../jobs.js";
 
 type Codec = "plain" | "json" | "bool";
 

@@ -1,8 +1,4 @@
-import type { Statement } from "better-sqlite3";
-import type { Db } from "../db.js";
-import { FleetError } from "../errors.js";
-import { decodeJob, encodePatch, INSERT_JOB_SQL, insertValues } from "./sqlite-rows.js";
-import type { ClaimQuery, FinishedRun, JobExpectation, JobPatch, JobStore, StateCount, StoredJob } from "./store.js";
+import { FleetError } from "../../errors.js";
 import {
   type ChordMemberOutcome,
   type JobEvent,
@@ -10,7 +6,10 @@ import {
   type JobState,
   type QueueName,
   TERMINAL_STATES,
-} from "./types.js";
+} from "../../jobs/types.js";
+import type { ClaimQuery, FinishedRun, JobExpectation, JobPatch, JobRepo, StateCount, StoredJob } from "../jobs.js";
+import type { SqliteConn } from "./connection.js";
+import { decodeJob, encodePatch, INSERT_JOB_SQL, insertValues } from "./job-rows.js";
 
 const TERMINAL_SQL = TERMINAL_STATES.map((s) => `'${s}'`).join(", ");
 const DEFAULT_PAGE = 50;
@@ -18,51 +17,15 @@ const MAX_PAGE = 500;
 
 type Row = Record<string, unknown>;
 
-/** The job store on a SQLite file shared by every pf-fleet process (WAL; writers serialised by BEGIN IMMEDIATE). */
-export class SqliteJobStore implements JobStore {
-  readonly #db: Db;
-  readonly #statements = new Map<string, Statement>();
-  readonly #tx: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+/** Job rows on a SQLite file shared by every pf-fleet process (WAL; writers serialised by BEGIN IMMEDIATE). */
+export class SqliteJobRepo implements JobRepo {
+  readonly #conn: SqliteConn;
 
-  constructor(db: Db) {
-    this.#db = db;
-    this.#tx = {
-      begin: db.prepare("BEGIN IMMEDIATE"),
-      commit: db.prepare("COMMIT"),
-      rollback: db.prepare("ROLLBACK"),
-      savepoint: db.prepare("SAVEPOINT pf_jobs"),
-      release: db.prepare("RELEASE pf_jobs"),
-      rollbackTo: db.prepare("ROLLBACK TO pf_jobs"),
-    };
+  constructor(conn: SqliteConn) {
+    this.#conn = conn;
   }
 
-  /**
-   * What `db.transaction(fn).immediate()` does, on statements prepared once: a commit batch opens a savepoint
-   * per completion, and better-sqlite3 builds a new wrapper function for every `db.transaction` call.
-   */
-  transaction<T>(fn: () => T): T {
-    const tx = this.#tx;
-    const nested = this.#db.inTransaction;
-    (nested ? tx.savepoint : tx.begin).run();
-    try {
-      const value = fn();
-      (nested ? tx.release : tx.commit).run();
-      return value;
-    } catch (err) {
-      // SQLite may already have rolled the whole transaction back itself (e.g. on SQLITE_FULL)
-      if (this.#db.inTransaction) {
-        if (nested) {
-          tx.rollbackTo.run();
-          tx.release.run();
-        } else {
-          tx.rollback.run();
-        }
-      }
-      throw err;
-    }
-  }
-
-  insert(job: StoredJob): void {
+  async insert(job: StoredJob): Promise<void> {
     try {
       this.#sql(INSERT_JOB_SQL).run(insertValues(job));
     } catch (err) {
@@ -77,12 +40,12 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  get(id: string): StoredJob | undefined {
+  async get(id: string): Promise<StoredJob | undefined> {
     const row = this.#sql("SELECT * FROM jobs WHERE id = ?").get(id) as Row | undefined;
     return row && decodeJob(row);
   }
 
-  update(job: StoredJob, expect: JobExpectation, patch: JobPatch): StoredJob | undefined {
+  async update(job: StoredJob, expect: JobExpectation, patch: JobPatch): Promise<StoredJob | undefined> {
     const { assignments, params, values } = encodePatch(patch);
     params.push(job.id, expect.state);
     let where = "id = ? AND state = ?";
@@ -109,7 +72,7 @@ export class SqliteJobStore implements JobStore {
     };
   }
 
-  appendEvent(event: JobEvent): void {
+  async appendEvent(event: JobEvent): Promise<void> {
     this.#sql("INSERT INTO job_events (job_id, at, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)").run(
       event.jobId,
       event.at,
@@ -119,7 +82,7 @@ export class SqliteJobStore implements JobStore {
     );
   }
 
-  events(jobId: string): JobEvent[] {
+  async events(jobId: string): Promise<JobEvent[]> {
     const rows = this.#sql(
       "SELECT job_id, at, from_state, to_state, reason FROM job_events WHERE job_id = ? ORDER BY seq",
     ).all(jobId) as Array<{
@@ -132,7 +95,7 @@ export class SqliteJobStore implements JobStore {
     return rows.map((r) => ({ jobId: r.job_id, at: r.at, from: r.from_state, to: r.to_state, reason: r.reason }));
   }
 
-  list(filter: JobFilter): { jobs: StoredJob[]; nextCursor: string | null } {
+  async list(filter: JobFilter): Promise<{ jobs: StoredJob[]; nextCursor: string | null }> {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     if (filter.state !== undefined) {
@@ -166,7 +129,7 @@ export class SqliteJobStore implements JobStore {
     return { jobs, nextCursor };
   }
 
-  claimCandidates(q: ClaimQuery): StoredJob[] {
+  async claimCandidates(q: ClaimQuery): Promise<StoredJob[]> {
     const rows = this.#sql(
       // walked in the ORDER BY's own order, stopping at LIMIT, never sorting the backlog
       `SELECT * FROM jobs INDEXED BY jobs_claimable
@@ -177,7 +140,7 @@ export class SqliteJobStore implements JobStore {
     return rows.map(decodeJob);
   }
 
-  nextDueAt(queue: QueueName, tasks: readonly string[]): number | null {
+  async nextDueAt(queue: QueueName, tasks: readonly string[]): Promise<number | null> {
     const row = this.#sql(
       `SELECT MIN(due_at) AS due FROM jobs
        WHERE queue = @queue AND state IN ('queued', 'retrying') AND task IN (SELECT value FROM json_each(@tasks))`,
@@ -185,7 +148,7 @@ export class SqliteJobStore implements JobStore {
     return row.due;
   }
 
-  renewLeases(owner: string, ids: readonly string[], until: number) {
+  async renewLeases(owner: string, ids: readonly string[], until: number) {
     const rows = this.#sql(
       `UPDATE jobs SET lease_expires_at = @until
        WHERE state = 'running' AND lease_owner = @owner AND id IN (SELECT value FROM json_each(@ids))
@@ -197,7 +160,7 @@ export class SqliteJobStore implements JobStore {
     };
   }
 
-  cancelRequested(owner: string, ids: readonly string[]): Set<string> {
+  async cancelRequested(owner: string, ids: readonly string[]): Promise<Set<string>> {
     const rows = this.#sql(
       `SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(@ids))
          AND state = 'running' AND lease_owner = @owner AND cancel_requested = 1`,
@@ -205,14 +168,14 @@ export class SqliteJobStore implements JobStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  abandoned(now: number, owner: string | null, limit: number): StoredJob[] {
+  async abandoned(now: number, owner: string | null, limit: number): Promise<StoredJob[]> {
     const rows = this.#sql(
       `SELECT * FROM jobs WHERE state = 'running' AND (lease_expires_at <= @now OR lease_owner = @owner) LIMIT @limit`,
     ).all({ now, owner, limit }) as Row[];
     return rows.map(decodeJob);
   }
 
-  expiredUnstarted(now: number, limit: number): StoredJob[] {
+  async expiredUnstarted(now: number, limit: number): Promise<StoredJob[]> {
     const rows = this.#sql(
       `SELECT * FROM jobs WHERE state IN ('queued', 'retrying') AND expires_at IS NOT NULL AND expires_at <= @now
          AND phase = 'run' LIMIT @limit`,
@@ -220,7 +183,7 @@ export class SqliteJobStore implements JobStore {
     return rows.map(decodeJob);
   }
 
-  chordsPastDeadline(now: number, limit: number): StoredJob[] {
+  async chordsPastDeadline(now: number, limit: number): Promise<StoredJob[]> {
     const rows = this.#sql(
       `SELECT * FROM jobs WHERE kind = 'chord' AND state = 'waiting' AND callback_id IS NULL
          AND deadline_at IS NOT NULL AND deadline_at <= @now LIMIT @limit`,
@@ -228,12 +191,12 @@ export class SqliteJobStore implements JobStore {
     return rows.map(decodeJob);
   }
 
-  members(canvasId: string): StoredJob[] {
+  async members(canvasId: string): Promise<StoredJob[]> {
     const rows = this.#sql("SELECT * FROM jobs WHERE canvas_id = ? ORDER BY canvas_index").all(canvasId) as Row[];
     return rows.map(decodeJob);
   }
 
-  memberOutcomes(canvasId: string): ChordMemberOutcome[] {
+  async memberOutcomes(canvasId: string): Promise<ChordMemberOutcome[]> {
     const rows = this.#sql(
       "SELECT id, task, state, result, error, CASE WHEN state = 'succeeded' THEN NULL ELSE args END AS args FROM jobs WHERE canvas_id = ? ORDER BY canvas_index",
     ).all(canvasId) as Array<{
@@ -253,7 +216,7 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  memberFinished(parentId: string, now: number): { open: number; total: number } | undefined {
+  async memberFinished(parentId: string, now: number): Promise<{ open: number; total: number } | undefined> {
     return this.#sql(
       `UPDATE jobs SET open_members = open_members - 1, updated_at = @now,
          progress = json_object('done', json_extract(args, '$.size') - open_members + 1,
@@ -263,7 +226,7 @@ export class SqliteJobStore implements JobStore {
     ).get({ id: parentId, now }) as { open: number; total: number } | undefined;
   }
 
-  memberReopened(parentId: string, now: number): boolean {
+  async memberReopened(parentId: string, now: number): Promise<boolean> {
     const { changes } = this.#sql(
       `UPDATE jobs SET open_members = open_members + 1, updated_at = @now,
          progress = json_object('done', json_extract(args, '$.size') - open_members - 1,
@@ -273,13 +236,13 @@ export class SqliteJobStore implements JobStore {
     return changes === 1;
   }
 
-  delete(ids: readonly string[]): void {
+  async delete(ids: readonly string[]): Promise<void> {
     const list = JSON.stringify(ids);
     this.#sql("DELETE FROM job_events WHERE job_id IN (SELECT value FROM json_each(?))").run(list);
     this.#sql("DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))").run(list);
   }
 
-  prunable(before: number, limit: number): string[] {
+  async prunable(before: number, limit: number): Promise<string[]> {
     const rows = this.#sql(
       `SELECT j.id FROM jobs j
        WHERE j.finished_at IS NOT NULL AND j.finished_at < @before
@@ -291,13 +254,13 @@ export class SqliteJobStore implements JobStore {
     return rows.map((r) => r.id);
   }
 
-  stateCounts(): StateCount[] {
+  async stateCounts(): Promise<StateCount[]> {
     return this.#sql(
       "SELECT queue, state, COUNT(*) AS count FROM jobs WHERE kind = 'task' GROUP BY queue, state",
     ).all() as StateCount[];
   }
 
-  finishedSince(since: number): FinishedRun[] {
+  async finishedSince(since: number): Promise<FinishedRun[]> {
     return this.#sql(
       `SELECT queue, finished_at AS finishedAt, finished_at - started_at AS runtimeMs FROM jobs
        WHERE kind = 'task' AND finished_at >= ? AND started_at IS NOT NULL`,
@@ -309,14 +272,8 @@ export class SqliteJobStore implements JobStore {
     return row?.id;
   }
 
-  /** prepared once per distinct SQL text */
-  #sql(text: string): Statement {
-    let statement = this.#statements.get(text);
-    if (!statement) {
-      statement = this.#db.prepare(text);
-      this.#statements.set(text, statement);
-    }
-    return statement;
+  #sql(text: string) {
+    return this.#conn.sql(text);
   }
 }
 

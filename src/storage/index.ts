@@ -1,0 +1,36 @@
+/**
+ * Opens pf-fleet's storage: a SQLite file (the embedded default) or, next, a PostgreSQL URL. Migrations run on
+ * open. Everything outside src/storage/ reaches the database only through the returned `Storage`.
+ */
+import { SqliteConn, openDatabase } from "./sqlite/connection.js";
+import { migrateAll, sqliteRepos } from "./sqlite/repos.js";
+import { SqliteStorage } from "./sqlite/storage.js";
+import { WalSync } from "./sqlite/wal-sync.js";
+import type { Storage } from "./types.js";
+
+export type { Dialect, Executor, ReceiptWriter, Storage, Tx } from "./types.js";
+
+export interface OpenStorageOptions {
+  /** the database holds keys: create it 0600 in a 0700 directory (SQLite only) */
+  private?: boolean;
+}
+
+export async function openStorage(location: string, opts: OpenStorageOptions = {}): Promise<Storage> {
+  if (/^postgres(ql)?:\/\//i.test(location)) {
+    throw new Error("PostgreSQL storage is not available in this version; use a SQLite file path");
+  }
+  return openSqliteStorage(location, opts);
+}
+
+export function openSqliteStorage(path: string, opts: OpenStorageOptions = {}): SqliteStorage {
+  const db = openDatabase(path, { synchronous: "NORMAL", ...(opts.private ? { private: true } : {}) });
+  try {
+    const conn = new SqliteConn(db);
+    migrateAll(conn);
+    const wal = path === ":memory:" ? undefined : new WalSync(path);
+    return new SqliteStorage(path, conn, sqliteRepos(conn), wal);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

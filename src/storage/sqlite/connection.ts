@@ -1,0 +1,114 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import Database, { type Statement } from "better-sqlite3";
+
+export type Db = Database.Database;
+
+export interface OpenOptions {
+  /**
+   * FULL (the default for a plain database, e.g. the sandbox's): each COMMIT waits for its fsync. NORMAL: the
+   * caller makes commits durable itself, off the event loop (pf-fleet's storage does, see wal-sync.ts).
+   */
+  synchronous?: "FULL" | "NORMAL";
+  /** create the file 0600 in a 0700 directory (it holds keys) and narrow an existing one to 0600 */
+  private?: boolean;
+}
+
+/**
+ * Opens (creating if needed) a SQLite database in WAL mode. Several processes may share one file: WAL lets
+ * readers run beside the single writer, and busy_timeout makes writers wait rather than fail.
+ */
+export function openDatabase(path: string, opts: OpenOptions = {}): Db {
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, ...(opts.private ? { mode: 0o700 } : {}) });
+    if (opts.private) {
+      // SQLite gives its -wal and -shm files the main file's mode
+      closeSync(openSync(path, "a", 0o600));
+      chmodSync(path, 0o600);
+    }
+  }
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 10000");
+  db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
+  db.pragma("foreign_keys = ON");
+  // Savepoint and statement journals (each completion in the engine's commit batch is a savepoint) stay in
+  // memory instead of spilling to temp files.
+  db.pragma("temp_store = MEMORY");
+  return db;
+}
+
+/**
+ * Applies a module's migrations in order, once each, recorded in `schema_migrations`. Each module owns a
+ * name (`jobs`, `ledger`, `fleet`, …) and appends to its list; never edit a migration that has shipped.
+ * Runs inside one IMMEDIATE transaction so two processes starting together cannot both apply one.
+ */
+export function migrate(db: Db, module: string, migrations: readonly string[]): void {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (module, version))",
+  );
+  const apply = db.transaction(() => {
+    const row = db
+      .prepare("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations WHERE module = ?")
+      .get(module) as { v: number };
+    for (let v = row.v; v < migrations.length; v++) {
+      db.exec(migrations[v] as string);
+      db.prepare("INSERT INTO schema_migrations (module, version, applied_at) VALUES (?, ?, ?)").run(
+        module,
+        v + 1,
+        Date.now(),
+      );
+    }
+  });
+  apply.immediate();
+}
+
+/**
+ * One connection as the repositories see it: statements compiled once per SQL text, and `atomic` for a method
+ * that runs several statements (a savepoint inside the caller's transaction, else its own IMMEDIATE one).
+ * Repositories never begin or commit the outer transaction; the storage does.
+ */
+export class SqliteConn {
+  readonly db: Db;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** `db.prepare(text)`, compiled once */
+  sql(text: string): Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  atomic<T>(fn: () => T): T {
+    const nested = this.db.inTransaction;
+    this.sql(nested ? "SAVEPOINT pf_atomic" : "BEGIN IMMEDIATE").run();
+    try {
+      const value = fn();
+      this.sql(nested ? "RELEASE pf_atomic" : "COMMIT").run();
+      return value;
+    } catch (err) {
+      // SQLite may already have rolled the whole transaction back itself (e.g. on SQLITE_FULL)
+      if (this.db.inTransaction) {
+        if (nested) {
+          this.sql("ROLLBACK TO pf_atomic").run();
+          this.sql("RELEASE pf_atomic").run();
+        } else {
+          this.sql("ROLLBACK").run();
+        }
+      }
+      throw err;
+    }
+  }
+
+  /** rows changed by this connection since it opened (a call that moved it wrote something to sync) */
+  totalChanges(): number {
+    return this.sql("SELECT total_changes()").pluck().get() as number;
+  }
+}

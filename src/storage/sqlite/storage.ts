@@ -1,0 +1,175 @@
+/**
+ * SQLite behind the storage seam. One connection per process, used by one transaction at a time: the body of a
+ * transaction awaits only its own statements (synchronous underneath, so it never yields to the event loop for
+ * long), and every other caller queues behind it. COMMIT returns without an fsync; the WAL is synced off the
+ * event loop (wal-sync.ts) before any caller hears that its write happened.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Executor, Storage, Tx } from "../types.js";
+import type { SqliteConn } from "./connection.js";
+import type { WalSync } from "./wal-sync.js";
+
+/** The writer, held by one caller at a time, handed straight to the next without a turn of the event loop. */
+class WriterLock {
+  #held = false;
+  readonly #waiters: Array<() => void> = [];
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#held) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    else this.#held = true;
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiters.shift();
+      if (next) next();
+      else this.#held = false;
+    }
+  }
+}
+
+class SqliteTx implements Tx {
+  readonly jobs;
+  readonly ledger;
+  readonly fleet;
+  readonly schedules;
+  readonly rateLimits;
+  readonly taskMemory;
+  readonly #conn: SqliteConn;
+  readonly #after: Array<() => void> = [];
+
+  constructor(repos: Executor, conn: SqliteConn) {
+    this.jobs = repos.jobs;
+    this.ledger = repos.ledger;
+    this.fleet = repos.fleet;
+    this.schedules = repos.schedules;
+    this.rateLimits = repos.rateLimits;
+    this.taskMemory = repos.taskMemory;
+    this.#conn = conn;
+  }
+
+  async savepoint<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const { db } = this.#conn;
+    const inner = new SqliteTx(this, this.#conn);
+    this.#conn.sql("SAVEPOINT pf_tx").run();
+    let value: T;
+    try {
+      value = await fn(inner);
+    } catch (err) {
+      if (db.inTransaction) {
+        this.#conn.sql("ROLLBACK TO pf_tx").run();
+        this.#conn.sql("RELEASE pf_tx").run();
+      }
+      throw err;
+    }
+    this.#conn.sql("RELEASE pf_tx").run();
+    this.#after.push(...inner.#after);
+    return value;
+  }
+
+  afterCommit(fn: () => void): void {
+    this.#after.push(fn);
+  }
+
+  runAfterCommit(): void {
+    for (const fn of this.#after) fn();
+  }
+}
+
+export class SqliteStorage implements Storage {
+  readonly dialect = "sqlite" as const;
+  readonly location: string;
+  readonly jobs;
+  readonly ledger;
+  readonly fleet;
+  readonly schedules;
+  readonly rateLimits;
+  readonly taskMemory;
+  readonly #conn: SqliteConn;
+  readonly #wal: WalSync | undefined;
+  readonly #repos: Executor;
+  readonly #lock = new WriterLock();
+  /** set inside a transaction body: a storage-level call from there would wait for its own lock forever */
+  readonly #inTx = new AsyncLocalStorage<true>();
+  #closed = false;
+
+  constructor(location: string, conn: SqliteConn, repos: Executor, wal: WalSync | undefined) {
+    this.location = location;
+    this.#conn = conn;
+    this.#repos = repos;
+    this.#wal = wal;
+    this.jobs = this.#autocommitted(repos.jobs);
+    this.ledger = this.#autocommitted(repos.ledger);
+    this.fleet = this.#autocommitted(repos.fleet);
+    this.schedules = this.#autocommitted(repos.schedules);
+    this.rateLimits = this.#autocommitted(repos.rateLimits);
+    this.taskMemory = this.#autocommitted(repos.taskMemory);
+  }
+
+  /** fsyncs run so far (tests and the bench read it; each may have covered many commits) */
+  get syncs(): number {
+    return this.#wal?.syncs ?? 0;
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    this.#assertUsable("storage.transaction");
+    const tx = new SqliteTx(this.#repos, this.#conn);
+    const conn = this.#conn;
+    const value = await this.#lock.run(async () => {
+      conn.sql("BEGIN IMMEDIATE").run();
+      try {
+        const result = await this.#inTx.run(true, () => fn(tx));
+        conn.sql("COMMIT").run();
+        return result;
+      } catch (err) {
+        if (conn.db.inTransaction) conn.sql("ROLLBACK").run();
+        throw err;
+      }
+    });
+    await this.#wal?.sync();
+    tx.runAfterCommit();
+    return value;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#lock.run(async () => undefined);
+    await this.#wal?.close();
+    this.#conn.db.close();
+  }
+
+  /** the repository as the whole storage offers it: each call alone under the writer, synced if it wrote */
+  #autocommitted<R extends object>(repo: R): R {
+    return new Proxy(repo, {
+      get: (target, prop, receiver) => {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) =>
+          this.#call(`${String(prop)}`, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      },
+    });
+  }
+
+  async #call<T>(name: string, call: () => Promise<T>): Promise<T> {
+    this.#assertUsable(name);
+    const conn = this.#conn;
+    let wrote = false;
+    const value = await this.#lock.run(async () => {
+      const before = conn.totalChanges();
+      try {
+        return await call();
+      } finally {
+        wrote = conn.totalChanges() !== before;
+      }
+    });
+    if (wrote) await this.#wal?.sync();
+    return value;
+  }
+
+  #assertUsable(what: string): void {
+    if (this.#closed) throw new Error(`${what}: the storage at ${this.location} is closed`);
+    if (this.#inTx.getStore()) {
+      throw new Error(`${what} was called inside a transaction: use the transaction's tx, not the storage`);
+    }
+  }
+}

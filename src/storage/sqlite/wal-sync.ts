@@ -1,0 +1,83 @@
+/**
+ * Group commit for SQLite without blocking the event loop. Connections run with `synchronous = NORMAL`, so a
+ * COMMIT only appends its frames to the WAL (a write into the page cache) and returns; durability comes from
+ * `fdatasync` of the WAL file, run here on libuv's thread pool. A transaction is acknowledged (its promise
+ * resolves, its events are published, its money call may go out) only after a sync that started after its COMMIT
+ * has finished. That is the guarantee `synchronous = FULL` gives, without the main thread waiting on the disk:
+ * every commit that lands while one sync runs shares the next one.
+ *
+ * The WAL is one append-only file, so syncing it also makes every earlier frame durable, including frames another
+ * process wrote: work that process saw and acted on is in the same file, before ours. SQLite still syncs the WAL
+ * itself before each checkpoint, and the database file after it (NORMAL does that), so nothing a checkpoint
+ * copies can be lost. The WAL's inode does not change while a connection of this process holds it open (SQLite
+ * deletes it only when the last connection closes), so one file handle serves for the connection's lifetime.
+ */
+import { existsSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+
+export class WalSync {
+  readonly #walPath: string;
+  readonly #dbPath: string;
+  #handle: Promise<FileHandle> | undefined;
+  #running: Promise<void> | undefined;
+  #next: Promise<void> | undefined;
+  #syncs = 0;
+
+  constructor(dbPath: string) {
+    this.#dbPath = dbPath;
+    this.#walPath = `${dbPath}-wal`;
+  }
+
+  /** how many fsyncs ran (each may have covered many commits) */
+  get syncs(): number {
+    return this.#syncs;
+  }
+
+  /** resolves once every commit made before this call is on disk */
+  sync(): Promise<void> {
+    if (!this.#running) return this.#start();
+    // the running sync may have begun before our commit: wait for the one after it, which all such callers share
+    this.#next ??= this.#running.then(
+      () => this.#afterRunning(),
+      () => this.#afterRunning(),
+    );
+    return this.#next;
+  }
+
+  async close(): Promise<void> {
+    await this.#running?.catch(() => undefined);
+    await this.#next?.catch(() => undefined);
+    const handle = await this.#handle?.catch(() => undefined);
+    this.#handle = undefined;
+    await handle?.close();
+  }
+
+  #afterRunning(): Promise<void> {
+    this.#next = undefined;
+    return this.#start();
+  }
+
+  #start(): Promise<void> {
+    const run = this.#fsync().finally(() => {
+      if (this.#running === run) this.#running = undefined;
+    });
+    this.#running = run;
+    return run;
+  }
+
+  async #fsync(): Promise<void> {
+    if (!this.#handle) {
+      if (!existsSync(this.#walPath)) {
+        // no WAL yet (nothing written in WAL mode): what was written is in the main file
+        const main = await open(this.#dbPath, "r");
+        await main.datasync().finally(() => main.close());
+        this.#syncs++;
+        return;
+      }
+      this.#handle = open(this.#walPath, "r");
+    }
+    const handle = await this.#handle;
+    await handle.datasync();
+    this.#syncs++;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The storage seam: everything pf-fleet persists goes through it, and nothing outside `src/storage/` holds a
+ * database handle. The shape follows River's driver: an `Executor` (the repositories) that the whole `Storage`
+ * offers (each call its own atomic unit) and that a transaction's `Tx` offers too (every call inside that one
+ * transaction). Every method is async, so a backend may run its statements on another thread or another machine.
+ *
+ * Rules a caller relies on:
+ * - a promise that resolves after a write means the write is durable (SQLite: the WAL is synced; PostgreSQL:
+ *   the commit returned). Money is sent, and answers are given, only after that.
+ * - a transaction body awaits only `tx` calls: no network, no timers. It holds the writer while it runs.
+ * - `afterCommit` work runs once the outermost transaction is durable, never after a rollback.
+ */
+import type { FleetRepo } from "./fleet.js";
+import type { JobRepo } from "./jobs.js";
+import type { LedgerRepo } from "./ledger.js";
+import type { RateLimitRepo } from "./rate-limits.js";
+import type { ScheduleRepo } from "./schedules.js";
+import type { TaskMemoryRepo } from "./task-memory.js";
+
+export interface Executor {
+  readonly jobs: JobRepo;
+  readonly ledger: LedgerRepo;
+  readonly fleet: FleetRepo;
+  readonly schedules: ScheduleRepo;
+  readonly rateLimits: RateLimitRepo;
+  readonly taskMemory: TaskMemoryRepo;
+}
+
+/** One write transaction in progress. */
+export interface Tx extends Executor {
+  /** runs `fn` in a nested savepoint: if it throws, only its writes (and its afterCommit work) are undone */
+  savepoint<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** runs `fn` once the outermost transaction has committed durably; dropped if it (or this savepoint) rolls back */
+  afterCommit(fn: () => void): void;
+}
+
+/**
+ * What a money job's success may write with it, in its own transaction (River's `JobCompleteTx`): the ledger and
+ * the tasks' memory, nothing else, and no handle to the database.
+ */
+export type ReceiptWriter = Pick<Tx, "ledger" | "taskMemory">;
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface Storage extends Executor {
+  readonly dialect: Dialect;
+  /** the file path or URL, for messages (never holds a password) */
+  readonly location: string;
+  /** one write transaction; resolves with `fn`'s value once the commit is durable */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** the database's notion of now, ms since epoch (SQLite: this process's clock) */
+  close(): Promise<void>;
+}
