@@ -110,6 +110,11 @@ export class SqliteStorage implements Storage {
     return this.#wal?.syncs ?? 0;
   }
 
+  /** the connection itself, for tests of the storage layer only (see testing.ts) */
+  get connectionForTests(): SqliteConn {
+    return this.#conn;
+  }
+
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     this.#assertUsable("storage.transaction");
     const tx = new SqliteTx(this.#repos, this.#conn);
