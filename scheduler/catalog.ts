@@ -24,11 +24,33 @@ export interface SchedulableTask {
   /** stakes money (casino bets) */
   money: boolean;
   forSlot?: (args: Record<string, unknown>, slot: number) => Record<string, unknown>;
+  /**
+   * The args that hold money (integer micro-USD), by their name in the task's args: tools take and show them in
+   * USD under `name` (tool-args.ts), never in micro-USD.
+   */
+  usd?: Readonly<Record<string, UsdArg>>;
+}
+
+export interface UsdArg {
+  /** the name tools use, ending in `_usd` */
+  name: string;
+  /** the smallest amount the task accepts, USD */
+  min: number;
 }
 
 export const SCHEDULABLE_TASKS: Readonly<Record<string, SchedulableTask>> = {
-  [TASK.balanceCheck]: { args: balanceCheckArgs, queue: "wallet", money: false },
-  [TASK.placeBatch]: { args: placeBatchArgs, queue: "casino", money: true },
+  [TASK.balanceCheck]: {
+    args: balanceCheckArgs,
+    queue: "wallet",
+    money: false,
+    usd: { lowBalance: { name: "low_balance_usd", min: 0 } },
+  },
+  [TASK.placeBatch]: {
+    args: placeBatchArgs,
+    queue: "casino",
+    money: true,
+    usd: { amount: { name: "amount_usd", min: 0.01 } },
+  },
   [TASK.ledgerRefresh]: { args: ledgerRefreshArgs, queue: "analytics", money: false },
   [TASK.dailyPnl]: {
     args: dailyPnlArgs,

@@ -1,21 +1,20 @@
-import type { Db } from "../src/db.js";
 import { toFleetError } from "../src/errors.js";
 import type { JobEngine, JobRow } from "../src/jobs/types.js";
 import type { Logger } from "../src/log.js";
+import type { Storage, Tx } from "../src/storage/types.js";
 import { schedulableTask } from "./catalog.js";
 import { prevSlot, slotRule } from "./slots.js";
-import type { ScheduleStore } from "./store.js";
 import type { Firing, FiringOutcome, Schedule } from "./types.js";
 
 /**
- * One firing: decide what the schedule's latest slot calls for, claim it, enqueue. The claim and the enqueue
- * commit together, so a crash leaves either both or neither; the claim's primary key makes a second process
- * (or a second tick) a no-op.
+ * One firing: decide what the schedule's latest slot calls for, claim it, enqueue. The claim and the job commit
+ * in one storage transaction, so a crash leaves either both or neither, and the engine publishes the job only
+ * once that transaction has committed (a rolled-back firing publishes nothing). The claim's key makes a second
+ * process (or a second tick) a no-op.
  */
 
 export interface FiringDeps {
-  db: Db;
-  store: ScheduleStore;
+  storage: Storage;
   engine: JobEngine;
   logger: Logger;
   /** a slot seen later than this after its time was missed (the process was down or stalled) */
@@ -46,51 +45,47 @@ export function planFiring(s: Schedule, now: number, lastSlot: number | null, gr
   return { slot, outcome };
 }
 
-/** Enqueues one run of the schedule's task for the slot (or the manual run) at `at`. */
-export function enqueueRun(engine: JobEngine, s: Schedule, at: number): JobRow {
+/** Enqueues one run of the schedule's task for the slot (or the manual run) at `at`, inside `tx`. */
+export function enqueueRun(engine: JobEngine, s: Schedule, at: number, tx: Tx): Promise<JobRow> {
   const forSlot = schedulableTask(s.task).forSlot;
   const expiresAt = expiryOf(s, at);
-  return engine.enqueue(s.task, forSlot ? forSlot(s.args, at) : s.args, expiresAt === undefined ? {} : { expiresAt });
+  return engine.enqueue(s.task, forSlot ? forSlot(s.args, at) : s.args, {
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    tx,
+  });
 }
 
-export function fireDue(deps: FiringDeps, s: Schedule, now: number): Firing | null {
-  const { db, store, engine, logger, graceMs } = deps;
-  // cheap read-only check first: most ticks find nothing due and never take the write lock
-  const first = planFiring(s, now, store.lastSlot(s.name), graceMs);
+export async function fireDue(deps: FiringDeps, s: Schedule, now: number): Promise<Firing | null> {
+  const { storage, engine, logger, graceMs } = deps;
+  // cheap read first: most ticks find nothing due and never open a write transaction
+  const first = planFiring(s, now, await storage.schedules.lastSlot(s.name), graceMs);
   if (!first) return null;
 
-  const fire = db.transaction((): Firing | null => {
+  const firing = await storage.transaction(async (tx): Promise<Firing | null> => {
     // re-read under the write lock: another process may have fired, disabled or retimed it meanwhile
-    const fresh = store.get(s.name);
-    const plan = fresh && planFiring(fresh, now, store.lastSlot(s.name), graceMs);
+    const fresh = await tx.schedules.get(s.name);
+    const plan = fresh && planFiring(fresh, now, await tx.schedules.lastSlot(s.name), graceMs);
     if (!fresh || !plan || plan.slot !== first.slot) return null;
-    if (!store.claimSlot(fresh.name, plan.slot, now, plan.outcome, null)) return null;
-    const firing: Firing = {
-      name: fresh.name,
-      slot: plan.slot,
-      firedAt: now,
-      jobId: null,
-      outcome: plan.outcome,
-      manual: false,
-      detail: null,
-    };
+    const claim = { name: fresh.name, slot: plan.slot, firedAt: now, outcome: plan.outcome, detail: null };
+    if (!(await tx.schedules.claimSlot(claim))) return null;
+    const firing: Firing = { ...claim, jobId: null, manual: false };
     if (plan.outcome !== "enqueued") return firing;
     try {
-      // a savepoint: a refused enqueue rolls back its own writes and leaves the claim to record why
-      firing.jobId = db.transaction(() => enqueueRun(engine, fresh, plan.slot))().id;
-      store.attachJob(fresh.name, plan.slot, firing.jobId);
+      // a savepoint: a refused enqueue undoes its own writes and leaves the claim to record why
+      const job = await tx.savepoint((sp) => enqueueRun(engine, fresh, plan.slot, sp));
+      firing.jobId = job.id;
+      await tx.schedules.attachJob(fresh.name, plan.slot, job.id);
     } catch (err) {
       const e = toFleetError(err);
       // anything else (a busy or broken database) rolls the claim back too; a later tick tries again
       if (e.code !== "INVALID_INPUT" && e.code !== "NOT_FOUND") throw err;
-      store.markFailed(fresh.name, plan.slot, e.message);
+      await tx.schedules.markFailed(fresh.name, plan.slot, e.message);
       firing.outcome = "failed";
       firing.detail = e.message;
     }
     return firing;
   });
 
-  const firing = fire.immediate();
   if (firing) logFiring(logger, s, firing);
   return firing;
 }

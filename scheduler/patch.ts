@@ -13,6 +13,13 @@ import type { Schedule, SchedulePatch } from "./types.js";
 const MAX_INTERVAL_SECONDS = 366 * 86_400;
 const MAX_EXPIRY_SECONDS = 30 * 86_400;
 
+/** NOT_FOUND for a schedule name, listing the ones that exist. */
+export function unknownSchedule(name: string, known: readonly string[]): FleetError {
+  return new FleetError("NOT_FOUND", `no schedule named \`${name}\``, {
+    hint: `known schedules: ${known.join(", ")}`,
+  });
+}
+
 export function scheduleFromSeed(seed: ScheduleSeed, now: number): Schedule {
   const task = schedulableTask(seed.task);
   const draft: Schedule = {

@@ -2,11 +2,13 @@ import { z } from "zod";
 import type { RiskLimits } from "../src/config.js";
 import { microsToUsd } from "../src/money.js";
 import { type StakeStatement, stakeStatement } from "./stake.js";
+import { argsForTool } from "./tool-args.js";
 import type { Firing, ScheduleView } from "./types.js";
 
 /**
  * Schedules as the tools and `schedules://list` show them (Flower's Beat inspector): snake_case, ISO times,
- * USD amounts, and for money schedules the worst-case daily stake against the limits.
+ * USD amounts (in args too, under `_usd` names), and for money schedules the worst-case daily stake against the
+ * limits.
  */
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -35,7 +37,9 @@ export const scheduleShape = z.object({
   name: z.string(),
   description: z.string(),
   task: z.string(),
-  args: z.record(z.string(), z.unknown()).describe("task arguments; amounts are integer micro-USD (10000 = $0.01)"),
+  args: z
+    .record(z.string(), z.unknown())
+    .describe("the task's arguments; money in USD under `_usd` names (amount_usd: 0.01 = one cent)"),
   queue: z.string(),
   cron: z.string().nullable(),
   interval_seconds: z.number().nullable(),
@@ -81,7 +85,7 @@ export function scheduleJson(v: ScheduleView, limits: RiskLimits): ScheduleJson 
     name: v.name,
     description: v.description,
     task: v.task,
-    args: v.args,
+    args: argsForTool(v.task, v.args),
     queue: v.queue,
     cron: v.cron,
     interval_seconds: v.intervalSeconds,

@@ -1,6 +1,7 @@
 /**
  * The scheduler's contract (Celery Beat + PersistentScheduler): what the server factory, the schedule tools
- * and the `schedules://list` resource may call. SQLite is the truth; a firing only enqueues a durable job.
+ * and the `schedules://list` resource may call. The storage (src/storage/schedules.ts) is the truth; a firing only
+ * enqueues a durable job. Args and stakes here are task args in integer micro-USD: tools show them in USD.
  */
 import type { QueueName } from "../src/config.js";
 import type { JobState } from "../src/jobs/types.js";
@@ -78,18 +79,27 @@ export interface Clock {
   now(): number;
 }
 
+export interface SetOptions {
+  /**
+   * Runs on the schedule as it would be written, inside the write and before it: throw to refuse the change, and
+   * nothing is written (set_schedule checks a money schedule's worst case against the risk limits here).
+   */
+  check?(next: Schedule): void;
+}
+
 export interface Scheduler {
   /** wakes up every second (node-cron) and ticks; idempotent */
   start(): void;
+  /** stops waking up, and waits for a tick in progress */
   stop(): Promise<void>;
-  list(): ScheduleView[];
-  get(name: string): ScheduleView | undefined;
+  list(): Promise<ScheduleView[]>;
+  get(name: string): Promise<ScheduleView | undefined>;
   /** the schedule as `set` would write it; INVALID_INPUT / NOT_FOUND as `set`; writes nothing */
-  preview(name: string, patch: SchedulePatch): Schedule;
+  preview(name: string, patch: SchedulePatch): Promise<Schedule>;
   /** validated first: a bad cron, timezone or args → INVALID_INPUT and nothing written */
-  set(name: string, patch: SchedulePatch): ScheduleView;
+  set(name: string, patch: SchedulePatch, opts?: SetOptions): Promise<ScheduleView>;
   /** enqueues one job now, outside the slot table, recorded as manual; a disabled money schedule → FORBIDDEN */
-  runNow(name: string): Firing;
-  /** fires every enabled schedule whose latest slot ≤ `now` has not fired yet; returns what it recorded */
-  tick(now?: number): Firing[];
+  runNow(name: string): Promise<Firing>;
+  /** fires every enabled schedule whose latest slot ≤ `now` has not fired yet; resolves with what it recorded */
+  tick(now?: number): Promise<Firing[]>;
 }

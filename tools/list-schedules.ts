@@ -13,16 +13,16 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "list_schedules",
     title: "List schedules",
     description: [
-      "Lists pf-fleet's periodic schedules (Celery Beat): each one's task, args, cron expression or interval (UTC unless a timezone is set), enabled or not, catch-up policy after downtime, next run time, and its last firing with the job's state.",
-      "Money schedules (casino batches) ship disabled and show their worst-case daily stake against the risk limits.",
+      "Lists pf-fleet's periodic schedules (Celery Beat): each one's task, args (money in USD under `_usd` names, e.g. amount_usd per bet), cron expression or interval (UTC unless a timezone is set), enabled or not, catch-up policy after downtime, next run time, and its last firing with the job's state.",
+      "Money schedules (casino batches) ship disabled and show their worst-case daily stake in USD against the risk limits.",
       "Use it before set_schedule or run_schedule_now, or to check that periodic work is happening. Read-only and local.",
     ].join(" "),
     input,
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler() {
-      const limits = deps.fleet.limits();
-      const schedules = deps.scheduler.list().map((v) => scheduleJson(v, limits));
+      const limits = await deps.fleet.limits();
+      const schedules = (await deps.scheduler.list()).map((v) => scheduleJson(v, limits));
       return { structured: { schedules }, text: schedules.map(scheduleLine).join("\n") };
     },
   });

@@ -1,7 +1,9 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
+import { unknownSchedule } from "../scheduler/patch.js";
 import { scheduleJson, scheduleShape } from "../scheduler/present.js";
 import { assertStakeWithinLimits, stakeStatement } from "../scheduler/stake.js";
+import { argsFromTool } from "../scheduler/tool-args.js";
 import type { SchedulePatch } from "../scheduler/types.js";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
@@ -30,7 +32,7 @@ export const input = {
     .record(z.string(), z.unknown())
     .optional()
     .describe(
-      "the task's complete args (replaces the current ones; read them from list_schedules). Amounts are integer micro-USD: 10000 = $0.01",
+      "the task's complete args (replaces the current ones; read them from list_schedules). Money is USD under `_usd` names: casino.place_batch takes `amount_usd` per bet (0.01 = one cent, ≥ 0.01), wallet.balance_check `low_balance_usd`",
     ),
   timezone: z.string().min(1).optional().describe("IANA zone the cron is read in (default UTC), e.g. `Europe/Berlin`"),
   catch_up: z
@@ -67,7 +69,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     title: "Change a schedule",
     description: [
       "Changes one periodic schedule: enable or disable it, change its cron expression or interval, timezone, catch-up policy, expiry, or replace its task args. Changes persist across restarts and apply to every pf-fleet process sharing the database.",
-      "Everything is validated first; a bad cron, timezone or args changes nothing. Enabling (or changing) a money schedule (casino batch) states its worst-case daily stake — firings per day × bets × stake — against the risk limits, and is refused with LIMIT_EXCEEDED if a bet or batch is over its limit or the day could lose more than the fleet's daily loss limit.",
+      "Everything is validated first; a bad cron, timezone or args changes nothing (INVALID_INPUT naming the field). Money in args is USD (`amount_usd`), as list_schedules shows it. Enabling (or changing) a money schedule (casino batch) states its worst-case daily stake — firings per day × bets × stake — against the risk limits, and is refused with LIMIT_EXCEEDED if a bet or batch is over its limit or the day could lose more than the fleet's daily loss limit.",
       "Slots from before a schedule is enabled or retimed never run. Use list_schedules first to see names and current args.",
     ].join(" "),
     input,
@@ -86,10 +88,18 @@ export function register(server: McpServer, deps: FleetDeps): void {
           hint: `give at least one of ${FIELDS.map(([f]) => f).join(", ")}`,
         });
       }
-      const limits = deps.fleet.limits();
-      const next = deps.scheduler.preview(args.name, patch);
-      assertStakeWithinLimits(next, stakeStatement(next, limits));
-      const schedule = scheduleJson(deps.scheduler.set(args.name, patch), limits);
+      if (args.args !== undefined) {
+        // USD at the boundary: the scheduler stores the task's own args, in micro-USD
+        const current = await deps.scheduler.get(args.name);
+        if (!current) throw unknownSchedule(args.name, (await deps.scheduler.list()).map((s) => s.name));
+        patch.args = argsFromTool(current.task, args.args);
+      }
+      const limits = await deps.fleet.limits();
+      // the worst case is checked on the row as it would be written, inside the write: a refusal writes nothing
+      const view = await deps.scheduler.set(args.name, patch, {
+        check: (next) => assertStakeWithinLimits(next, stakeStatement(next, limits)),
+      });
+      const schedule = scheduleJson(view, limits);
       const lines = [
         `${schedule.name}: ${schedule.enabled ? "enabled" : "disabled"}; changed ${changed.join(", ")}; next run ${schedule.next_run_at ?? "–"}`,
       ];

@@ -8,8 +8,8 @@ import { recordOpeningBalance } from "../jobs/tasks/index.js";
  */
 export async function importPrimaryAgent(deps: FleetDeps, apiKey: string): Promise<string> {
   const { agentId } = await deps.client.casino.balance(apiKey);
-  const known = deps.fleet.getAgent(agentId) !== undefined;
-  deps.fleet.addAgent({ agentId, apiKey, source: "imported", label: known ? undefined : "primary" });
+  const known = (await deps.fleet.getAgent(agentId)) !== undefined;
+  await deps.fleet.addAgent({ agentId, apiKey, source: "imported", label: known ? undefined : "primary" });
   if (!known) await recordOpeningBalance(deps, agentId);
   deps.logger.info({ agentId, newAgent: !known }, "imported the PF_API_KEY agent");
   return agentId;

@@ -1,7 +1,7 @@
 import type { RiskLimits } from "../config.js";
-import type { Db } from "../db.js";
 import { FleetError } from "../errors.js";
 import { formatUsd, type Micros } from "../money.js";
+import type { FleetRepo, LimitOverride } from "../storage/fleet.js";
 import type { EffectiveLimits } from "./types.js";
 
 /**
@@ -14,44 +14,39 @@ export const LIMIT_NAMES = ["maxBet", "maxBatch", "dailyLossLimit", "fleetDailyL
 export type LimitName = (typeof LIMIT_NAMES)[number];
 /** `fleetDailyLossLimit` is about the whole fleet, so it has no per-agent form. */
 const PER_AGENT_NAMES: readonly LimitName[] = ["maxBet", "maxBatch", "dailyLossLimit"];
-const FLEET_SCOPE = "*";
 
-interface OverrideRow {
-  scope: string;
-  name: LimitName;
-  value: number;
+/** The configured limits with the stored overrides on top (the fleet's, and each agent's tightening). */
+export function effectiveLimits(configured: RiskLimits, overrides: readonly LimitOverride[]): EffectiveLimits {
+  const fleet: RiskLimits = { ...configured };
+  const perAgent: Record<string, Partial<RiskLimits>> = {};
+  for (const row of overrides) {
+    if (row.agentId === null) {
+      fleet[row.name] = Math.min(fleet[row.name], row.value);
+    } else {
+      const agent = perAgent[row.agentId] ?? {};
+      agent[row.name] = row.value;
+      perAgent[row.agentId] = agent;
+    }
+  }
+  return { ...fleet, perAgent };
 }
 
-export function createLimits(db: Db, configured: RiskLimits, now: () => number) {
-  const selectAll = db.prepare("SELECT scope, name, value FROM fleet_limit_overrides");
-  const upsert = db.prepare(
-    `INSERT INTO fleet_limit_overrides (scope, name, value, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-  );
-
-  function limits(): EffectiveLimits {
-    const fleet: RiskLimits = { ...configured };
-    const perAgent: Record<string, Partial<RiskLimits>> = {};
-    for (const row of selectAll.all() as OverrideRow[]) {
-      if (row.scope === FLEET_SCOPE) {
-        fleet[row.name] = Math.min(fleet[row.name], row.value);
-      } else {
-        const agent = perAgent[row.scope] ?? {};
-        agent[row.name] = row.value;
-        perAgent[row.scope] = agent;
-      }
-    }
-    return { ...fleet, perAgent };
+export function createLimits(repo: FleetRepo, configured: RiskLimits, now: () => number) {
+  async function limits(): Promise<EffectiveLimits> {
+    return effectiveLimits(configured, await repo.limitOverrides());
   }
 
-  function limitsFor(agentId: string): RiskLimits {
-    return agentLimits(limits(), agentId);
+  async function limitsFor(agentId: string): Promise<RiskLimits> {
+    return agentLimits(await limits(), agentId);
   }
 
-  /** Validates every change first, then writes them all in one transaction: a refused change writes nothing. */
-  function tighten(change: Partial<RiskLimits>, agentId?: string): EffectiveLimits {
-    const current = agentId === undefined ? limits() : limitsFor(agentId);
-    const writes: Array<[LimitName, Micros]> = [];
+  /**
+   * Validates every change first, then writes them all in one repository call: a refused change writes nothing.
+   * The write itself never raises a stored value (`lowerLimits`), so a concurrent lowering cannot be undone.
+   */
+  async function tighten(change: Partial<RiskLimits>, agentId?: string): Promise<EffectiveLimits> {
+    const current = agentId === undefined ? await limits() : await limitsFor(agentId);
+    const writes: Array<{ name: LimitName; value: Micros }> = [];
     for (const [name, value] of Object.entries(change) as Array<[string, unknown]>) {
       if (value === undefined) continue;
       if (!(LIMIT_NAMES as readonly string[]).includes(name)) {
@@ -79,12 +74,9 @@ export function createLimits(db: Db, configured: RiskLimits, now: () => number) 
           },
         );
       }
-      writes.push([limit, value]);
+      writes.push({ name: limit, value });
     }
-    const at = now();
-    db.transaction(() => {
-      for (const [name, value] of writes) upsert.run(agentId ?? FLEET_SCOPE, name, value, at);
-    })();
+    if (writes.length > 0) await repo.lowerLimits(agentId ?? null, writes, now());
     return limits();
   }
 

@@ -8,19 +8,25 @@ import type { EffectiveLimits } from "./types.js";
  * every stake lost — so a batch that passes cannot take the day's realised loss past a limit, whatever the dice.
  */
 
-export interface RiskInputs {
+/** What one check consults, read at once for every agent of the batch. */
+export interface RiskView {
   /** NOT_FOUND for an unknown agent, then TRADING_PAUSED if it or the fleet is paused */
   assertCanTrade(agentId: string): void;
   /** the fleet's limits with every tightening: read once per check, whatever the number of agents */
-  limits(): EffectiveLimits;
+  limits: EffectiveLimits;
   lossToday(agentId: string): Micros;
-  fleetLossToday(): Micros;
+  fleetLossToday: Micros;
+}
+
+export interface RiskInputs {
+  /** one read of everything the checks of `agentIds` need: this runs before every bet */
+  read(agentIds: readonly string[]): Promise<RiskView>;
 }
 
 const HINT = "limits come from the operator's configuration; lower the amount or count (no tool can raise a limit)";
 
 export function createRiskChecks(inputs: RiskInputs) {
-  function assertCanPlaceBatch(stakes: Array<{ agentId: string; stake: Micros }>): void {
+  async function assertCanPlaceBatch(stakes: Array<{ agentId: string; stake: Micros }>): Promise<void> {
     if (stakes.length === 0) throw new FleetError("INVALID_INPUT", "a batch needs at least one bet, got none");
     const perAgent = new Map<string, { total: Micros; largest: Micros }>();
     let total = 0;
@@ -32,9 +38,11 @@ export function createRiskChecks(inputs: RiskInputs) {
       perAgent.set(agentId, { total: seen.total + stake, largest: Math.max(seen.largest, stake) });
       total += stake;
     }
-    const fleet = inputs.limits();
+    // bad input is refused above, before anything is read
+    const view = await inputs.read([...perAgent.keys()]);
+    const fleet = view.limits;
     for (const [agentId, { total: agentTotal, largest }] of perAgent) {
-      inputs.assertCanTrade(agentId);
+      view.assertCanTrade(agentId);
       const limits = agentLimits(fleet, agentId);
       if (largest > limits.maxBet) {
         throw exceeded(`a stake of ${usd(largest)} is above the max bet of ${usd(limits.maxBet)} for ${agentId}`, {
@@ -55,7 +63,7 @@ export function createRiskChecks(inputs: RiskInputs) {
           },
         );
       }
-      const lost = inputs.lossToday(agentId);
+      const lost = view.lossToday(agentId);
       if (lost + agentTotal > limits.dailyLossLimit) {
         throw exceeded(
           `${agentId} has lost ${usd(lost)} today (UTC); staking ${usd(agentTotal)} more could pass its daily loss limit of ${usd(limits.dailyLossLimit)} (headroom ${usd(Math.max(0, limits.dailyLossLimit - lost))})`,
@@ -75,7 +83,7 @@ export function createRiskChecks(inputs: RiskInputs) {
         limit_usd: fleet.maxBatch / 1e6,
       });
     }
-    const fleetLost = inputs.fleetLossToday();
+    const fleetLost = view.fleetLossToday;
     if (fleetLost + total > fleet.fleetDailyLossLimit) {
       throw exceeded(
         `the fleet has lost ${usd(fleetLost)} today (UTC); staking ${usd(total)} more could pass the fleet-wide daily loss limit of ${usd(fleet.fleetDailyLossLimit)} (headroom ${usd(Math.max(0, fleet.fleetDailyLossLimit - fleetLost))})`,
@@ -86,8 +94,8 @@ export function createRiskChecks(inputs: RiskInputs) {
 
   return {
     assertCanPlaceBatch,
-    assertCanBet(agentId: string, stake: Micros): void {
-      assertCanPlaceBatch([{ agentId, stake }]);
+    assertCanBet(agentId: string, stake: Micros): Promise<void> {
+      return assertCanPlaceBatch([{ agentId, stake }]);
     },
   };
 }

@@ -1,11 +1,10 @@
 import type { FleetConfig } from "../config.js";
-import type { Db } from "../db.js";
+import type { Executor } from "../storage/types.js";
 import { createAgentRepo } from "./agents.js";
-import { createDailyLoss } from "./daily-loss.js";
-import { createLimits } from "./limits.js";
-import { createPauseSwitch } from "./pause.js";
+import { realisedLoss, utcDayStart } from "./daily-loss.js";
+import { createLimits, effectiveLimits } from "./limits.js";
+import { assertCanTrade, createPauseSwitch } from "./pause.js";
 import { createRiskChecks } from "./risk.js";
-import { migrateFleet } from "./schema.js";
 import type { FleetStore } from "./types.js";
 
 export interface FleetStoreOptions {
@@ -15,24 +14,29 @@ export interface FleetStoreOptions {
 
 /**
  * The fleet: agents and their keys, domain accounts, the operator's limits with tighten-only overrides, the
- * kill switch, and the risk checks every bet passes. Everything persists in the given database.
+ * kill switch, and the risk checks every bet passes. Everything persists through the storage's fleet repository
+ * (its tables are migrated when the storage opens).
  */
 export function createFleetStore(
-  db: Db,
+  storage: Pick<Executor, "fleet">,
   config: Pick<FleetConfig, "limits">,
   opts: FleetStoreOptions = {},
 ): FleetStore {
   const now = opts.now ?? Date.now;
-  migrateFleet(db);
-  const agents = createAgentRepo(db, now);
-  const limits = createLimits(db, config.limits, now);
-  const pause = createPauseSwitch(db, now);
-  const loss = createDailyLoss(db, now);
+  const repo = storage.fleet;
+  const agents = createAgentRepo(repo, now);
+  const limits = createLimits(repo, config.limits, now);
+  const pause = createPauseSwitch(repo, now);
   const risk = createRiskChecks({
-    assertCanTrade: pause.assertCanTrade,
-    limits: limits.limits,
-    lossToday: loss.agent,
-    fleetLossToday: loss.fleet,
+    async read(agentIds) {
+      const snapshot = await repo.riskSnapshot(agentIds, utcDayStart(now()));
+      return {
+        assertCanTrade: (agentId) => assertCanTrade(agentId, snapshot.agents.get(agentId)),
+        limits: effectiveLimits(config.limits, snapshot.overrides),
+        lossToday: (agentId) => realisedLoss(snapshot.agents.get(agentId)?.netToday ?? 0),
+        fleetLossToday: realisedLoss(snapshot.fleetNetToday),
+      };
+    },
   });
 
   return {
@@ -45,12 +49,12 @@ export function createFleetStore(
     domainKeyFor: agents.domainKeyFor,
 
     limits: limits.limits,
-    limitsFor: (agentId) => {
-      agents.requireAgent(agentId);
+    limitsFor: async (agentId) => {
+      await agents.requireAgent(agentId);
       return limits.limitsFor(agentId);
     },
-    tighten: (change, agentId) => {
-      if (agentId !== undefined) agents.requireAgent(agentId);
+    tighten: async (change, agentId) => {
+      if (agentId !== undefined) await agents.requireAgent(agentId);
       return limits.tighten(change, agentId);
     },
 

@@ -34,6 +34,7 @@ export interface EffectiveLimits extends RiskLimits {
   perAgent: Record<string, Partial<RiskLimits>>;
 }
 
+/** Every method is async: the fleet lives behind the storage seam (src/storage/fleet.ts). */
 export interface FleetStore {
   addAgent(a: {
     agentId: string;
@@ -41,29 +42,29 @@ export interface FleetStore {
     label?: string;
     source: Agent["source"];
     referralCode?: string | null;
-  }): Agent;
-  listAgents(): Agent[];
-  getAgent(agentId: string): Agent | undefined;
+  }): Promise<Agent>;
+  listAgents(): Promise<Agent[]>;
+  getAgent(agentId: string): Promise<Agent | undefined>;
   /** the casino key; NOT_FOUND for an unknown agent */
-  keyFor(agentId: string): string;
-  addDomainAccount(a: { accountId: string; apiKey: string; label?: string }): DomainAccount;
-  listDomainAccounts(): DomainAccount[];
-  domainKeyFor(accountId: string): string;
+  keyFor(agentId: string): Promise<string>;
+  addDomainAccount(a: { accountId: string; apiKey: string; label?: string }): Promise<DomainAccount>;
+  listDomainAccounts(): Promise<DomainAccount[]>;
+  domainKeyFor(accountId: string): Promise<string>;
 
-  limits(): EffectiveLimits;
-  limitsFor(agentId: string): RiskLimits;
+  limits(): Promise<EffectiveLimits>;
+  limitsFor(agentId: string): Promise<RiskLimits>;
   /** lowers a limit (fleet-wide, or for one agent); a value above the current one → LIMIT_EXCEEDED, nothing written */
-  tighten(change: Partial<RiskLimits>, agentId?: string): EffectiveLimits;
+  tighten(change: Partial<RiskLimits>, agentId?: string): Promise<EffectiveLimits>;
 
-  pauseState(): PauseState;
-  pause(opts: { agentId?: string; reason: string }): PauseState;
-  resume(opts: { agentId?: string }): PauseState;
+  pauseState(): Promise<PauseState>;
+  pause(opts: { agentId?: string; reason: string }): Promise<PauseState>;
+  resume(opts: { agentId?: string }): Promise<PauseState>;
 
   /**
-   * Throws FleetError (TRADING_PAUSED, LIMIT_EXCEEDED) if a bet of `stake` by `agentId` is not allowed now:
+   * Rejects with FleetError (TRADING_PAUSED, LIMIT_EXCEEDED) if a bet of `stake` by `agentId` is not allowed now:
    * paused, above max bet, or today's realised loss (from the ledger) has reached the daily limit.
    */
-  assertCanBet(agentId: string, stake: Micros): void;
+  assertCanBet(agentId: string, stake: Micros): Promise<void>;
   /** the same for a whole batch before anything is enqueued: per-bet, batch total, and loss headroom */
-  assertCanPlaceBatch(stakes: Array<{ agentId: string; stake: Micros }>): void;
+  assertCanPlaceBatch(stakes: Array<{ agentId: string; stake: Micros }>): Promise<void>;
 }

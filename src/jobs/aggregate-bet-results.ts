@@ -83,9 +83,12 @@ const UNFINISHED = new Set(["queued", "running", "retrying", "waiting"]);
  * The bets that members which ended without a result had placed anyway, by job id: a batch settled in part
  * and then cancelled or failed. The engine alone cannot know them; the fleet's version reads its ledger.
  */
-export type PlacedBets = (jobIds: readonly string[]) => ReadonlyMap<string, readonly BetOutcome[]>;
+export type PlacedBets = (jobIds: readonly string[]) => Promise<ReadonlyMap<string, readonly BetOutcome[]>>;
 
-export function aggregateBetResults(results: readonly ChordMemberOutcome[], placedBy?: PlacedBets): BetAggregate {
+export async function aggregateBetResults(
+  results: readonly ChordMemberOutcome[],
+  placedBy?: PlacedBets,
+): Promise<BetAggregate> {
   const agg: BetAggregate = {
     totalBets: 0,
     wins: 0,
@@ -113,7 +116,7 @@ export function aggregateBetResults(results: readonly ChordMemberOutcome[], plac
     if (!agg.worst || b.net < agg.worst.net) agg.worst = line;
   };
   const unsettled = results.filter((m) => m.state !== "succeeded" && !UNFINISHED.has(m.state)).map((m) => m.jobId);
-  const placedAnyway = placedBy && unsettled.length > 0 ? placedBy(unsettled) : new Map<string, BetOutcome[]>();
+  const placedAnyway = placedBy && unsettled.length > 0 ? await placedBy(unsettled) : new Map<string, BetOutcome[]>();
   for (const member of results) {
     const { jobId, task, state } = member;
     if (UNFINISHED.has(state)) {

@@ -3,7 +3,7 @@ import { FleetError } from "../errors.js";
 import { type EngineCore, toJobRow } from "./core.js";
 import { parseArgs } from "./job-factory.js";
 import type { AbortCause, AttemptOutcome, CommitWrite } from "./outcome.js";
-import type { StoredJob } from "./store.js";
+import type { StoredJob } from "../storage/jobs.js";
 import type { JobProgress, ReconcileOutcome, TaskContext, TaskDefinition } from "./types.js";
 
 /** A claimed job being worked on in this process. */
@@ -46,6 +46,7 @@ export async function runAttempt(
       args: parseArgs(task, job.args),
       attempt: job.attempts,
       signal: controller.signal,
+      storage: core.storage,
       progress: (p) => onProgress(checkProgress(p)),
       onCommit: (write) => {
         commits.push(write);

@@ -8,7 +8,7 @@ import { FleetError, type FleetErrorCode } from "../errors.js";
 import { type EngineCore, toJobRow } from "./core.js";
 import { describeJobError, errorText, jobError } from "./job-error.js";
 import { buildCanvasJob, buildTaskJob, type Placement } from "./job-factory.js";
-import type { StoredJob } from "./store.js";
+import type { StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 import type { ChainSpec, ChordMemberOutcome, ChordSpec, GroupSpec, JobRow } from "./types.js";
 
@@ -34,7 +34,7 @@ export class Canvas {
     this.#core = core;
   }
 
-  group(spec: GroupSpec): JobRow {
+  async group(spec: GroupSpec): Promise<JobRow> {
     const now = this.#core.clock.now();
     const members = checkMembers(spec.members, "group");
     const parent = buildCanvasJob(
@@ -46,7 +46,7 @@ export class Canvas {
     return this.#create(parent, this.#buildMembers(members, parent, spec.priority, now));
   }
 
-  chord(spec: ChordSpec): JobRow {
+  async chord(spec: ChordSpec): Promise<JobRow> {
     const { registry, clock } = this.#core;
     const now = clock.now();
     const members = checkMembers(spec.members, "chord");
@@ -69,7 +69,7 @@ export class Canvas {
     return this.#create(parent, this.#buildMembers(members, parent, spec.priority, now));
   }
 
-  chain(spec: ChainSpec): JobRow {
+  async chain(spec: ChainSpec): Promise<JobRow> {
     const { registry, clock } = this.#core;
     const now = clock.now();
     const steps = checkMembers(spec.steps, "chain").map((step, i) => {
@@ -93,23 +93,23 @@ export class Canvas {
    * it off its row (one conditional update, whoever finishes it, in whichever process), and the member that
    * brings the count to zero fires the chord or finishes the group. Chains, and chord callbacks, read the parent.
    */
-  onTerminal(scope: WriteScope, member: StoredJob): void {
+  async onTerminal(scope: WriteScope, member: StoredJob): Promise<void> {
     if (member.parentId === null || member.canvasIndex === null) return;
-    const { store } = this.#core;
-    const counted = store.memberFinished(member.parentId, scope.now);
+    const jobs = scope.tx.jobs;
+    const counted = await jobs.memberFinished(member.parentId, scope.now);
     if (counted) {
       scope.progressed.add(member.parentId);
       if (counted.open > 0) return;
     }
-    const parent = store.get(member.parentId);
+    const parent = await jobs.get(member.parentId);
     if (parent?.state !== "waiting") return;
     if (counted) {
-      if (parent.kind === "chord") this.fireChord(scope, parent, "every member finished");
-      else this.#finishGroup(scope, parent);
+      if (parent.kind === "chord") await this.fireChord(scope, parent, "every member finished");
+      else await this.#finishGroup(scope, parent);
     } else if (parent.kind === "chain") {
-      this.#advanceChain(scope, parent, member);
+      await this.#advanceChain(scope, parent, member);
     } else if (parent.kind === "chord" && parent.callbackId === member.id) {
-      this.#finishChord(scope, parent, member);
+      await this.#finishChord(scope, parent, member);
     }
   }
 
@@ -117,32 +117,32 @@ export class Canvas {
    * A finished member was sent round again (dead-letter retry): its parent waits for it once more. A chain that
    * this very step stopped resumes: it waits again and goes on from this step once it succeeds.
    */
-  onReopen(scope: WriteScope, member: StoredJob): void {
+  async onReopen(scope: WriteScope, member: StoredJob): Promise<void> {
     if (member.parentId === null || member.canvasIndex === null) return;
-    const { store, transitions } = this.#core;
-    if (store.memberReopened(member.parentId, scope.now)) {
+    const { transitions } = this.#core;
+    if (await scope.tx.jobs.memberReopened(member.parentId, scope.now)) {
       scope.progressed.add(member.parentId);
       return;
     }
-    const parent = store.get(member.parentId);
+    const parent = await scope.tx.jobs.get(member.parentId);
     const stoppedBy = (parent?.error?.details as { failedJobId?: unknown } | undefined)?.failedJobId;
     if (parent?.kind !== "chain" || parent.state !== "failed" || stoppedBy !== member.id) return;
     const step = `step ${member.canvasIndex + 1} (${member.task})`;
-    transitions.move(scope, parent, "waiting", `${step} retried by request; the chain resumes when it finishes`, {
+    await transitions.move(scope, parent, "waiting", `${step} retried by request; the chain resumes when it finishes`, {
       error: null,
       finishedAt: null,
     });
   }
 
   /** Creates the chord's callback unless one exists; `why` goes into the callback's first event. */
-  fireChord(scope: WriteScope, chord: StoredJob, why: string): void {
-    const { store, registry, transitions } = this.#core;
+  async fireChord(scope: WriteScope, chord: StoredJob, why: string): Promise<void> {
+    const { registry, transitions } = this.#core;
     const spec = chord.args as ChordArgs;
-    const results = store.memberOutcomes(chord.id);
+    const results = await scope.tx.jobs.memberOutcomes(chord.id);
     const task = registry.get(spec.callback.task);
     const placement: Placement = { parentId: chord.id, canvasId: chord.id, canvasIndex: results.length };
     try {
-      transitions.savepoint(scope, (inner) => {
+      await transitions.savepoint(scope, async (inner) => {
         if (!task)
           throw new FleetError("INVALID_INPUT", `chord callback task \`${spec.callback.task}\` is not registered`);
         const callback = buildTaskJob(
@@ -153,28 +153,28 @@ export class Canvas {
           placement,
         );
         // the exactly-once guard: only the write that sets callback_id from NULL creates the callback
-        const marked = store.update(
+        const marked = await inner.tx.jobs.update(
           chord,
           { state: "waiting", noCallbackYet: true },
           { callbackId: callback.id, updatedAt: inner.now },
         );
-        if (marked) transitions.insert(inner, callback, `callback of chord ${chord.id}: ${why}`);
+        if (marked) await transitions.insert(inner, callback, `callback of chord ${chord.id}: ${why}`);
       });
     } catch (err) {
-      transitions.move(scope, chord, "failed", `callback could not be created: ${errorText(err)}`, {
+      await transitions.move(scope, chord, "failed", `callback could not be created: ${errorText(err)}`, {
         error: jobError(err),
       });
     }
   }
 
-  #create(parent: StoredJob, members: StoredJob[]): JobRow {
+  async #create(parent: StoredJob, members: StoredJob[]): Promise<JobRow> {
     const { transitions } = this.#core;
     parent.progress ??= { done: 0, total: members.length };
     if (parent.kind !== "chain") parent.openMembers = members.length;
-    this.#core.write((scope) => {
-      transitions.insert(scope, parent, `${parent.kind} created`);
+    await this.#core.write(async (scope) => {
+      await transitions.insert(scope, parent, `${parent.kind} created`);
       for (const m of members) {
-        transitions.insert(scope, m, `member ${(m.canvasIndex ?? 0) + 1} of ${parent.kind} ${parent.id}`);
+        await transitions.insert(scope, m, `member ${(m.canvasIndex ?? 0) + 1} of ${parent.kind} ${parent.id}`);
       }
     });
     return toJobRow(parent);
@@ -192,9 +192,9 @@ export class Canvas {
   }
 
   /** a parent's progress (members finished of total), published like a task's progress */
-  #progress(scope: WriteScope, parent: StoredJob, done: number, total: number): void {
+  async #progress(scope: WriteScope, parent: StoredJob, done: number, total: number): Promise<void> {
     const progress = { done, total };
-    const updated = this.#core.store.update(parent, { state: "waiting" }, { progress, updatedAt: scope.now });
+    const updated = await scope.tx.jobs.update(parent, { state: "waiting" }, { progress, updatedAt: scope.now });
     if (!updated) return;
     scope.changes.push({
       job: updated,
@@ -202,12 +202,12 @@ export class Canvas {
     });
   }
 
-  #finishGroup(scope: WriteScope, group: StoredJob): void {
-    const results = this.#core.store.memberOutcomes(group.id);
+  async #finishGroup(scope: WriteScope, group: StoredJob): Promise<void> {
+    const results = await scope.tx.jobs.memberOutcomes(group.id);
     const failed = results.filter((r) => r.state !== "succeeded");
     const total = results.length;
     if (failed.length === 0) {
-      this.#core.transitions.move(scope, group, "succeeded", `all ${total} members succeeded`, {
+      await this.#core.transitions.move(scope, group, "succeeded", `all ${total} members succeeded`, {
         result: { results },
         progress: { done: total, total },
       });
@@ -218,22 +218,22 @@ export class Canvas {
       first,
       `${failed.length} of ${total} members did not succeed; first: job ${first.jobId} ended ${first.state}`,
     );
-    this.#core.transitions.move(scope, group, "failed", `${failed.length} of ${total} members did not succeed`, {
+    await this.#core.transitions.move(scope, group, "failed", `${failed.length} of ${total} members did not succeed`, {
       result: { results },
       error,
       progress: { done: total, total },
     });
   }
 
-  #finishChord(scope: WriteScope, chord: StoredJob, callback: StoredJob): void {
+  async #finishChord(scope: WriteScope, chord: StoredJob, callback: StoredJob): Promise<void> {
     const to = callback.state === "succeeded" ? "succeeded" : callback.state === "cancelled" ? "cancelled" : "failed";
-    this.#core.transitions.move(scope, chord, to, `callback ${callback.id} ended ${callback.state}`, {
+    await this.#core.transitions.move(scope, chord, to, `callback ${callback.id} ended ${callback.state}`, {
       result: callback.result,
       error: callback.error,
     });
   }
 
-  #advanceChain(scope: WriteScope, chain: StoredJob, step: StoredJob): void {
+  async #advanceChain(scope: WriteScope, chain: StoredJob, step: StoredJob): Promise<void> {
     const { registry, transitions } = this.#core;
     const { steps } = chain.args as ChainArgs;
     const index = step.canvasIndex ?? 0;
@@ -244,7 +244,7 @@ export class Canvas {
         failedStep: index + 1,
         failedJobId: step.id,
       });
-      transitions.move(
+      await transitions.move(
         scope,
         chain,
         step.state === "cancelled" ? "cancelled" : "failed",
@@ -257,7 +257,7 @@ export class Canvas {
       return;
     }
     if (index + 1 === total) {
-      transitions.move(scope, chain, "succeeded", `all ${total} steps succeeded`, {
+      await transitions.move(scope, chain, "succeeded", `all ${total} steps succeeded`, {
         result: step.result,
         progress: { done: total, total },
       });
@@ -265,16 +265,16 @@ export class Canvas {
     }
     const next = steps[index + 1] as StepSpec;
     try {
-      transitions.savepoint(scope, (inner) => {
+      await transitions.savepoint(scope, async (inner) => {
         const task = registry.require(next.task);
         const args = { ...next.args, previous: step.result };
         const placement = { parentId: chain.id, canvasId: chain.id, canvasIndex: index + 1 };
         const row = buildTaskJob(task, args, { priority: chain.priority }, inner.now, placement);
-        transitions.insert(inner, row, `member ${index + 2} of chain ${chain.id}`);
-        this.#progress(inner, chain, index + 1, total);
+        await transitions.insert(inner, row, `member ${index + 2} of chain ${chain.id}`);
+        await this.#progress(inner, chain, index + 1, total);
       });
     } catch (err) {
-      transitions.move(scope, chain, "failed", `step ${index + 2} of ${total} could not be enqueued`, {
+      await transitions.move(scope, chain, "failed", `step ${index + 2} of ${total} could not be enqueued`, {
         error: jobError(err),
         progress: { done: index + 1, total },
       });

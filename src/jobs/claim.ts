@@ -6,30 +6,31 @@
  */
 import { type EngineCore, mustReconcile } from "./core.js";
 import { errorText } from "./job-error.js";
-import type { JobPatch, StoredJob } from "./store.js";
+import type { JobPatch, StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
-import type { QueueName } from "./types.js";
+import { validateClaim } from "./rate-window.js";
+import type { QueueName, RateLimitClaim } from "./types.js";
 
 /** extra candidates read in later rounds, to stand in for rows that expired or wait for rate-limit tokens */
 const CLAIM_SLACK = 16;
 const MAX_ROUNDS = 3;
 
-export function claimDue(
+export async function claimDue(
   core: EngineCore,
   scope: WriteScope,
   free: ReadonlyArray<readonly [QueueName, number]>,
   tasks: readonly string[],
-): StoredJob[] {
+): Promise<StoredJob[]> {
   const claimed: StoredJob[] = [];
   for (const [queue, slots] of free) {
     let wanted = slots;
     for (let round = 0; round < MAX_ROUNDS && wanted > 0; round++) {
       // the first round reads just what is wanted (usually every row is admitted); later ones read ahead
       const limit = round === 0 ? wanted : wanted + CLAIM_SLACK;
-      const candidates = core.store.claimCandidates({ queue, tasks, now: scope.now, limit });
+      const candidates = await scope.tx.jobs.claimCandidates({ queue, tasks, now: scope.now, limit });
       for (const job of candidates) {
         if (wanted === 0) break;
-        const leased = admit(core, scope, job);
+        const leased = await admit(core, scope, job);
         if (leased) {
           claimed.push(leased);
           wanted--;
@@ -42,16 +43,16 @@ export function claimDue(
 }
 
 /** Leases `job`, or moves it aside: expired, or rescheduled for when its rate-limit tokens refill. */
-function admit(core: EngineCore, scope: WriteScope, job: StoredJob): StoredJob | undefined {
+async function admit(core: EngineCore, scope: WriteScope, job: StoredJob): Promise<StoredJob | undefined> {
   const reconcile = mustReconcile(job);
   // a cancel that reached the row while its last attempt was already failing (another process's heartbeat
   // had not yet seen it) must still win; a reconcile, though, goes ahead: cancel never unsends
   if (!reconcile && job.cancelRequested) {
-    core.transitions.move(scope, job, "cancelled", "cancelled before its next attempt");
+    await core.transitions.move(scope, job, "cancelled", "cancelled before its next attempt");
     return undefined;
   }
   if (!reconcile && job.expiresAt !== null && job.expiresAt <= scope.now) {
-    core.transitions.move(
+    await core.transitions.move(
       scope,
       job,
       "expired",
@@ -60,10 +61,10 @@ function admit(core: EngineCore, scope: WriteScope, job: StoredJob): StoredJob |
     return undefined;
   }
   if (!reconcile) {
-    const refusal = takeTokens(core, job);
+    const refusal = await takeTokens(core, scope, job);
     if (refusal) {
       const reason = `waiting ${refusal.waitMs} ms for rate-limit tokens (${refusal.key}); no attempt spent`;
-      core.transitions.move(scope, job, job.state, reason, { dueAt: scope.now + refusal.waitMs });
+      await core.transitions.move(scope, job, job.state, reason, { dueAt: scope.now + refusal.waitMs });
       return undefined;
     }
   }
@@ -83,17 +84,21 @@ function admit(core: EngineCore, scope: WriteScope, job: StoredJob): StoredJob |
   return core.transitions.move(scope, job, "running", reason, patch);
 }
 
-function takeTokens(core: EngineCore, job: StoredJob): { waitMs: number; key: string } | undefined {
+async function takeTokens(
+  core: EngineCore,
+  scope: WriteScope,
+  job: StoredJob,
+): Promise<{ waitMs: number; key: string } | undefined> {
   const task = core.registry.get(job.task);
   if (!task?.rateLimits) return undefined;
   const parsed = task.args.safeParse(job.args);
   // bad args fail in the attempt itself, with the schema's message
   if (!parsed.success) return undefined;
+  let claims: RateLimitClaim[];
   try {
-    const claims = task.rateLimits(parsed.data);
+    claims = task.rateLimits(parsed.data);
     if (claims.length === 0) return undefined;
-    const taken = core.rateLimiter.takeAll(claims);
-    return taken.ok ? undefined : taken;
+    for (const claim of claims) validateClaim(claim);
   } catch (err) {
     core.logger.error(
       { jobId: job.id, task: job.task, err: errorText(err) },
@@ -101,4 +106,7 @@ function takeTokens(core: EngineCore, job: StoredJob): { waitMs: number; key: st
     );
     return undefined;
   }
+  // a failed draw is a storage failure: it fails the whole claim, and the poll tries again
+  const taken = await scope.tx.rateLimits.takeAll(claims, scope.now);
+  return taken.ok ? undefined : taken;
 }

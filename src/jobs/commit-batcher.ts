@@ -1,14 +1,15 @@
 /**
- * Group commit: completions are written in batches, one transaction (one fsync under synchronous=FULL) per
- * batch, each completion in its own savepoint so one bad write does not sink its neighbours. A crash before a
- * flush loses nothing: those jobs are still `running` under a lease that will expire, and recovery reruns or
- * reconciles them.
+ * Group commit: completions are written in batches, one transaction per batch, each completion in its own
+ * savepoint so one bad write does not sink its neighbours. The storage makes each commit durable off the event
+ * loop and lets the next batch commit while the last one syncs, so batches also share their fsyncs. A crash
+ * before a batch is durable loses nothing: those jobs are still `running` under a lease that will expire, and
+ * recovery reruns or reconciles them.
  */
 import type { EngineCore } from "./core.js";
-import { newScope, type WriteScope } from "./transitions.js";
+import type { WriteScope } from "./transitions.js";
 
 interface Pending {
-  write: (scope: WriteScope) => unknown;
+  write: (scope: WriteScope) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -26,22 +27,28 @@ export interface BatcherOptions {
 
 /**
  * Work that joins each batch's transaction after its writes (the dispatcher leases new jobs for the slots the
- * batch frees, so one commit both finishes and starts work). Returns what to do once the batch has committed.
+ * batch frees, so one commit both finishes and starts work). Returns what to do once the batch is durable, and
+ * what to undo if it is not.
  */
-export type BatchTail = (scope: WriteScope) => (() => void) | undefined;
+export type BatchTail = (scope: WriteScope) => Promise<TailWork | undefined>;
+export interface TailWork {
+  committed(): void;
+  rolledBack(): void;
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export class CommitBatcher {
   readonly #core: EngineCore;
-  readonly #publish: (scope: WriteScope) => void;
   readonly #opts: BatcherOptions;
   #pending: Pending[] = [];
   #scheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #tail: BatchTail | undefined;
+  readonly #flushing = new Set<Promise<void>>();
 
-  constructor(core: EngineCore, publish: (scope: WriteScope) => void, opts: BatcherOptions) {
+  constructor(core: EngineCore, opts: BatcherOptions) {
     this.#core = core;
-    this.#publish = publish;
     this.#opts = opts;
   }
 
@@ -54,49 +61,58 @@ export class CommitBatcher {
     return this.#pending.length;
   }
 
-  /** resolves with the write's value once its batch has committed */
-  submit<T>(write: (scope: WriteScope) => T): Promise<T> {
+  /** resolves with the write's value once its batch has committed durably */
+  submit<T>(write: (scope: WriteScope) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ write, resolve: resolve as (value: unknown) => void, reject });
-      if (this.#pending.length >= this.#opts.maxItems) this.flush();
+      if (this.#pending.length >= this.#opts.maxItems) void this.flush();
       else this.#schedule();
     });
   }
 
-  flush(): void {
+  /** commits what waits now; resolves when it (and every flush before it) is durable */
+  flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#scheduled = false;
     const items = this.#pending;
     this.#pending = [];
-    if (items.length === 0) return;
-    const { store, transitions, clock } = this.#core;
-    const scope = newScope(clock.now());
-    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
-    let afterCommit: (() => void) | undefined;
+    if (items.length > 0) {
+      const done = this.#commit(items).finally(() => this.#flushing.delete(done));
+      this.#flushing.add(done);
+    }
+    return Promise.all([...this.#flushing]).then(() => undefined);
+  }
+
+  async #commit(items: Pending[]): Promise<void> {
+    const { transitions } = this.#core;
+    let outcomes: Settled[];
+    let tail: TailWork | undefined;
     try {
-      outcomes = store.transaction(() => {
-        const settled = items.map((item) => {
+      outcomes = await this.#core.write(async (scope) => {
+        const settled: Settled[] = [];
+        // one at a time: savepoints nest, they cannot interleave
+        for (const item of items) {
           try {
-            return { ok: true as const, value: transitions.savepoint(scope, item.write) };
+            settled.push({ ok: true, value: await transitions.savepoint(scope, item.write) });
           } catch (error) {
-            return { ok: false as const, error };
+            settled.push({ ok: false, error });
           }
-        });
-        afterCommit = this.#tail?.(scope);
+        }
+        tail = await this.#tail?.(scope);
         return settled;
       });
     } catch (error) {
+      tail?.rolledBack();
       for (const item of items) item.reject(error);
       return;
     }
-    this.#publish(scope);
     items.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome?.ok) item.resolve(outcome.value);
       else item.reject(outcome ? outcome.error : new Error("batch outcome missing"));
     });
-    afterCommit?.();
+    tail?.committed();
   }
 
   #schedule(): void {
@@ -104,10 +120,10 @@ export class CommitBatcher {
     this.#scheduled = true;
     if (this.#opts.windowMs <= 0) {
       setImmediate(() => {
-        if (this.#scheduled) this.flush();
+        if (this.#scheduled) void this.flush();
       });
     } else {
-      this.#timer = setTimeout(() => this.flush(), this.#opts.windowMs);
+      this.#timer = setTimeout(() => void this.flush(), this.#opts.windowMs);
       this.#timer.unref();
     }
   }

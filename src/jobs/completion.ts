@@ -3,7 +3,7 @@ import { FleetError } from "../errors.js";
 import type { EngineCore } from "./core.js";
 import { errorText, jobError } from "./job-error.js";
 import type { Decision } from "./outcome.js";
-import type { StoredJob } from "./store.js";
+import type { StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 import type { JobProgress } from "./types.js";
 
@@ -13,21 +13,21 @@ import type { JobProgress } from "./types.js";
  * failed with the result kept, and for a money job `money_state` stays `done`: the server did process it.
  * (A reconciliation's partial facts that cannot be written leave the job `unknown`: nothing is re-sent.)
  */
-export function applyDecision(
+export async function applyDecision(
   core: EngineCore,
   scope: WriteScope,
   job: StoredJob,
   decision: Decision,
-): StoredJob | undefined {
+): Promise<StoredJob | undefined> {
   const expect = claimOf(core, job);
   const { transitions } = core;
   if (decision.commits.length === 0) {
     return transitions.move(scope, job, decision.to, decision.reason, decision.patch, expect);
   }
   try {
-    return transitions.savepoint(scope, (inner) => {
-      const moved = transitions.move(inner, job, decision.to, decision.reason, decision.patch, expect);
-      if (moved) for (const write of decision.commits) write(core.db);
+    return await transitions.savepoint(scope, async (inner) => {
+      const moved = await transitions.move(inner, job, decision.to, decision.reason, decision.patch, expect);
+      if (moved) for (const write of decision.commits) await write(inner.tx);
       return moved;
     });
   } catch (err) {
@@ -63,8 +63,13 @@ function claimOf(core: EngineCore, job: StoredJob): { leaseOwner: string; starte
 }
 
 /** Progress is published to listeners but not recorded in job_events (it is not a transition). */
-export function recordProgress(core: EngineCore, scope: WriteScope, job: StoredJob, progress: JobProgress): void {
-  const updated = core.store.update(
+export async function recordProgress(
+  core: EngineCore,
+  scope: WriteScope,
+  job: StoredJob,
+  progress: JobProgress,
+): Promise<void> {
+  const updated = await scope.tx.jobs.update(
     job,
     { state: "running", ...claimOf(core, job) },
     { progress, updatedAt: scope.now },

@@ -1,22 +1,20 @@
 /** What the engine's parts share: the store, the clock, the registry and the one way to write. */
-import type { Db } from "../db.js";
 import type { Logger } from "../log.js";
+import type { StoredJob } from "../storage/jobs.js";
+import type { Storage } from "../storage/types.js";
 import type { Clock } from "./clock.js";
 import type { DecisionPolicy } from "./outcome.js";
-import type { RateLimiter } from "./rate-limit.js";
 import type { TaskRegistry } from "./registry.js";
-import type { JobStore, StoredJob } from "./store.js";
 import type { Transitions, WriteScope } from "./transitions.js";
 import type { JobRow, RetryPolicy } from "./types.js";
 
 export interface EngineCore {
-  readonly db: Db;
-  readonly store: JobStore;
+  /** everything persisted; inside a write, use the scope's `tx` instead */
+  readonly storage: Storage;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly registry: TaskRegistry;
   readonly transitions: Transitions;
-  readonly rateLimiter: RateLimiter;
   /** this process's name on the leases it holds */
   readonly ownerId: string;
   readonly leaseMs: number;
@@ -24,8 +22,8 @@ export interface EngineCore {
   readonly settleMs: number;
   readonly maxReconciles: number;
   readonly random: () => number;
-  /** one write transaction (BEGIN IMMEDIATE); its changes are published to listeners once it commits */
-  write<T>(fn: (scope: WriteScope) => T): T;
+  /** one write transaction; its changes are published to listeners once it has committed durably */
+  write<T>(fn: (scope: WriteScope) => Promise<T>): Promise<T>;
 }
 
 /** for jobs whose task is not registered in this process (recovery still has to decide for them) */

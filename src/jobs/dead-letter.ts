@@ -2,14 +2,14 @@
 import { FleetError } from "../errors.js";
 import { type EngineCore, mustReconcile } from "./core.js";
 import { isTerminal } from "./state-machine.js";
-import type { JobPatch, StoredJob } from "./store.js";
+import type { JobPatch, StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 
 /**
  * dead / failed → queued with fresh attempts; unknown → reconciliation first (never a blind resend). A money
  * job that is known to have moved money cannot be retried: that would move it twice.
  */
-export function requeue(core: EngineCore, scope: WriteScope, job: StoredJob): StoredJob {
+export async function requeue(core: EngineCore, scope: WriteScope, job: StoredJob): Promise<StoredJob> {
   if (job.kind !== "task") {
     throw new FleetError("CONFLICT", `job ${job.id} is a ${job.kind}; retry its failed member instead`);
   }
@@ -27,7 +27,8 @@ export function requeue(core: EngineCore, scope: WriteScope, job: StoredJob): St
   const { transitions } = core;
   if (job.state === "unknown") {
     const reason = "retried by request: reconciling with the server before anything is re-sent";
-    return transitions.move(scope, job, "retrying", reason, { ...fresh, error: job.error, phase: "reconcile" }) ?? job;
+    const patch = { ...fresh, error: job.error, phase: "reconcile" as const };
+    return (await transitions.move(scope, job, "retrying", reason, patch)) ?? job;
   }
   if (job.state === "failed" || job.state === "dead") {
     if (job.money && job.moneyState === "done") {
@@ -41,14 +42,15 @@ export function requeue(core: EngineCore, scope: WriteScope, job: StoredJob): St
     }
     const reconcile = mustReconcile(job);
     const reason = reconcile ? "retried by request: reconciling first" : "retried by request with fresh attempts";
-    return transitions.move(scope, job, "queued", reason, { ...fresh, phase: reconcile ? "reconcile" : "run" }) ?? job;
+    const patch = { ...fresh, phase: reconcile ? ("reconcile" as const) : ("run" as const) };
+    return (await transitions.move(scope, job, "queued", reason, patch)) ?? job;
   }
   throw new FleetError("CONFLICT", `job ${job.id} is ${job.state}; only dead, failed or unknown jobs can be retried`);
 }
 
 /** Deletes a finished job (and a finished canvas's finished members). `unknown` money jobs are kept as evidence. */
-export function discard(core: EngineCore, job: StoredJob): void {
-  const { store } = core;
+export async function discard(scope: WriteScope, job: StoredJob): Promise<void> {
+  const jobs = scope.tx.jobs;
   if (job.state === "unknown") {
     throw new FleetError("CONFLICT", `job ${job.id} has an unknown money outcome and is kept as evidence`, {
       hint: "retry it to reconcile with the server",
@@ -57,10 +59,10 @@ export function discard(core: EngineCore, job: StoredJob): void {
   if (!isTerminal(job.state)) {
     throw new FleetError("CONFLICT", `job ${job.id} is ${job.state}; cancel it before discarding`);
   }
-  const parent = job.parentId === null ? undefined : store.get(job.parentId);
+  const parent = job.parentId === null ? undefined : await jobs.get(job.parentId);
   if (parent?.state === "waiting") {
     throw new FleetError("CONFLICT", `job ${job.id} belongs to ${parent.kind} ${parent.id}, which still waits on it`);
   }
-  const members = store.members(job.id).filter((m) => isTerminal(m.state) && m.state !== "unknown");
-  store.delete([job.id, ...members.map((m) => m.id)]);
+  const members = (await jobs.members(job.id)).filter((m) => isTerminal(m.state) && m.state !== "unknown");
+  await jobs.delete([job.id, ...members.map((m) => m.id)]);
 }

@@ -1,7 +1,9 @@
 /**
- * The worker side: claims due jobs from SQLite as capacity frees up, runs them on one p-queue per named queue
- * (which only bounds in-process concurrency and orders by priority; the backlog stays in SQLite), renews their
- * leases while they run, and hands each outcome to the group commit.
+ * The worker side: claims due jobs from the storage as capacity frees up, runs them on one p-queue per named
+ * queue (which only bounds in-process concurrency and orders by priority; the backlog stays in the database),
+ * renews their leases while they run, and hands each outcome to the group commit. A claim holds its slots from
+ * the moment it is written until it is durable and launched (or rolled back), so claims in flight never lease
+ * more than the queue's concurrency.
  */
 import PQueue from "p-queue";
 import { QUEUE_NAMES } from "../config.js";
@@ -9,12 +11,12 @@ import { FleetError } from "../errors.js";
 import { Attempt, runAttempt } from "./attempt.js";
 import { claimDue } from "./claim.js";
 import type { ClockTimer } from "./clock.js";
-import type { CommitBatcher } from "./commit-batcher.js";
+import type { CommitBatcher, TailWork } from "./commit-batcher.js";
 import { applyDecision, recordProgress } from "./completion.js";
 import { decisionPolicy, type EngineCore } from "./core.js";
 import { errorText } from "./job-error.js";
 import { type AbortCause, decideAttempt } from "./outcome.js";
-import type { StoredJob } from "./store.js";
+import type { StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 import type { JobProgress, QueueName } from "./types.js";
 
@@ -36,6 +38,9 @@ export class Dispatcher {
   readonly #executions = new Set<Promise<void>>();
   #running = false;
   #pumpScheduled = false;
+  /** a claim of the pump is being written; a kick meanwhile runs the pump again once it is done */
+  #pumping = false;
+  #pumpAgain = false;
   /**
    * Queues whose last claim came up short: nothing more is due there until a job is enqueued or rescheduled in
    * this process, its due timer fires, or the poll looks (for other processes' work). Claims skip them.
@@ -67,10 +72,10 @@ export class Dispatcher {
     this.#running = true;
     this.#poll = setInterval(() => {
       this.wake();
-      this.#abortCancelled();
+      void this.#abortCancelled();
     }, this.#opts.pollMs);
     this.#poll.unref();
-    this.#heartbeat = setInterval(() => this.#renewLeases(), this.#opts.heartbeatMs);
+    this.#heartbeat = setInterval(() => void this.#renewLeases(), this.#opts.heartbeatMs);
     this.#heartbeat.unref();
     this.kick();
   }
@@ -84,9 +89,14 @@ export class Dispatcher {
 
   /** slots may have freed up: claim for them soon (coalesced) */
   kick(): void {
-    if (!this.#running || this.#pumpScheduled) return;
+    if (!this.#running) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    if (this.#pumpScheduled) return;
     this.#pumpScheduled = true;
-    setImmediate(() => this.#pump());
+    setImmediate(() => void this.#pump());
   }
 
   /** aborts a run-phase attempt of this process; false when the job is not running here */
@@ -116,38 +126,61 @@ export class Dispatcher {
       for (const attempt of this.#active.values()) attempt.abort("shutdown", shutdown);
       await Promise.allSettled([...this.#executions]);
     }
-    this.#batcher.flush();
+    await this.#batcher.flush();
     clearInterval(this.#heartbeat);
   }
 
-  #pump(): void {
+  async #pump(): Promise<void> {
     this.#pumpScheduled = false;
     // a commit batch is on its way, and it claims for the free slots in its own transaction
     if (this.#batcher.pending > 0) return;
     const free = this.#freeSlots();
     if (free.length === 0) return;
-    let claimed: StoredJob[];
+    this.#pumping = true;
+    let claimed: StoredJob[] = [];
     try {
-      claimed = this.#core.write((scope) => claimDue(this.#core, scope, free, this.#tasks()));
+      claimed = await this.#core.write(async (scope) => {
+        const leased = await claimDue(this.#core, scope, free, this.#tasks());
+        this.#reserve(leased, +1);
+        return leased;
+      });
     } catch (err) {
+      this.#reserve(claimed, -1);
       this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; the poll will try again");
       return;
+    } finally {
+      this.#pumping = false;
+      if (this.#pumpAgain) {
+        this.#pumpAgain = false;
+        this.kick();
+      }
     }
     this.#started(free, claimed);
   }
 
   /** Runs inside a commit batch's transaction, in a savepoint: claims for the slots free once it commits. */
-  #claimAfterBatch(scope: WriteScope): (() => void) | undefined {
+  async #claimAfterBatch(scope: WriteScope): Promise<TailWork | undefined> {
     const free = this.#freeSlots();
     if (free.length === 0) return undefined;
     let claimed: StoredJob[];
     try {
-      claimed = this.#core.transitions.savepoint(scope, (inner) => claimDue(this.#core, inner, free, this.#tasks()));
+      claimed = await this.#core.transitions.savepoint(scope, (inner) =>
+        claimDue(this.#core, inner, free, this.#tasks()),
+      );
     } catch (err) {
       this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; the poll will try again");
       return undefined;
     }
-    return () => this.#started(free, claimed);
+    this.#reserve(claimed, +1);
+    return {
+      committed: () => this.#started(free, claimed),
+      rolledBack: () => this.#reserve(claimed, -1),
+    };
+  }
+
+  /** counts claimed jobs against their queues' concurrency from the moment they are written */
+  #reserve(jobs: readonly StoredJob[], sign: 1 | -1): void {
+    for (const job of jobs) this.#inFlight.set(job.queue, (this.#inFlight.get(job.queue) ?? 0) + sign);
   }
 
   /** Free slots per queue that may have due work, when running and some task is registered. */
@@ -177,14 +210,18 @@ export class Dispatcher {
       this.#launch(job);
       short.set(job.queue, (short.get(job.queue) ?? 0) - 1);
     }
-    const { clock, store } = this.#core;
+    void this.#markDry(short);
+  }
+
+  async #markDry(short: ReadonlyMap<QueueName, number>): Promise<void> {
+    const { clock, storage } = this.#core;
     const tasks = this.#tasks();
     let wakeAt: number | null = null;
     for (const [queue, slots] of short) {
       if (slots <= 0) continue;
       let due: number | null;
       try {
-        due = store.nextDueAt(queue, tasks);
+        due = await storage.jobs.nextDueAt(queue, tasks);
       } catch {
         continue; // the poll will look again
       }
@@ -210,9 +247,9 @@ export class Dispatcher {
     this.#dueTimer = { at: due, timer };
   }
 
+  /** runs a claimed job; its slot was reserved when the claim was written */
   #launch(job: StoredJob): void {
     const queue = job.queue;
-    this.#inFlight.set(queue, (this.#inFlight.get(queue) ?? 0) + 1);
     const attempt = new Attempt(job);
     this.#active.set(job.id, attempt);
     const execution = (this.#queues.get(queue) as PQueue)
@@ -267,12 +304,12 @@ export class Dispatcher {
    * A cancel from another process only marks the row; the poll reads those marks for the jobs running here, so
    * their signals abort within a poll interval instead of at the next heartbeat.
    */
-  #abortCancelled(): void {
+  async #abortCancelled(): Promise<void> {
     const running = [...this.#active.values()].filter((a) => a.job.phase === "run" && !a.controller.signal.aborted);
     if (running.length === 0) return;
     let asked: Set<string>;
     try {
-      asked = this.#core.store.cancelRequested(
+      asked = await this.#core.storage.jobs.cancelRequested(
         this.#core.ownerId,
         running.map((a) => a.job.id),
       );
@@ -285,17 +322,21 @@ export class Dispatcher {
     }
   }
 
-  #renewLeases(): void {
+  async #renewLeases(): Promise<void> {
     if (this.#active.size === 0) return;
-    const { store, clock, ownerId, leaseMs } = this.#core;
+    const { storage, clock, ownerId, leaseMs } = this.#core;
+    const ids = [...this.#active.keys()];
     let lease: { held: Set<string>; cancelRequested: Set<string> };
     try {
-      lease = store.renewLeases(ownerId, [...this.#active.keys()], clock.now() + leaseMs);
+      lease = await storage.jobs.renewLeases(ownerId, ids, clock.now() + leaseMs);
     } catch (err) {
       this.#core.logger.error({ err: errorText(err) }, "renewing leases failed");
       return;
     }
-    for (const [id, attempt] of this.#active) {
+    // only the jobs asked about: one launched while the renewal was on its way has a fresh lease of its own
+    for (const id of ids) {
+      const attempt = this.#active.get(id);
+      if (!attempt) continue;
       if (!lease.held.has(id)) {
         attempt.abort("lease_lost", new FleetError("CONFLICT", `the lease on job ${id} was lost to another process`));
       } else if (lease.cancelRequested.has(id) && attempt.job.phase === "run") {

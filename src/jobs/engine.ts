@@ -3,7 +3,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { FleetConfig } from "../config.js";
-import type { Db } from "../db.js";
 import { FleetError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { aggregateBetResultsTask } from "./aggregate-bet-results.js";
@@ -17,18 +16,16 @@ import { JobEvents, notFound, waitForJob } from "./events.js";
 import { createFailureHook, type JobFailure } from "./failure-hook.js";
 import { buildTaskJob } from "./job-factory.js";
 import { Maintenance } from "./maintenance.js";
-import { RateLimiter } from "./rate-limit.js";
+import type { StoredJob } from "../storage/jobs.js";
+import type { Storage, Tx } from "../storage/types.js";
 import { TaskRegistry } from "./registry.js";
 import { revoke } from "./revoke.js";
-import { migrateJobs } from "./schema.js";
-import { SqliteJobStore } from "./sqlite-store.js";
 import { queueStats } from "./stats.js";
-import type { StoredJob } from "./store.js";
 import { newScope, Transitions, type WriteScope } from "./transitions.js";
 import type { JobEngine, JobState, QueueName } from "./types.js";
 
 export interface JobEngineOptions {
-  db: Db;
+  storage: Storage;
   config: Pick<FleetConfig, "concurrency" | "resultTtlMs" | "alertWebhookUrl">;
   logger?: Logger;
   clock?: Clock;
@@ -53,15 +50,13 @@ export interface JobEngineOptions {
 const FAILURE_STATES: ReadonlySet<JobState> = new Set(["failed", "dead", "unknown"]);
 
 export function createJobEngine(opts: JobEngineOptions): JobEngine {
-  const { db, config } = opts;
-  migrateJobs(db);
+  const { storage, config } = opts;
   const clock = opts.clock ?? systemClock;
   const logger = (opts.logger ?? silentLogger).child({ module: "jobs" });
   const leaseMs = opts.leaseMs ?? 30_000;
   const pollMs = opts.pollMs ?? 250;
-  const store = new SqliteJobStore(db);
   const registry = new TaskRegistry();
-  const transitions = new Transitions(store);
+  const transitions = new Transitions();
   const events = new JobEvents(logger);
   const failureHook = createFailureHook({ logger, webhookUrl: config.alertWebhookUrl });
   const alerts = new Set<Promise<void>>();
@@ -84,7 +79,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
   };
 
   /** after a commit: tell listeners, raise alerts, and wake the dispatcher for newly due work */
-  const publish = ({ changes, progressed, now }: WriteScope) => {
+  const publish = ({ changes, now }: WriteScope, parents: readonly StoredJob[]) => {
     for (const { job, event } of changes) {
       events.emit(toJobRow(job), event);
       if (event.progress) continue;
@@ -98,39 +93,48 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
       }
       if (event.to === "queued" || event.to === "retrying") wakeDispatcher(job.queue);
     }
-    for (const id of progressed) {
-      const parent = store.get(id);
-      if (parent?.progress) {
-        const { state, progress } = parent;
-        events.emit(toJobRow(parent), { at: now, jobId: id, from: state, to: state, reason: "progress", progress });
-      }
+    for (const parent of parents) {
+      const { id, state, progress } = parent;
+      if (progress) events.emit(toJobRow(parent), { at: now, jobId: id, from: state, to: state, reason: "progress", progress });
     }
   };
 
+  /** the canvas parents whose count moved in this transaction, as they stand at its end */
+  const progressedParents = async ({ tx, progressed }: WriteScope): Promise<StoredJob[]> => {
+    const parents: StoredJob[] = [];
+    for (const id of progressed) {
+      const parent = await tx.jobs.get(id);
+      if (parent) parents.push(parent);
+    }
+    return parents;
+  };
+
+  /** runs `fn` in `tx` (the caller's transaction) or in a transaction of its own; publishes after the commit */
+  const writeIn = async <T>(tx: Tx, fn: (scope: WriteScope) => Promise<T>): Promise<T> => {
+    const scope = newScope(tx, clock.now());
+    const value = await fn(scope);
+    const parents = await progressedParents(scope);
+    tx.afterCommit(() => publish(scope, parents));
+    return value;
+  };
+
   const core: EngineCore = {
-    db,
-    store,
+    storage,
     clock,
     logger,
     registry,
     transitions,
-    rateLimiter: new RateLimiter(db, clock),
     ownerId: opts.ownerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
     leaseMs,
     settleMs: opts.settleMs ?? 2_000,
     maxReconciles: opts.maxReconciles ?? 5,
     random: opts.random ?? Math.random,
-    write<T>(fn: (scope: WriteScope) => T): T {
-      const scope = newScope(clock.now());
-      const value = store.transaction(() => fn(scope));
-      publish(scope);
-      return value;
-    },
+    write: (fn) => storage.transaction((tx) => writeIn(tx, fn)),
   };
 
   const canvas = new Canvas(core);
   transitions.hooks = canvas;
-  const batcher = new CommitBatcher(core, publish, { maxItems: 256, windowMs: opts.commitWindowMs ?? 0 });
+  const batcher = new CommitBatcher(core, { maxItems: 256, windowMs: opts.commitWindowMs ?? 0 });
   const dispatcher = new Dispatcher(core, batcher, {
     concurrency: config.concurrency,
     pollMs,
@@ -144,12 +148,12 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
   });
   registry.register(aggregateBetResultsTask, { builtin: true });
 
-  const current = (id: string) => {
-    const job = store.get(id);
+  const current = async (id: string) => {
+    const job = await storage.jobs.get(id);
     return job && toJobRow(job);
   };
-  const read = (id: string) => {
-    const job = store.get(id);
+  const read = async (scope: WriteScope, id: string) => {
+    const job = await scope.tx.jobs.get(id);
     if (!job) throw notFound(id);
     return job;
   };
@@ -157,45 +161,46 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
 
   return {
     register: (task) => registry.register(task),
-    enqueue(task, args, options = {}) {
+    async enqueue(task, args, { tx, ...options } = {}) {
       const row = buildTaskJob(registry.require(task), args, options, clock.now());
       const when = row.dueAt > clock.now() ? `, due at ${new Date(row.dueAt).toISOString()}` : "";
-      core.write((scope) => transitions.insert(scope, row, `enqueued${when}`));
+      const insert = (scope: WriteScope) => transitions.insert(scope, row, `enqueued${when}`);
+      await (tx ? writeIn(tx, insert) : core.write(insert));
       return toJobRow(row);
     },
     group: (spec) => canvas.group(spec),
     chord: (spec) => canvas.chord(spec),
     chain: (spec) => canvas.chain(spec),
     get: current,
-    list(filter = {}) {
-      const page = store.list(filter);
+    async list(filter = {}) {
+      const page = await storage.jobs.list(filter);
       return { jobs: page.jobs.map(toJobRow), nextCursor: page.nextCursor };
     },
-    events: (id) => store.events(id),
-    cancel(id, reason = "cancelled by request") {
+    events: (id) => storage.jobs.events(id),
+    async cancel(id, reason = "cancelled by request") {
       const toAbort: string[] = [];
-      const job = core.write((scope) => revoke(core, scope, read(id), reason, toAbort));
+      const job = await core.write(async (scope) => revoke(core, scope, await read(scope, id), reason, toAbort));
       const error = new FleetError("CANCELLED", `job ${id} was cancelled: ${reason}`, { kind: "ambiguous" });
       for (const jobId of toAbort) dispatcher.abortLocal(jobId, "cancel", error);
       return toJobRow(job);
     },
-    retry: (id) => toJobRow(core.write((scope) => requeue(core, scope, read(id)))),
-    discard(id) {
-      core.write(() => discard(core, read(id)));
+    retry: async (id) => toJobRow(await core.write(async (scope) => requeue(core, scope, await read(scope, id)))),
+    async discard(id) {
+      await core.write(async (scope) => discard(scope, await read(scope, id)));
     },
-    stats: () => queueStats(store, config.concurrency, clock.now()),
+    stats: () => queueStats(storage.jobs, config.concurrency, clock.now()),
     wait: (id, waitOpts) => waitForJob({ events, clock, pollMs, read: current }, id, waitOpts),
     on: (listener) => events.on(listener),
     async start() {
       if (started) return;
       started = true;
-      maintenance.start();
+      await maintenance.start();
       dispatcher.start();
     },
     async stop(stopOpts = {}) {
       if (!started) return;
       started = false;
-      maintenance.stop();
+      await maintenance.stop();
       await dispatcher.stop(stopOpts.graceMs ?? 10_000);
       await Promise.allSettled([...alerts]);
     },

@@ -38,18 +38,18 @@ export interface WaitDeps {
   events: JobEvents;
   clock: Clock;
   pollMs: number;
-  read(id: string): JobRow | undefined;
+  read(id: string): Promise<JobRow | undefined>;
 }
 
-/** Resolves when the job is terminal, or at `timeoutMs` (engine clock) with the row as it stands. */
+/**
+ * Resolves when the job is terminal, or at `timeoutMs` (engine clock) with the row as it stands. Listens before
+ * the first read, so a job that finishes in between is not missed; the poll covers other processes' work.
+ */
 export function waitForJob(
   deps: WaitDeps,
   id: string,
   opts: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<JobRow> {
-  const first = deps.read(id);
-  if (!first) return Promise.reject(notFound(id));
-  if (isTerminal(first.state)) return Promise.resolve(first);
   return new Promise<JobRow>((resolve, reject) => {
     let settled = false;
     const finish = (settle: () => void) => {
@@ -61,23 +61,26 @@ export function waitForJob(
       opts.signal?.removeEventListener("abort", onAbort);
       settle();
     };
-    const check = (onMissing: () => void, always = false) => {
-      const row = deps.read(id);
-      if (!row) return finish(onMissing);
-      if (always || isTerminal(row.state)) finish(() => resolve(row));
+    const missing = () => reject(notFound(id));
+    const check = (always = false) => {
+      deps.read(id).then(
+        (row) => {
+          if (!row) finish(missing);
+          else if (always || isTerminal(row.state)) finish(() => resolve(row));
+        },
+        (err: unknown) => finish(() => reject(err)),
+      );
     };
     const off = deps.events.on((job) => {
       if (job.id === id && isTerminal(job.state)) finish(() => resolve(job));
     });
-    const poll = setInterval(() => check(() => reject(notFound(id))), deps.pollMs);
+    const poll = setInterval(() => check(), deps.pollMs);
     poll.unref();
-    const timer =
-      opts.timeoutMs === undefined
-        ? undefined
-        : deps.clock.setTimeout(() => check(() => reject(notFound(id)), true), opts.timeoutMs);
+    const timer = opts.timeoutMs === undefined ? undefined : deps.clock.setTimeout(() => check(true), opts.timeoutMs);
     const onAbort = () => finish(() => reject(new FleetError("CANCELLED", `stopped waiting for job ${id}`)));
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener("abort", onAbort, { once: true });
+    check();
   });
 }
 

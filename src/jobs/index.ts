@@ -1,4 +1,4 @@
-/** The durable job engine: SQLite-backed queue, dispatcher, canvas, rate limits and failure alerts. */
+/** The durable job engine: a queue in the storage seam, dispatcher, canvas, rate limits and failure alerts. */
 export {
   AGGREGATE_BET_RESULTS,
   aggregateBetResults,
@@ -27,7 +27,5 @@ export {
   type TakeResult,
   type WindowLimit,
 } from "./rate-limit.js";
-export { JOBS_MIGRATIONS, migrateJobs } from "./schema.js";
 export { canTransition, isTerminal } from "./state-machine.js";
-export type { JobStore } from "./store.js";
 export * from "./types.js";

@@ -24,6 +24,8 @@ export class Maintenance {
   readonly #canvas: Canvas;
   readonly #opts: MaintenanceOptions;
   #timer: NodeJS.Timeout | undefined;
+  /** the sweep in progress: the next tick skips rather than piling a second one on top */
+  #sweeping: Promise<void> | undefined;
   #lastPruneAt = Number.NEGATIVE_INFINITY;
 
   constructor(core: EngineCore, canvas: Canvas, opts: MaintenanceOptions) {
@@ -36,35 +38,42 @@ export class Maintenance {
    * Recovery on start: every expired lease, and every lease still held under this process's own owner id
    * (a previous life of this process cannot be running anything now).
    */
-  start(): void {
-    this.#step("recovery", () => this.recoverAbandoned(true));
-    this.sweep();
-    this.#timer = setInterval(() => this.sweep(), this.#opts.sweepMs);
+  async start(): Promise<void> {
+    await this.#step("recovery", () => this.recoverAbandoned(true));
+    await this.sweep();
+    this.#timer = setInterval(() => void this.sweep(), this.#opts.sweepMs);
     this.#timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#sweeping;
   }
 
-  sweep(): void {
-    this.#step("recovery", () => this.recoverAbandoned(false));
-    this.#step("expiry", () => this.#expireUnstarted());
-    this.#step("chord deadlines", () => this.#fireChordDeadlines());
-    if (this.#core.clock.now() - this.#lastPruneAt >= PRUNE_EVERY_MS) this.#step("pruning", () => this.prune());
+  sweep(): Promise<void> {
+    this.#sweeping ??= (async () => {
+      await this.#step("recovery", () => this.recoverAbandoned(false));
+      await this.#step("expiry", () => this.#expireUnstarted());
+      await this.#step("chord deadlines", () => this.#fireChordDeadlines());
+      if (this.#core.clock.now() - this.#lastPruneAt >= PRUNE_EVERY_MS) await this.#step("pruning", () => this.prune());
+    })().finally(() => {
+      this.#sweeping = undefined;
+    });
+    return this.#sweeping;
   }
 
   /** plain jobs are retried (the attempt counts); money jobs go to reconciliation, never straight back to run */
-  recoverAbandoned(includeOwn: boolean): number {
-    const { store, transitions, ownerId } = this.#core;
+  recoverAbandoned(includeOwn: boolean): Promise<number> {
+    const { transitions, ownerId } = this.#core;
     const active = this.#opts.activeIds();
-    return this.#core.write((scope) => {
+    return this.#core.write(async (scope) => {
       let recovered = 0;
-      for (const job of store.abandoned(scope.now, includeOwn ? ownerId : null, BATCH)) {
+      for (const job of await scope.tx.jobs.abandoned(scope.now, includeOwn ? ownerId : null, BATCH)) {
         if (active.has(job.id)) continue;
         const d = decideAbandoned(job, decisionPolicy(this.#core, job, scope.now));
-        const moved = transitions.move(scope, job, d.to, d.reason, d.patch, { leaseOwner: job.leaseOwner ?? "" });
+        const lease = { leaseOwner: job.leaseOwner ?? "" };
+        const moved = await transitions.move(scope, job, d.to, d.reason, d.patch, lease);
         if (moved) recovered++;
       }
       return recovered;
@@ -72,40 +81,43 @@ export class Maintenance {
   }
 
   /** deletes finished rows older than the TTL; `unknown` money jobs and open canvases are kept */
-  prune(): number {
-    const { store, clock } = this.#core;
+  async prune(): Promise<number> {
+    const { storage, clock } = this.#core;
     const now = clock.now();
     this.#lastPruneAt = now;
     let pruned = 0;
     for (;;) {
-      const ids = store.prunable(now - this.#opts.resultTtlMs, BATCH);
-      if (ids.length > 0) store.transaction(() => store.delete(ids));
+      const ids = await storage.transaction(async (tx) => {
+        const found = await tx.jobs.prunable(now - this.#opts.resultTtlMs, BATCH);
+        if (found.length > 0) await tx.jobs.delete(found);
+        return found;
+      });
       pruned += ids.length;
       if (ids.length < BATCH) return pruned;
     }
   }
 
-  #expireUnstarted(): void {
-    this.#core.write((scope) => {
-      for (const job of this.#core.store.expiredUnstarted(scope.now, BATCH)) {
+  #expireUnstarted(): Promise<void> {
+    return this.#core.write(async (scope) => {
+      for (const job of await scope.tx.jobs.expiredUnstarted(scope.now, BATCH)) {
         if (mustReconcile(job)) continue;
         const at = new Date(job.expiresAt ?? scope.now).toISOString();
-        this.#core.transitions.move(scope, job, "expired", `not started before it expired at ${at}`);
+        await this.#core.transitions.move(scope, job, "expired", `not started before it expired at ${at}`);
       }
     });
   }
 
-  #fireChordDeadlines(): void {
-    this.#core.write((scope) => {
-      for (const chord of this.#core.store.chordsPastDeadline(scope.now, BATCH)) {
-        this.#canvas.fireChord(scope, chord, "its deadline passed; unfinished members are reported as pending");
+  #fireChordDeadlines(): Promise<void> {
+    return this.#core.write(async (scope) => {
+      for (const chord of await scope.tx.jobs.chordsPastDeadline(scope.now, BATCH)) {
+        await this.#canvas.fireChord(scope, chord, "its deadline passed; unfinished members are reported as pending");
       }
     });
   }
 
-  #step(name: string, fn: () => unknown): void {
+  async #step(name: string, fn: () => Promise<unknown>): Promise<void> {
     try {
-      fn();
+      await fn();
     } catch (err) {
       this.#core.logger.error({ err: errorText(err) }, `job ${name} sweep failed`);
     }

@@ -3,15 +3,15 @@
  * whose request may have reached the server is never sent again; it goes to reconciliation, and only a proven
  * `not_done` lets it run again.
  */
-import type { Db } from "../db.js";
 import { FleetError, toFleetError } from "../errors.js";
 import { backoffDelay } from "./backoff.js";
 import { describeJobError, type JobError, jobError } from "./job-error.js";
-import type { JobPatch, StoredJob } from "./store.js";
+import type { JobPatch, StoredJob } from "../storage/jobs.js";
+import type { ReceiptWriter } from "../storage/types.js";
 import type { JobState, ReconcileOutcome, RetryPolicy } from "./types.js";
 
 export type AbortCause = "cancel" | "time_limit" | "shutdown" | "lease_lost";
-export type CommitWrite = (db: Db) => void;
+export type CommitWrite = (tx: ReceiptWriter) => Promise<void>;
 
 /** The result of one attempt; for a reconcile attempt `value` is the task's ReconcileOutcome. */
 export type AttemptOutcome =

@@ -36,9 +36,14 @@ export class RateLimiter {
 
   /** All the claims or none; when refused, `waitMs` is how long until every limit could admit its claim. */
   takeAll(claims: readonly RateLimitClaim[]): Promise<TakeResult> {
-    for (const claim of claims) validateClaim(claim);
-    return this.#repo.takeAll(claims, this.#clock.now());
+    return drawLimits(this.#repo, claims, this.#clock.now());
   }
+}
+
+/** One draw through `repo` (the storage's, or a transaction's: the dispatcher draws inside its claim). */
+export function drawLimits(repo: RateLimitRepo, claims: readonly RateLimitClaim[], now: number): Promise<TakeResult> {
+  for (const claim of claims) validateClaim(claim);
+  return repo.takeAll(claims, now);
 }
 
 // ── The real API's limits (shared/purpleflea-api.md) ─────────────────────────────────────────────────────────

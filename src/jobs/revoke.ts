@@ -7,36 +7,38 @@
 import { FleetError } from "../errors.js";
 import { type EngineCore, mustReconcile } from "./core.js";
 import { isTerminal } from "./state-machine.js";
-import type { StoredJob } from "./store.js";
+import type { StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 
 /** Returns the job as it now stands; ids of this process's attempts to abort are pushed to `toAbort`. */
-export function revoke(
+export async function revoke(
   core: EngineCore,
   scope: WriteScope,
   job: StoredJob,
   reason: string,
   toAbort: string[],
-): StoredJob {
-  const { transitions, store } = core;
+): Promise<StoredJob> {
+  const { transitions } = core;
+  const jobs = scope.tx.jobs;
   const moved = (row: StoredJob | undefined) => row ?? job;
   switch (job.state) {
     case "queued":
     case "retrying":
       if (mustReconcile(job)) {
         const why = `cancel requested (${reason}); its request may have been sent, so it is reconciled first`;
-        return moved(transitions.move(scope, job, job.state, why, { cancelRequested: true }));
+        return moved(await transitions.move(scope, job, job.state, why, { cancelRequested: true }));
       }
-      return moved(transitions.move(scope, job, "cancelled", reason, { cancelRequested: true }));
+      return moved(await transitions.move(scope, job, "cancelled", reason, { cancelRequested: true }));
     case "running": {
-      const updated = store.update(job, { state: "running" }, { cancelRequested: true, updatedAt: scope.now });
+      const updated = await jobs.update(job, { state: "running" }, { cancelRequested: true, updatedAt: scope.now });
       if (job.phase === "run") toAbort.push(job.id);
       return moved(updated);
     }
     case "waiting": {
-      const parent = moved(transitions.move(scope, job, "cancelled", reason, { cancelRequested: true }));
-      for (const member of store.members(job.id)) {
-        if (!isTerminal(member.state)) revoke(core, scope, member, `its ${job.kind} ${job.id} was cancelled`, toAbort);
+      const parent = moved(await transitions.move(scope, job, "cancelled", reason, { cancelRequested: true }));
+      for (const member of await jobs.members(job.id)) {
+        if (isTerminal(member.state)) continue;
+        await revoke(core, scope, member, `its ${job.kind} ${job.id} was cancelled`, toAbort);
       }
       return parent;
     }

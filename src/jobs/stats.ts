@@ -1,14 +1,18 @@
 /** Flower-style numbers per queue: counts by state, throughput, and runtimes of recent attempts. */
 import { QUEUE_NAMES } from "../config.js";
-import type { JobStore } from "./store.js";
+import type { JobRepo } from "../storage/jobs.js";
 import type { QueueName, QueueStats } from "./types.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-export function queueStats(store: JobStore, concurrency: Record<QueueName, number>, now: number): QueueStats[] {
-  const counts = store.stateCounts();
-  const runs = store.finishedSince(now - HOUR);
+export async function queueStats(
+  jobs: JobRepo,
+  concurrency: Record<QueueName, number>,
+  now: number,
+): Promise<QueueStats[]> {
+  const counts = await jobs.stateCounts();
+  const runs = await jobs.finishedSince(now - HOUR);
   return QUEUE_NAMES.map((queue) => {
     const count = (state: string) => counts.find((c) => c.queue === queue && c.state === state)?.count ?? 0;
     const recent = runs.filter((r) => r.queue === queue);

@@ -1,5 +1,6 @@
+import type { JobExpectation, JobPatch, StoredJob } from "../storage/jobs.js";
+import type { Tx } from "../storage/types.js";
 import { assertTransition, isTerminal } from "./state-machine.js";
-import type { JobExpectation, JobPatch, JobStore, StoredJob } from "./store.js";
 import type { JobEvent, JobState } from "./types.js";
 
 export interface JobChange {
@@ -7,8 +8,9 @@ export interface JobChange {
   event: JobEvent;
 }
 
-/** One write transaction in progress: its time, and what to publish once it commits. */
+/** One write transaction in progress: its transaction, its time, and what to publish once it commits. */
 export interface WriteScope {
+  readonly tx: Tx;
   readonly now: number;
   readonly changes: JobChange[];
   /**
@@ -18,16 +20,16 @@ export interface WriteScope {
   readonly progressed: Set<string>;
 }
 
-export function newScope(now: number): WriteScope {
-  return { now, changes: [], progressed: new Set() };
+export function newScope(tx: Tx, now: number): WriteScope {
+  return { tx, now, changes: [], progressed: new Set() };
 }
 
 /** Canvas bookkeeping that hangs off a member's transitions, in the member's own transaction. */
 export interface MemberHooks {
   /** the job became terminal */
-  onTerminal(scope: WriteScope, job: StoredJob): void;
+  onTerminal(scope: WriteScope, job: StoredJob): Promise<void>;
   /** the job left a terminal state (retried from the dead-letter queue) */
-  onReopen(scope: WriteScope, job: StoredJob): void;
+  onReopen(scope: WriteScope, job: StoredJob): Promise<void>;
 }
 
 /**
@@ -36,20 +38,15 @@ export interface MemberHooks {
  * transaction. Nothing else writes `state`.
  */
 export class Transitions {
-  readonly #store: JobStore;
   #hooks: MemberHooks | undefined;
-
-  constructor(store: JobStore) {
-    this.#store = store;
-  }
 
   set hooks(hooks: MemberHooks) {
     this.#hooks = hooks;
   }
 
-  insert(scope: WriteScope, job: StoredJob, reason: string): StoredJob {
-    this.#store.insert(job);
-    this.#record(scope, job, { at: scope.now, jobId: job.id, from: null, to: job.state, reason });
+  async insert(scope: WriteScope, job: StoredJob, reason: string): Promise<StoredJob> {
+    await scope.tx.jobs.insert(job);
+    await this.#record(scope, job, { at: scope.now, jobId: job.id, from: null, to: job.state, reason });
     return job;
   }
 
@@ -58,14 +55,14 @@ export class Transitions {
    * or undefined when the row changed meanwhile (another process moved it, or `leaseOwner` no longer holds the
    * lease): the caller lost the race.
    */
-  move(
+  async move(
     scope: WriteScope,
     job: StoredJob,
     to: JobState,
     reason: string,
     patch: JobPatch = {},
     expect: Omit<JobExpectation, "state"> = {},
-  ): StoredJob | undefined {
+  ): Promise<StoredJob | undefined> {
     assertTransition(job.id, job.state, to);
     const full: JobPatch = { ...patch, state: to, updatedAt: scope.now };
     if (job.state === "running" && to !== "running") {
@@ -74,11 +71,11 @@ export class Transitions {
     }
     const finishing = isTerminal(to) && !isTerminal(job.state);
     if (finishing) full.finishedAt ??= scope.now;
-    const updated = this.#store.update(job, { ...expect, state: job.state }, full);
+    const updated = await scope.tx.jobs.update(job, { ...expect, state: job.state }, full);
     if (!updated) return undefined;
-    this.#record(scope, updated, { at: scope.now, jobId: job.id, from: job.state, to, reason });
-    if (finishing) this.#hooks?.onTerminal(scope, updated);
-    else if (isTerminal(job.state) && !isTerminal(to)) this.#hooks?.onReopen(scope, updated);
+    await this.#record(scope, updated, { at: scope.now, jobId: job.id, from: job.state, to, reason });
+    if (finishing) await this.#hooks?.onTerminal(scope, updated);
+    else if (isTerminal(job.state) && !isTerminal(to)) await this.#hooks?.onReopen(scope, updated);
     return updated;
   }
 
@@ -86,16 +83,21 @@ export class Transitions {
    * Runs `fn` in a savepoint with its own scope: if it throws, its writes are rolled back and none of its
    * changes are published; the enclosing transaction goes on.
    */
-  savepoint<T>(scope: WriteScope, fn: (inner: WriteScope) => T): T {
-    const inner = newScope(scope.now);
-    const value = this.#store.transaction(() => fn(inner));
-    scope.changes.push(...inner.changes);
-    for (const id of inner.progressed) scope.progressed.add(id);
+  async savepoint<T>(scope: WriteScope, fn: (inner: WriteScope) => Promise<T>): Promise<T> {
+    let inner: WriteScope | undefined;
+    const value = await scope.tx.savepoint((tx) => {
+      inner = newScope(tx, scope.now);
+      return fn(inner);
+    });
+    if (inner) {
+      scope.changes.push(...inner.changes);
+      for (const id of inner.progressed) scope.progressed.add(id);
+    }
     return value;
   }
 
-  #record(scope: WriteScope, job: StoredJob, event: JobEvent): void {
-    this.#store.appendEvent(event);
+  async #record(scope: WriteScope, job: StoredJob, event: JobEvent): Promise<void> {
+    await scope.tx.jobs.appendEvent(event);
     scope.changes.push({ job, event });
   }
 }

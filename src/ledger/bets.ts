@@ -1,17 +1,14 @@
-import type { Db } from "../db.js";
 import { FleetError } from "../errors.js";
-import type { Micros } from "../money.js";
+import type { BetWrite, NewBet } from "../storage/ledger.js";
+import type { Executor } from "../storage/types.js";
 import { type RowFilter, rowFilter } from "./filter.js";
-import { prepared } from "./statements.js";
-import type { BetRecord } from "./types.js";
+import type { BetRecord, StoredBet } from "./types.js";
 import { requireInteger, requireMicros, requireText, requireTime } from "./validate.js";
 
-/** A bet as stored: the record plus what the ledger derives from it. */
-export interface StoredBet extends BetRecord {
-  /** payout − stake */
-  net: Micros;
-  recordedAt: number;
-}
+export type { StoredBet };
+
+/** The ledger of a storage or of a transaction (a money job's `ReceiptWriter` included). */
+type Ledger = Pick<Executor, "ledger">;
 
 export interface BetQuery extends RowFilter {
   game?: string;
@@ -20,27 +17,6 @@ export interface BetQuery extends RowFilter {
   /** 1–10,000; default 100 */
   limit?: number;
   offset?: number;
-}
-
-interface BetRow {
-  agent_id: string;
-  client_seed: string;
-  bet_id: string;
-  game: string;
-  params: string;
-  stake: number;
-  multiplier_basis: number;
-  won: number;
-  payout: number;
-  net: number;
-  server_seed_hash: string;
-  nonce: number;
-  result_hash: string;
-  roll: number | null;
-  job_id: string | null;
-  placed_at: number;
-  source: "response" | "reconciled";
-  recorded_at: number;
 }
 
 /** The engine's multipliers have at most 4 decimals; storing ×10^4 as an integer keeps them exact. */
@@ -112,40 +88,35 @@ function differences(stored: StoredBet, rec: BetRecord): string[] {
  * Stores a bet receipt once. The same receipt again (a retried commit, a reconciliation that found a bet the
  * response already recorded) is a no-op; a *different* receipt for the same client_seed or bet_id means a
  * double bet or corrupt data, and throws CONFLICT rather than pick one.
- * Runs on the caller's handle, so inside the caller's transaction; the day's running total the risk checks read
- * (`bet_day_totals`) moves in the same statement.
+ * Runs on the caller's ledger, so inside the caller's transaction when given one (a money job's
+ * `ReceiptWriter`); the day's running total the risk checks read (`bet_day_totals`) moves in the same statement.
  */
-export function recordBet(db: Db, rec: BetRecord, now: number = Date.now()): { inserted: boolean } {
-  const basis = validateBet(rec);
-  const result = prepared(
-    db,
-    `INSERT INTO bets (agent_id, client_seed, bet_id, game, params, stake, multiplier_basis, payout_multiplier, won,
-         payout, server_seed_hash, nonce, result_hash, roll, job_id, placed_at, source, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
-  ).run(
-    rec.agentId,
-    rec.clientSeed,
-    rec.betId,
-    rec.game,
-    JSON.stringify(rec.params),
-    rec.stake,
-    basis,
-    rec.payoutMultiplier,
-    rec.won ? 1 : 0,
-    rec.payout,
-    rec.serverSeedHash,
-    rec.nonce,
-    rec.resultHash,
-    rec.roll,
-    rec.jobId ?? null,
-    rec.placedAt,
-    rec.source,
-    now,
-  );
-  if (result.changes === 1) return { inserted: true };
+export async function recordBet(x: Ledger, rec: BetRecord, now: number = Date.now()): Promise<{ inserted: boolean }> {
+  const bet: NewBet = { ...rec, multiplierBasis: validateBet(rec) };
+  return settle(rec, await x.ledger.recordBet(bet, now));
+}
 
-  const existing = getBetByClientSeed(db, rec.clientSeed) ?? getBetByBetId(db, rec.betId);
+/**
+ * `recordBet` for many receipts (a `bets/batch` call's), in one multi-row insert: the same answer per receipt, in
+ * order, as recording them one by one. Every receipt is checked before anything is written. A CONFLICT throws
+ * after the insert, which stored the other receipts: inside the caller's transaction (how a job's receipts are
+ * written) the throw rolls them back with it.
+ */
+export async function recordBets(
+  x: Ledger,
+  recs: readonly BetRecord[],
+  now: number = Date.now(),
+): Promise<Array<{ inserted: boolean }>> {
+  const bets = recs.map((rec): NewBet => ({ ...rec, multiplierBasis: validateBet(rec) }));
+  if (bets.length === 0) return [];
+  const writes = await x.ledger.recordBets(bets, now);
+  return writes.map((write, i) => settle(recs[i] as BetRecord, write));
+}
+
+/** What the write found: inserted, the same receipt again, or a different one (CONFLICT). */
+function settle(rec: BetRecord, write: BetWrite): { inserted: boolean } {
+  if (write.inserted) return { inserted: true };
+  const existing = write.existing;
   if (!existing) throw new FleetError("INTERNAL", `bet ${rec.clientSeed} was neither inserted nor found`);
   const diffs = differences(existing, rec);
   if (diffs.length) {
@@ -161,30 +132,23 @@ export function recordBet(db: Db, rec: BetRecord, now: number = Date.now()): { i
   return { inserted: false };
 }
 
-const SELECT = `SELECT agent_id, client_seed, bet_id, game, params, stake, multiplier_basis, won,
-  payout, net, server_seed_hash, nonce, result_hash, roll, job_id, placed_at, source, recorded_at FROM bets`;
-
-export function getBetByClientSeed(db: Db, clientSeed: string): StoredBet | undefined {
-  const row = prepared(db, `${SELECT} WHERE client_seed = ?`).get(clientSeed) as BetRow | undefined;
-  return row && toBet(row);
+export function getBetByClientSeed(x: Ledger, clientSeed: string): Promise<StoredBet | undefined> {
+  return x.ledger.betByClientSeed(clientSeed);
 }
 
 /** The recorded bets among `clientSeeds`, by client seed (absent seeds are simply missing). */
-export function getBetsByClientSeeds(db: Db, clientSeeds: readonly string[]): Map<string, StoredBet> {
-  const rows = prepared(db, `${SELECT} WHERE client_seed IN (SELECT value FROM json_each(?))`).all(
-    JSON.stringify(clientSeeds),
-  ) as BetRow[];
-  return new Map(rows.map((r) => [r.client_seed, toBet(r)]));
+export async function getBetsByClientSeeds(
+  x: Ledger,
+  clientSeeds: readonly string[],
+): Promise<Map<string, StoredBet>> {
+  const bets = await x.ledger.betsByClientSeeds(clientSeeds);
+  return new Map(bets.map((b) => [b.clientSeed, b]));
 }
 
 /** The bets each of `jobIds` recorded, by job id (jobs without bets are missing). */
-export function getBetsByJobIds(db: Db, jobIds: readonly string[]): Map<string, StoredBet[]> {
-  const rows = prepared(db, `${SELECT} WHERE job_id IN (SELECT value FROM json_each(?)) ORDER BY id`).all(
-    JSON.stringify(jobIds),
-  ) as BetRow[];
+export async function getBetsByJobIds(x: Ledger, jobIds: readonly string[]): Promise<Map<string, StoredBet[]>> {
   const out = new Map<string, StoredBet[]>();
-  for (const r of rows) {
-    const bet = toBet(r);
+  for (const bet of await x.ledger.betsByJobIds(jobIds)) {
     const list = out.get(bet.jobId as string);
     if (list) list.push(bet);
     else out.set(bet.jobId as string, [bet]);
@@ -192,44 +156,22 @@ export function getBetsByJobIds(db: Db, jobIds: readonly string[]): Map<string, 
   return out;
 }
 
-export function getBetByBetId(db: Db, betId: string): StoredBet | undefined {
-  const row = prepared(db, `${SELECT} WHERE bet_id = ?`).get(betId) as BetRow | undefined;
-  return row && toBet(row);
+export function getBetByBetId(x: Ledger, betId: string): Promise<StoredBet | undefined> {
+  return x.ledger.betByBetId(betId);
 }
 
-export function listBets(db: Db, q: BetQuery = {}): StoredBet[] {
+export async function listBets(x: Ledger, q: BetQuery = {}): Promise<StoredBet[]> {
   const limit = requireInteger("limit", q.limit ?? 100, 1, 10_000);
   const offset = requireInteger("offset", q.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
   if (q.order !== undefined && q.order !== "asc" && q.order !== "desc") {
     throw new FleetError("INVALID_INPUT", `order must be \`asc\` or \`desc\`, got \`${q.order}\``);
   }
-  const where = rowFilter(q, "placed_at", q.game === undefined ? [] : ["game = @game"]);
-  const dir = q.order === "asc" ? "ASC" : "DESC";
-  const rows = db
-    .prepare(`${SELECT} ${where.sql} ORDER BY placed_at ${dir}, id ${dir} LIMIT @limit OFFSET @offset`)
-    .all({ ...where.params, ...(q.game === undefined ? {} : { game: q.game }), limit, offset }) as BetRow[];
-  return rows.map(toBet);
-}
-
-function toBet(row: BetRow): StoredBet {
-  return {
-    agentId: row.agent_id,
-    clientSeed: row.client_seed,
-    betId: row.bet_id,
-    game: row.game,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    stake: row.stake,
-    payoutMultiplier: row.multiplier_basis / 10_000,
-    won: row.won === 1,
-    payout: row.payout,
-    net: row.net,
-    serverSeedHash: row.server_seed_hash,
-    nonce: row.nonce,
-    resultHash: row.result_hash,
-    roll: row.roll,
-    jobId: row.job_id,
-    placedAt: row.placed_at,
-    source: row.source,
-    recordedAt: row.recorded_at,
-  };
+  const filter = rowFilter(q);
+  return x.ledger.listBets({
+    ...filter,
+    ...(q.game === undefined ? {} : { game: q.game }),
+    order: q.order ?? "desc",
+    limit,
+    offset,
+  });
 }

@@ -1,37 +1,29 @@
-import type { Statement } from "better-sqlite3";
-import type { Db } from "../db.js";
 import { FleetError } from "../errors.js";
 import type { Micros } from "../money.js";
+import type { Executor } from "../storage/types.js";
 import { DAY_MS } from "./period.js";
 
 /**
- * Realised bet PnL of one UTC day, per agent and fleet-wide, read from `bet_day_totals` (kept by triggers on
- * `bets`, see schema.ts): the same Σ (payout − stake) over the bets placed that day as a scan of `bets` would
- * give, in a few rows' reading. This is what the risk checks before every bet consult.
+ * Realised bet PnL of one UTC day, per agent and fleet-wide, read from the running totals the ledger keeps per
+ * day and agent (`bet_day_totals` on SQLite, moved by triggers on `bets` in the statement that records a bet):
+ * the same Σ (payout − stake) over the bets placed that day as a scan of the bets would give, in a few rows'
+ * reading. This is what the risk checks before every bet consult.
  */
 export interface DayTotals {
   /** Σ net of `agentId`'s bets placed in the UTC day starting at `dayStart` */
-  agentNet(agentId: string, dayStart: number): Micros;
+  agentNet(agentId: string, dayStart: number): Promise<Micros>;
   /** Σ net of every agent's bets placed in that day */
-  fleetNet(dayStart: number): Micros;
+  fleetNet(dayStart: number): Promise<Micros>;
 }
 
-/** Statements are prepared on first use: a reader may be built before the ledger has migrated its tables. */
-export function createDayTotals(db: Db): DayTotals {
-  let statements: { agent: Statement; fleet: Statement } | undefined;
-  const prepared = () => {
-    statements ??= {
-      agent: db.prepare("SELECT net FROM bet_day_totals WHERE day_start = ? AND agent_id = ?").pluck(),
-      fleet: db.prepare("SELECT COALESCE(SUM(net), 0) FROM bet_day_totals WHERE day_start = ?").pluck(),
-    };
-    return statements;
-  };
+/** Reads through `x`'s ledger on each call (a storage, or a transaction's view inside it). */
+export function createDayTotals(x: Pick<Executor, "ledger">): DayTotals {
   return {
-    agentNet(agentId, dayStart) {
-      return ((prepared().agent.get(checkDay(dayStart), agentId) as number | undefined) ?? 0) as Micros;
+    async agentNet(agentId, dayStart) {
+      return x.ledger.agentDayNet(agentId, checkDay(dayStart));
     },
-    fleetNet(dayStart) {
-      return prepared().fleet.get(checkDay(dayStart)) as Micros;
+    async fleetNet(dayStart) {
+      return x.ledger.fleetDayNet(checkDay(dayStart));
     },
   };
 }

@@ -1,10 +1,5 @@
+import type { LedgerFilter } from "../storage/ledger.js";
 import { requireAgentIds, requireWindow } from "./validate.js";
-
-/** A WHERE clause with its bound parameters (named, so clauses compose without counting `?`). */
-export interface Where {
-  sql: string;
-  params: Record<string, unknown>;
-}
 
 export interface RowFilter {
   from?: number | undefined;
@@ -14,25 +9,15 @@ export interface RowFilter {
 }
 
 /**
- * The filter every ledger query shares: `timeColumn` in [from, to) and, optionally, a set of agents.
- * Agents are bound as one JSON array so the statement text does not depend on how many there are.
+ * The filter every ledger query shares, checked: a time window [from, to) and, optionally, a set of agents.
+ * Only these fields reach the storage (a caller's other fields never turn into clauses).
  */
-export function rowFilter(q: RowFilter, timeColumn: string, extra: string[] = []): Where {
+export function rowFilter(q: RowFilter): LedgerFilter {
   requireWindow(q);
   const agentIds = requireAgentIds(q.agentIds);
-  const clauses = [...extra];
-  const params: Record<string, unknown> = {};
-  if (q.from !== undefined) {
-    clauses.push(`${timeColumn} >= @from`);
-    params.from = q.from;
-  }
-  if (q.to !== undefined) {
-    clauses.push(`${timeColumn} < @to`);
-    params.to = q.to;
-  }
-  if (agentIds?.length) {
-    clauses.push("agent_id IN (SELECT value FROM json_each(@agentIds))");
-    params.agentIds = JSON.stringify(agentIds);
-  }
-  return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
+  return {
+    ...(q.from === undefined ? {} : { from: q.from }),
+    ...(q.to === undefined ? {} : { to: q.to }),
+    ...(agentIds?.length ? { agentIds } : {}),
+  };
 }

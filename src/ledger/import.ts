@@ -1,10 +1,11 @@
-import type { Db } from "../db.js";
 import { FleetError } from "../errors.js";
 import type { Micros } from "../money.js";
 import type { LedgerEntry } from "../purpleflea/types.js";
+import type { MovementKey } from "../storage/ledger.js";
+import type { Executor, Storage, Tx } from "../storage/types.js";
 import { classifyServerEntry, signedAmount } from "./classify.js";
-import { isSameMovement } from "./matching.js";
-import { IMPORTED_PREFIX, recordImportedMovement } from "./movements.js";
+import { IMPORTED_PREFIX, isSameMovement } from "./matching.js";
+import { recordImportedMovement } from "./movements.js";
 
 /** Kept here too: task code imports it from this module. */
 export { containsToken } from "./matching.js";
@@ -60,19 +61,18 @@ export interface ImportResult {
   decisions: ImportDecision[];
 }
 
-interface KnownMovement {
-  kind: MovementKind;
-  reference: string;
-  /** set when the refresh imported it (the row may since have been taken over by a pf-fleet writer) */
-  serverEntryId: string | null;
-}
+/**
+ * Where the refresh runs: its own transaction of a storage, or a savepoint of a transaction the caller holds.
+ * Either way it judges and writes every row in one atomic unit.
+ */
+export type ImportTarget = Pick<Storage, "transaction"> | Pick<Tx, "savepoint">;
 
-export function importServerLedger(
-  db: Db,
+export async function importServerLedger(
+  target: ImportTarget,
   agentId: string,
   entries: readonly LedgerEntry[],
   opts: ImportOptions = {},
-): ImportResult {
+): Promise<ImportResult> {
   requireText("agentId", agentId);
   if (!Array.isArray(entries)) throw new FleetError("INVALID_INPUT", "entries must be an array of ledger entries");
   if (opts.since !== undefined) requireTime("since", opts.since);
@@ -81,16 +81,16 @@ export function importServerLedger(
     .map((entry, i) => validateEntry(entry, i))
     .sort((a, b) => a.at - b.at || a.entry.id.localeCompare(b.entry.id));
 
-  const run = () => {
-    const since = opts.since ?? openingBalanceTime(db, agentId);
-    const known = db
-      .prepare("SELECT kind, reference, server_entry_id AS serverEntryId FROM movements WHERE agent_id = ?")
-      .all(agentId) as KnownMovement[];
+  const run = async (tx: Pick<Executor, "ledger">): Promise<ImportResult> => {
+    const since = opts.since ?? (await tx.ledger.openingBalanceAt(agentId));
+    const known: MovementKey[] = await tx.ledger.movementKeys(agentId);
     // Imported rows match only their own server row (above), never another one.
     const recordedByFleet = known.filter((m) => m.serverEntryId === null);
-    const isRecordedBet = db.prepare("SELECT 1 FROM bets WHERE agent_id = ? AND bet_id = ?").pluck();
+    const references = rows.flatMap(({ entry }) => (entry.reference ? [entry.reference] : []));
+    const recordedBets = await tx.ledger.recordedBetIds(agentId, references);
 
-    const decisions = rows.map(({ entry, at }): ImportDecision => {
+    const decisions: ImportDecision[] = [];
+    for (const { entry, at } of rows) {
       const cls = classifyServerEntry(entry);
       const decide = (outcome: ImportOutcome, note: string): ImportDecision => ({
         entryId: entry.id,
@@ -99,50 +99,45 @@ export function importServerLedger(
         amount: signedAmount(entry),
         note,
       });
+      const decision = async (): Promise<ImportDecision> => {
+        const imported = known.find((m) => m.serverEntryId === entry.id);
+        if (imported) return decide("already_imported", imported.reference);
+        if (cls.category === "bet") return decide("bet", cls.betId);
+        if (entry.reference && recordedBets.has(entry.reference)) return decide("bet", entry.reference);
+        if (since !== undefined && at <= since) return decide("before_opening", `at ${at} ≤ ${since}`);
+        if (cls.category === "unclassified") return decide("unclassified", cls.why);
+        const view = { id: entry.id, reference: entry.reference, reason: entry.reason, ...cls };
+        const matched = recordedByFleet.findIndex((m) => isSameMovement(view, m));
+        if (matched !== -1) {
+          // one movement accounts for one server row: it cannot also hide a second row
+          const [match] = recordedByFleet.splice(matched, 1);
+          return decide("recorded", (match as MovementKey).reference);
+        }
 
-      const imported = known.find((m) => m.serverEntryId === entry.id);
-      if (imported) return decide("already_imported", imported.reference);
-      if (cls.category === "bet") return decide("bet", cls.betId);
-      if (entry.reference && isRecordedBet.get(agentId, entry.reference)) return decide("bet", entry.reference);
-      if (since !== undefined && at <= since) return decide("before_opening", `at ${at} ≤ ${since}`);
-      if (cls.category === "unclassified") return decide("unclassified", cls.why);
-      const view = { id: entry.id, reference: entry.reference, reason: entry.reason, ...cls };
-      const matched = recordedByFleet.findIndex((m) => isSameMovement(view, m));
-      if (matched !== -1) {
-        // one movement accounts for one server row: it cannot also hide a second row
-        const [match] = recordedByFleet.splice(matched, 1);
-        return decide("recorded", (match as KnownMovement).reference);
-      }
-
-      recordImportedMovement(
-        db,
-        {
-          agentId,
-          kind: cls.kind,
-          amount: cls.amount,
-          reference: IMPORTED_PREFIX + entry.id,
-          description: `${entry.service || "?"}: ${entry.reason}`.slice(0, 500),
-          jobId: opts.jobId ?? null,
-          at,
-        },
-        { entryId: entry.id, reference: entry.reference, reason: entry.reason },
-        opts.now,
-      );
-      known.push({ kind: cls.kind, reference: IMPORTED_PREFIX + entry.id, serverEntryId: entry.id });
-      return decide("imported", `${entry.service || "?"}: ${entry.reason}`);
-    });
+        await recordImportedMovement(
+          tx,
+          {
+            agentId,
+            kind: cls.kind,
+            amount: cls.amount,
+            reference: IMPORTED_PREFIX + entry.id,
+            description: `${entry.service || "?"}: ${entry.reason}`.slice(0, 500),
+            jobId: opts.jobId ?? null,
+            at,
+          },
+          { entryId: entry.id, reference: entry.reference, reason: entry.reason },
+          opts.now,
+        );
+        known.push({ kind: cls.kind, reference: IMPORTED_PREFIX + entry.id, serverEntryId: entry.id });
+        return decide("imported", `${entry.service || "?"}: ${entry.reason}`);
+      };
+      decisions.push(await decision());
+    }
     return { agentId, imported: decisions.filter((d) => d.outcome === "imported").length, decisions };
   };
-  // IMMEDIATE: two processes refreshing at once must not both judge a row "not yet recorded".
-  return db.inTransaction ? run() : db.transaction(run).immediate();
-}
-
-function openingBalanceTime(db: Db, agentId: string): number | undefined {
-  const at = db
-    .prepare("SELECT MAX(at) FROM movements WHERE agent_id = ? AND kind = 'opening_balance'")
-    .pluck()
-    .get(agentId) as number | null;
-  return at ?? undefined;
+  // One transaction (IMMEDIATE on SQLite): two processes refreshing at once must not both judge a row "not yet
+  // recorded".
+  return "savepoint" in target ? target.savepoint(run) : target.transaction(run);
 }
 
 function validateEntry(entry: LedgerEntry, i: number): { entry: LedgerEntry; at: number } {

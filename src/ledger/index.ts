@@ -1,7 +1,9 @@
 /**
  * The durable ledger: every bet and money movement as the server reported it, in integer micro-USD, and
- * the PnL analytics over it. Writers take the caller's db handle so they run inside the caller's
- * transaction; all of them are idempotent.
+ * the PnL analytics over it. Every function takes the ledger of the storage seam from its caller (the `Storage`,
+ * a transaction's `Tx`, or a money job's `ReceiptWriter`: anything with `ledger`), so writers run inside the
+ * caller's transaction when given one; all of them are idempotent. The SQL lives behind the seam
+ * (src/storage/sqlite/ledger.ts); the tables are created when the storage opens.
  */
 
 export { localBalance, reconciliationReport } from "./balances.js";
@@ -13,7 +15,7 @@ export {
   getBetsByJobIds,
   listBets,
   recordBet,
-  type StoredBet,
+  recordBets,
 } from "./bets.js";
 export { classifyServerEntry, escrowReference, type ServerEntryClass, signedAmount } from "./classify.js";
 export { createDayTotals, type DayTotals } from "./day-totals.js";
@@ -23,6 +25,7 @@ export {
   type ImportOptions,
   type ImportOutcome,
   type ImportResult,
+  type ImportTarget,
   importServerLedger,
 } from "./import.js";
 export { containsToken, isSameMovement, type ServerRowView } from "./matching.js";
@@ -33,7 +36,6 @@ export {
   MOVEMENT_KINDS,
   type MovementQuery,
   recordMovement,
-  type StoredMovement,
 } from "./movements.js";
 export {
   DAY_MS,
@@ -49,10 +51,8 @@ export {
   utcDateKey,
 } from "./period.js";
 export { betPnl, pnlReport } from "./pnl.js";
-export { LEDGER_MIGRATIONS, migrateLedger } from "./schema.js";
 export type { SnapshotInput } from "./snapshots.js";
 export {
-  type BalanceSnapshot,
   latestBalanceSnapshots,
   listBalanceSnapshots,
   recordBalanceSnapshot,
@@ -61,8 +61,6 @@ export {
   dailySummary,
   getStoredSummary,
   listStoredSummaries,
-  type StoredSummary,
-  type SummaryKind,
   weeklySummary,
 } from "./summaries.js";
 export type * from "./types.js";

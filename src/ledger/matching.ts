@@ -1,4 +1,8 @@
+import { escrowIdOf } from "./classify.js";
 import type { MovementKind } from "./types.js";
+
+/** References of movements the ledger refresh imported: `ledger:<server row id>`. */
+export const IMPORTED_PREFIX = "ledger:";
 
 /**
  * When a server ledger row and a movement pf-fleet recorded are the same money. Used in both directions:
@@ -33,6 +37,33 @@ export function isSameMovement(row: ServerRowView, movement: { kind: MovementKin
     return ref.length >= 8 && (containsToken(row.reason, ref) || containsToken(row.reference ?? "", ref));
   }
   return false;
+}
+
+const ESCROW_KINDS: readonly MovementKind[] = ["escrow_lock", "escrow_release", "escrow_refund"];
+
+/** A movement the ledger refresh imported, as it remembered its server row. */
+export interface ImportedRow {
+  serverEntryId: string;
+  serverReference: string | null;
+  serverReason: string | null;
+}
+
+/**
+ * Whether an imported row of the movement's agent and kind is the same money as a movement pf-fleet records now
+ * (which then takes the row over): the question every backend's `LedgerRepo.recordMovement` asks.
+ */
+export function isSameAsImported(row: ImportedRow, movement: { kind: MovementKind; reference: string }): boolean {
+  const reason = row.serverReason ?? "";
+  return isSameMovement(
+    {
+      id: row.serverEntryId,
+      reference: row.serverReference,
+      reason,
+      kind: movement.kind,
+      escrowId: ESCROW_KINDS.includes(movement.kind) ? escrowIdOf(row.serverReference, reason) : null,
+    },
+    movement,
+  );
 }
 
 /** `needle` occurs in `haystack` as a whole token (not glued to letters or digits on either side). */

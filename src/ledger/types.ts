@@ -1,7 +1,8 @@
 /**
  * The durable ledger (src/ledger/): every bet, escrow movement, faucet claim and transfer as the server
- * reported it, in integer micro-USD. Writers take the caller's db handle so a job can record its receipt in
- * the same transaction that marks the job succeeded. PnL is SQL over these rows, never a cache.
+ * reported it, in integer micro-USD. Writers take the ledger of the storage seam (`LedgerRepo`) from whoever
+ * calls them, so a job can record its receipt through its transaction's `ReceiptWriter`, in the same
+ * transaction that marks the job succeeded. PnL is SQL over these rows, never a cache.
  */
 import type { Micros } from "../money.js";
 
@@ -57,6 +58,54 @@ export interface MovementRecord {
   description?: string;
   jobId?: string | null;
   at: number;
+}
+
+/** A bet as stored: the record plus what the ledger derives from it. */
+export interface StoredBet extends BetRecord {
+  /** payout − stake */
+  net: Micros;
+  recordedAt: number;
+}
+
+export interface StoredMovement extends MovementRecord {
+  fee: number;
+  description: string | undefined;
+  jobId: string | null;
+  recordedAt: number;
+}
+
+/** The server ledger row an imported movement came from (written by the ledger refresh only). */
+export interface ServerOrigin {
+  entryId: string;
+  reference: string | null;
+  reason: string;
+}
+
+/**
+ * Balance snapshots: the wallet balance-check task writes one per agent per check (server balance next to
+ * the local ledger's), and the dashboard and reconciliation report read the history.
+ */
+export interface BalanceSnapshot {
+  agentId: string;
+  at: number;
+  server: Micros;
+  /** the server's raw float, when the caller had it */
+  serverUsd: number | null;
+  local: Micros;
+  /** server − local */
+  difference: Micros;
+}
+
+export type SummaryKind = "daily" | "weekly";
+
+export interface StoredSummary {
+  kind: SummaryKind;
+  /** `2026-11-23` (daily) or `2026-W48` (weekly) */
+  key: string;
+  from: number;
+  to: number;
+  report: PnlReport;
+  computedAt: number;
 }
 
 export interface PnlQuery {

@@ -21,7 +21,7 @@ describe("canvas: group, chord, chain", () => {
 
   beforeEach(() => {
     t = tempDb();
-    engine = testEngine(t.db);
+    engine = testEngine(t.storage);
     callbackRuns = [];
     engine.register(plainTask<{ n: number }>("square", async ({ args }) => args.n * args.n));
     engine.register(
@@ -39,12 +39,12 @@ describe("canvas: group, chord, chain", () => {
   });
   afterEach(async () => {
     await engine.stop({ graceMs: 100 });
-    t.cleanup();
+    await t.cleanup();
   });
 
   it("a group waits for every member, then reports each result", async () => {
     await engine.start();
-    const group = engine.group({ members: [1, 2, 3].map((n) => ({ task: "square", args: { n } })) });
+    const group = await engine.group({ members: [1, 2, 3].map((n) => ({ task: "square", args: { n } })) });
     expect(group.state).toBe("waiting");
     const done = await engine.wait(group.id, { timeoutMs: 10_000 });
     expect(done.state).toBe("succeeded");
@@ -55,12 +55,12 @@ describe("canvas: group, chord, chain", () => {
       ["succeeded", 9],
     ]);
     expect(done.progress).toEqual({ done: 3, total: 3 });
-    expect(engine.list({ canvasId: group.id }).jobs).toHaveLength(3);
+    expect((await engine.list({ canvasId: group.id })).jobs).toHaveLength(3);
   });
 
   it("a chord whose members fail still runs its callback exactly once, with every outcome", async () => {
     await engine.start();
-    const chord = engine.chord({
+    const chord = await engine.chord({
       members: [
         { task: "square", args: { n: 2 } },
         { task: "refuse", args: {} },
@@ -99,18 +99,18 @@ describe("canvas: group, chord, chain", () => {
       ),
     );
     await engine.start();
-    const group = engine.group({
+    const group = await engine.group({
       members: [
         { task: "dies-once", args: {} },
         { task: "slow", args: {} },
       ],
     });
-    const dying = engine.list({ canvasId: group.id, task: "dies-once" }).jobs[0]?.id ?? "";
+    const dying = (await engine.list({ canvasId: group.id, task: "dies-once" })).jobs[0]?.id ?? "";
     await inState(engine, dying, "dead");
-    engine.retry(dying);
+    await engine.retry(dying);
     await inState(engine, dying, "succeeded");
     // the retried member was counted again: its success alone does not finish the group
-    expect(engine.get(group.id)).toMatchObject({ state: "waiting", progress: { done: 1, total: 2 } });
+    expect(await engine.get(group.id)).toMatchObject({ state: "waiting", progress: { done: 1, total: 2 } });
 
     release();
     const done = await engine.wait(group.id, { timeoutMs: 10_000 });
@@ -120,18 +120,17 @@ describe("canvas: group, chord, chain", () => {
       ["succeeded", "second try"],
       ["succeeded", "slow done"],
     ]);
-    expect(engine.events(group.id).filter((e) => e.to === "succeeded")).toHaveLength(1);
+    expect((await engine.events(group.id)).filter((e) => e.to === "succeeded")).toHaveLength(1);
   });
 
   it("a chord in flight when its database is upgraded still fires once, when its last members finish", async () => {
     await engine.stop();
-    const chord = engine.chord({
+    const chord = await engine.chord({
       members: [2, 3, 4].map((n) => ({ task: "square", args: { n } })),
       callback: { task: "collect" },
     });
-    const [first] = engine
-      .list({ canvasId: chord.id, limit: 10 })
-      .jobs.filter((m) => m.task === "square")
+    const [first] = (await engine.list({ canvasId: chord.id, limit: 10 })).jobs
+      .filter((m) => m.task === "square")
       .reverse();
     // the database as the first release left it: one member already done, no member count on the chord
     t.db
@@ -141,7 +140,8 @@ describe("canvas: group, chord, chain", () => {
       "ALTER TABLE jobs DROP COLUMN open_members; DELETE FROM schema_migrations WHERE module = 'jobs' AND version > 1",
     );
 
-    engine = testEngine(t.db);
+    // the upgrade runs when the new release opens the database
+    engine = testEngine(t.open());
     engine.register(plainTask<{ n: number }>("square", async ({ args }) => args.n * args.n));
     engine.register(
       taskWithArgs("collect", collectArgs, async ({ args }) => {
@@ -163,7 +163,7 @@ describe("canvas: group, chord, chain", () => {
   it("a chord deadline fires the callback with unfinished members reported as pending", async () => {
     await engine.stop();
     const clock = new ManualClock();
-    engine = testEngine(t.db, { clock });
+    engine = testEngine(t.storage, { clock });
     engine.register(plainTask<{ n: number }>("square", async ({ args }) => args.n * args.n));
     engine.register(plainTask("hang", () => new Promise(() => {})));
     engine.register(
@@ -173,7 +173,7 @@ describe("canvas: group, chord, chain", () => {
       }),
     );
     await engine.start();
-    const chord = engine.chord({
+    const chord = await engine.chord({
       members: [
         { task: "square", args: { n: 4 } },
         { task: "hang", args: {} },
@@ -181,7 +181,7 @@ describe("canvas: group, chord, chain", () => {
       callback: { task: "collect" },
       deadlineAt: clock.now() + 5_000,
     });
-    const members = engine.list({ canvasId: chord.id }).jobs;
+    const members = (await engine.list({ canvasId: chord.id })).jobs;
     const hang = members.find((m) => m.task === "hang");
     await inState(engine, hang?.id ?? "", "running");
     clock.advance(5_000);
@@ -195,14 +195,14 @@ describe("canvas: group, chord, chain", () => {
     const incArgs = z.object({ start: z.number().optional(), previous: z.number().optional() });
     engine.register(taskWithArgs("inc", incArgs, async ({ args }) => (args.previous ?? args.start ?? 0) + 1));
     await engine.start();
-    const good = engine.chain({
+    const good = await engine.chain({
       steps: [
         { task: "inc", args: { start: 1 } },
         { task: "inc", args: {} },
         { task: "inc", args: {} },
       ],
     });
-    const bad = engine.chain({
+    const bad = await engine.chain({
       steps: [
         { task: "inc", args: { start: 1 } },
         { task: "refuse", args: {} },
@@ -218,12 +218,7 @@ describe("canvas: group, chord, chain", () => {
     expect(failed.error).toMatchObject({ code: "KELLY_LIMIT_EXCEEDED", details: { failedStep: 2 } });
     expect(failed.error?.message).toMatch(/step 2 of 3 \(refuse\) ended failed: KELLY_LIMIT_EXCEEDED/);
     // the third step was never created
-    expect(
-      engine
-        .list({ canvasId: bad.id })
-        .jobs.map((j) => j.task)
-        .sort(),
-    ).toEqual(["inc", "refuse"]);
+    expect((await engine.list({ canvasId: bad.id })).jobs.map((j) => j.task).sort()).toEqual(["inc", "refuse"]);
   });
 
   it("retrying the step that stopped a chain resumes the chain from that step", async () => {
@@ -237,7 +232,7 @@ describe("canvas: group, chord, chain", () => {
       }),
     );
     await engine.start();
-    const chain = engine.chain({
+    const chain = await engine.chain({
       steps: [
         { task: "inc", args: { start: 1 } },
         { task: "double", args: {} },
@@ -246,26 +241,26 @@ describe("canvas: group, chord, chain", () => {
     });
     const stopped = await engine.wait(chain.id, { timeoutMs: 10_000 });
     expect(stopped.state).toBe("failed");
-    const failedStep = engine.list({ canvasId: chain.id, task: "double" }).jobs[0];
+    const failedStep = (await engine.list({ canvasId: chain.id, task: "double" })).jobs[0];
 
     upstreamDown = false;
-    engine.retry(failedStep?.id as string);
+    await engine.retry(failedStep?.id as string);
     const resumed = await engine.wait(chain.id, { timeoutMs: 10_000 });
     expect(resumed).toMatchObject({ state: "succeeded", result: 5, error: null, progress: { done: 3, total: 3 } });
-    expect(engine.events(chain.id).map((e) => e.to)).toEqual(["waiting", "failed", "waiting", "succeeded"]);
+    expect((await engine.events(chain.id)).map((e) => e.to)).toEqual(["waiting", "failed", "waiting", "succeeded"]);
     // a retry of a step that did not stop it (the first, succeeded) is refused as before
-    const first = engine.list({ canvasId: chain.id, task: "inc" }).jobs.find((j) => j.result === 2);
-    expect(() => engine.retry(first?.id as string)).toThrow(/only dead, failed or unknown/);
+    const first = (await engine.list({ canvasId: chain.id, task: "inc" })).jobs.find((j) => j.result === 2);
+    await expect(engine.retry(first?.id as string)).rejects.toThrow(/only dead, failed or unknown/);
   });
 
   it("cancelling a chord cancels its members, and its callback never runs", async () => {
-    const chord = engine.chord({
+    const chord = await engine.chord({
       members: [{ task: "square", args: { n: 1 } }],
       callback: { task: "collect" },
     });
-    expect(engine.cancel(chord.id).state).toBe("cancelled");
+    expect((await engine.cancel(chord.id)).state).toBe("cancelled");
     await engine.start();
-    const member = engine.list({ canvasId: chord.id }).jobs[0];
+    const member = (await engine.list({ canvasId: chord.id })).jobs[0];
     expect(member?.state).toBe("cancelled");
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(callbackRuns).toEqual([]);
@@ -288,7 +283,7 @@ describe("canvas: group, chord, chain", () => {
     const betArgs = z.object({ which: z.enum(["win", "loss", "small"]) });
     engine.register(taskWithArgs("bet", betArgs, async ({ args }) => bets[args.which]));
     await engine.start();
-    const chord = engine.chord({
+    const chord = await engine.chord({
       members: [
         { task: "bet", args: { which: "win" } },
         { task: "bet", args: { which: "loss" } },
@@ -314,7 +309,8 @@ describe("canvas: group, chord, chain", () => {
     expect(report.winRate).toBeCloseTo(1 / 3, 12);
     expect(report.failed).toHaveLength(1);
     expect(report.failed[0]?.reason).toBe("KELLY_LIMIT_EXCEEDED: kelly_limit_exceeded");
-    expect(engine.get(engine.list({ task: AGGREGATE_BET_RESULTS }).jobs[0]?.id ?? "")?.queue).toBe("analytics");
+    const aggregateId = (await engine.list({ task: AGGREGATE_BET_RESULTS })).jobs[0]?.id ?? "";
+    expect((await engine.get(aggregateId))?.queue).toBe("analytics");
   });
 
   it("aggregate_bet_results counts bets, not jobs, for bet-batch members", async () => {
@@ -341,7 +337,7 @@ describe("canvas: group, chord, chain", () => {
       }),
     );
     await engine.start();
-    const chord = engine.chord({
+    const chord = await engine.chord({
       members: [
         { task: "batch", args: { clientSeeds: ["a1", "a2", "a3"] } },
         { task: "batch_refused", args: { clientSeeds: ["b1", "b2", "b3", "b4"] } },

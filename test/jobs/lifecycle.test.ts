@@ -4,7 +4,6 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { openDatabase } from "../../src/db.js";
 import { FleetError } from "../../src/errors.js";
 import { createFailureHook, type JobEngine, ManualClock } from "../../src/jobs/index.js";
 import { type TempDb, tempDb } from "./support/db.js";
@@ -21,14 +20,14 @@ describe("expiry, cancel, TTL", () => {
   });
   afterEach(async () => {
     await engine.stop({ graceMs: 100 });
-    t.cleanup();
+    await t.cleanup();
   });
 
   it("expires a job not started by its expiresAt, and never runs it late", async () => {
-    engine = testEngine(t.db, { clock });
+    engine = testEngine(t.storage, { clock });
     let calls = 0;
     engine.register(plainTask("late", async () => calls++));
-    const job = engine.enqueue("late", {}, { expiresAt: clock.now() + 1_000 });
+    const job = await engine.enqueue("late", {}, { expiresAt: clock.now() + 1_000 });
     clock.advance(1_000);
     await engine.start();
     const expired = await inState(engine, job.id, "expired");
@@ -37,27 +36,31 @@ describe("expiry, cancel, TTL", () => {
   });
 
   it("applies a task's default expiry (Celery `expires`)", async () => {
-    engine = testEngine(t.db, { clock });
+    engine = testEngine(t.storage, { clock });
     engine.register(plainTask("fresh-only", async () => "ran", { expiresAfterMs: 500 }));
-    const stale = engine.enqueue("fresh-only", {});
+    const stale = await engine.enqueue("fresh-only", {});
     clock.advance(500);
-    const fresh = engine.enqueue("fresh-only", {});
+    const fresh = await engine.enqueue("fresh-only", {});
     await engine.start();
     await inState(engine, stale.id, "expired");
     expect((await inState(engine, fresh.id, "succeeded")).result).toBe("ran");
   });
 
-  it("cancels a queued job at once", () => {
-    engine = testEngine(t.db, { clock });
+  it("cancels a queued job at once", async () => {
+    engine = testEngine(t.storage, { clock });
     engine.register(plainTask("noop", async () => null));
-    const job = engine.enqueue("noop", {});
-    const cancelled = engine.cancel(job.id, "changed my mind");
+    const job = await engine.enqueue("noop", {});
+    const cancelled = await engine.cancel(job.id, "changed my mind");
     expect(cancelled.state).toBe("cancelled");
-    expect(engine.events(job.id).at(-1)).toMatchObject({ from: "queued", to: "cancelled", reason: "changed my mind" });
+    expect((await engine.events(job.id)).at(-1)).toMatchObject({
+      from: "queued",
+      to: "cancelled",
+      reason: "changed my mind",
+    });
   });
 
   it("cancels a running job by aborting the signal its task holds", async () => {
-    engine = testEngine(t.db, { clock });
+    engine = testEngine(t.storage, { clock });
     let sawAbort = false;
     let started: () => void = () => {};
     const running = new Promise<void>((resolve) => {
@@ -75,16 +78,16 @@ describe("expiry, cancel, TTL", () => {
       }),
     );
     await engine.start();
-    const job = engine.enqueue("long", {});
+    const job = await engine.enqueue("long", {});
     await running;
-    expect(engine.cancel(job.id).state).toBe("running");
+    expect((await engine.cancel(job.id)).state).toBe("running");
     const cancelled = await inState(engine, job.id, "cancelled");
     expect(sawAbort).toBe(true);
     expect(cancelled.error).toMatchObject({ code: "CANCELLED" });
   });
 
   it("never runs again a job whose cancel reached the row while its last attempt was failing", async () => {
-    engine = testEngine(t.db, { clock });
+    engine = testEngine(t.storage, { clock });
     let calls = 0;
     engine.register(
       plainTask("flaky", async () => {
@@ -93,7 +96,7 @@ describe("expiry, cancel, TTL", () => {
       }),
     );
     await engine.start();
-    const job = engine.enqueue("flaky", {});
+    const job = await engine.enqueue("flaky", {});
     const retrying = await inState(engine, job.id, "retrying");
     // what another process's cancel leaves behind when it lands between the failure and its heartbeat
     t.db.prepare("UPDATE jobs SET cancel_requested = 1 WHERE id = ?").run(job.id);
@@ -111,29 +114,29 @@ describe("expiry, cancel, TTL", () => {
       return "second life";
     });
     // the "old process": its single slot stays busy with the stuck attempt
-    engine = testEngine(t.db, { ownerId: "node-1", concurrency: { default: 1 } });
+    engine = testEngine(t.storage, { ownerId: "node-1", concurrency: { default: 1 } });
     engine.register(task);
     await engine.start();
-    const job = engine.enqueue("once-stuck", {});
+    const job = await engine.enqueue("once-stuck", {});
     await inState(engine, job.id, "running");
 
-    const second = openDatabase(t.path);
+    const second = t.open();
     const restarted = testEngine(second, { ownerId: "node-1" });
     restarted.register(task);
     try {
       await restarted.start();
       const done = await inState(restarted, job.id, "succeeded");
       expect(done).toMatchObject({ result: "second life", attempts: 2 });
-      const recovery = restarted.events(job.id).find((e) => e.from === "running" && e.to === "retrying");
+      const recovery = (await restarted.events(job.id)).find((e) => e.from === "running" && e.to === "retrying");
       expect(recovery?.reason).toMatch(/lease of node-1 expired/);
     } finally {
       await restarted.stop({ graceMs: 100 });
-      second.close();
+      await second.close();
     }
   });
 
   it("prunes finished jobs older than the TTL, but keeps recent ones and unknown money jobs", async () => {
-    engine = testEngine(t.db, { clock, resultTtlMs: 3_600_000, maxReconciles: 1 });
+    engine = testEngine(t.storage, { clock, resultTtlMs: 3_600_000, maxReconciles: 1 });
     engine.register(plainTask("noop", async () => "ok"));
     engine.register({
       name: "pay",
@@ -148,20 +151,20 @@ describe("expiry, cancel, TTL", () => {
       reconcile: async () => ({ outcome: "unknown", reason: "the export is unavailable" }),
     });
     await engine.start();
-    const old = engine.enqueue("noop", {});
-    const unknown = engine.enqueue("pay", {});
+    const old = await engine.enqueue("noop", {});
+    const unknown = await engine.enqueue("pay", {});
     await inState(engine, old.id, "succeeded");
     await inState(engine, unknown.id, "retrying");
     clock.advance(100); // the settle delay
     await inState(engine, unknown.id, "unknown");
 
     clock.advance(2 * 3_600_000);
-    const recent = engine.enqueue("noop", {});
+    const recent = await engine.enqueue("noop", {});
     await inState(engine, recent.id, "succeeded");
     await expect.poll(() => engine.get(old.id), { timeout: 5_000 }).toBeUndefined();
-    expect(engine.events(old.id)).toEqual([]);
-    expect(engine.get(recent.id)?.state).toBe("succeeded");
-    expect(engine.get(unknown.id)?.state).toBe("unknown");
+    expect(await engine.events(old.id)).toEqual([]);
+    expect((await engine.get(recent.id))?.state).toBe("succeeded");
+    expect((await engine.get(unknown.id))?.state).toBe("unknown");
   });
 });
 
@@ -202,12 +205,12 @@ describe("failure hook", () => {
   afterEach(async () => {
     await engine.stop({ graceMs: 100 });
     await new Promise((resolve) => server.close(resolve));
-    t.cleanup();
+    await t.cleanup();
   });
 
   it("logs every failure and POSTs it to the webhook, flagging critical tasks", async () => {
     const { port } = server.address() as AddressInfo;
-    engine = testEngine(t.db, { logger: logger(), alertWebhookUrl: `http://127.0.0.1:${port}/alerts` });
+    engine = testEngine(t.storage, { logger: logger(), alertWebhookUrl: `http://127.0.0.1:${port}/alerts` });
     engine.register(
       plainTask(
         "release",
@@ -218,7 +221,7 @@ describe("failure hook", () => {
       ),
     );
     await engine.start();
-    const job = engine.enqueue("release", {});
+    const job = await engine.enqueue("release", {});
     await inState(engine, job.id, "failed");
     await expect.poll(() => received.length, { timeout: 5_000 }).toBe(1);
 
@@ -242,7 +245,7 @@ describe("failure hook", () => {
     await new Promise((resolve) => server.close(resolve));
     server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    engine = testEngine(t.db, { logger: logger(), alertWebhookUrl: `http://127.0.0.1:${port}/gone` });
+    engine = testEngine(t.storage, { logger: logger(), alertWebhookUrl: `http://127.0.0.1:${port}/gone` });
     engine.register(
       plainTask("boom", async () => {
         throw new FleetError("UPSTREAM_REJECTED", "no");
@@ -250,10 +253,10 @@ describe("failure hook", () => {
     );
     engine.register(plainTask("fine", async () => "still working"));
     await engine.start();
-    const failing = engine.enqueue("boom", {});
+    const failing = await engine.enqueue("boom", {});
     await inState(engine, failing.id, "failed");
     await expect.poll(() => logLines.some((l) => l.includes("failure webhook could not be delivered"))).toBe(true);
-    const next = engine.enqueue("fine", {});
+    const next = await engine.enqueue("fine", {});
     expect((await inState(engine, next.id, "succeeded")).result).toBe("still working");
   });
 
@@ -266,7 +269,7 @@ describe("failure hook", () => {
         throw new Error("network down");
       },
     });
-    engine = testEngine(t.db);
+    engine = testEngine(t.storage);
     await expect(
       hook({
         jobId: "j",

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { FleetError } from "../../src/errors.js";
 import { type JobEngine, ManualClock, type TaskContext, type TaskDefinition } from "../../src/jobs/index.js";
+import type { ReceiptWriter } from "../../src/storage/types.js";
 import { type TempDb, tempDb } from "./support/db.js";
 import { inState, testEngine, until } from "./support/engine.js";
 
@@ -58,25 +59,25 @@ describe("money jobs", () => {
   beforeEach(() => {
     t = tempDb();
     clock = new ManualClock();
-    engine = testEngine(t.db, { clock, settleMs: SETTLE_MS });
+    engine = testEngine(t.storage, { clock, settleMs: SETTLE_MS });
     server = { processed: new Set(), runs: 0, reconciles: 0 };
   });
   afterEach(async () => {
     await engine.stop({ graceMs: 100 });
-    t.cleanup();
+    await t.cleanup();
   });
 
   it("records the intent before run, then reconciles an ambiguous failure after the settle delay instead of re-running it", async () => {
     let intentSeen: unknown;
     engine.register(
       payTask(server, async ({ job, args }) => {
-        intentSeen = engine.get(job.id)?.moneyState;
+        intentSeen = (await engine.get(job.id))?.moneyState;
         server.processed.add(args.ref);
         throw ambiguous();
       }),
     );
     await engine.start();
-    const job = engine.enqueue("pay", { ref: "bet-1" });
+    const job = await engine.enqueue("pay", { ref: "bet-1" });
 
     const pending = await until(engine, job.id, (j) => j.state === "retrying");
     expect(intentSeen).toBe("intent");
@@ -88,12 +89,7 @@ describe("money jobs", () => {
     const done = await inState(engine, job.id, "succeeded");
     expect(done).toMatchObject({ moneyState: "done", result: { receipt: "bet-1", source: "reconciled" } });
     expect(server).toMatchObject({ runs: 1, reconciles: 1 });
-    expect(
-      engine
-        .events(job.id)
-        .map((e) => e.reason)
-        .join("\n"),
-    ).toMatch(/not re-sending/);
+    expect((await engine.events(job.id)).map((e) => e.reason).join("\n")).toMatch(/not re-sending/);
   });
 
   it("sends again only after reconciliation proves the first request was not processed", async () => {
@@ -105,7 +101,7 @@ describe("money jobs", () => {
       }),
     );
     await engine.start();
-    const job = engine.enqueue("pay", { ref: "bet-2" });
+    const job = await engine.enqueue("pay", { ref: "bet-2" });
     await inState(engine, job.id, "retrying");
     clock.advance(SETTLE_MS);
     const retry = await until(engine, job.id, (j) => j.state === "retrying" && j.moneyState === "not_done");
@@ -129,8 +125,8 @@ describe("money jobs", () => {
       ),
     );
     await engine.start();
-    const crashed = engine.enqueue("pay", { ref: "crash" });
-    const hung = engine.enqueue("pay", { ref: "hang" });
+    const crashed = await engine.enqueue("pay", { ref: "crash" });
+    const hung = await engine.enqueue("pay", { ref: "hang" });
     await inState(engine, crashed.id, "retrying");
     await inState(engine, hung.id, "running");
     clock.advance(5_000);
@@ -148,7 +144,7 @@ describe("money jobs", () => {
       }),
     );
     await engine.start();
-    const job = engine.enqueue("pay", { ref: "broke" });
+    const job = await engine.enqueue("pay", { ref: "broke" });
     const failed = await inState(engine, job.id, "failed");
     expect(failed.moneyState).toBe("not_done");
     expect(server).toMatchObject({ runs: 1, reconciles: 0 });
@@ -156,7 +152,7 @@ describe("money jobs", () => {
 
   it("leaves a job `unknown` after repeated unprovable reconciliations; retry() reconciles before any resend", async () => {
     await engine.stop();
-    engine = testEngine(t.db, { clock, settleMs: SETTLE_MS, maxReconciles: 3 });
+    engine = testEngine(t.storage, { clock, settleMs: SETTLE_MS, maxReconciles: 3 });
     let exportWorks = false;
     engine.register(
       payTask(
@@ -175,7 +171,7 @@ describe("money jobs", () => {
       ),
     );
     await engine.start();
-    const job = engine.enqueue("pay", { ref: "bet-3" });
+    const job = await engine.enqueue("pay", { ref: "bet-3" });
     let row = await inState(engine, job.id, "retrying");
     while (row.state !== "unknown") {
       clock.advance(row.dueAt - clock.now());
@@ -188,41 +184,42 @@ describe("money jobs", () => {
     expect(row.error).toMatchObject({ code: "OUTCOME_UNKNOWN" });
     expect(row.error?.message).toMatch(/after 3 reconciliations: bets export unavailable/);
     expect(server).toMatchObject({ runs: 1, reconciles: 3 });
-    expect(() => engine.discard(job.id)).toThrow(/kept as evidence/);
+    await expect(engine.discard(job.id)).rejects.toThrow(/kept as evidence/);
 
     exportWorks = true;
-    expect(engine.retry(job.id).state).toBe("retrying");
+    expect((await engine.retry(job.id)).state).toBe("retrying");
     const done = await inState(engine, job.id, "succeeded");
     expect(done.result).toEqual({ receipt: "bet-3" });
     expect(server).toMatchObject({ runs: 1, reconciles: 4 });
   });
 
   it("commits the task's onCommit writes in the same transaction as its success, and only then", async () => {
-    t.db.exec("CREATE TABLE receipts (ref TEXT PRIMARY KEY)");
-    const insert = (ref: string) => t.db.prepare("INSERT INTO receipts (ref) VALUES (?)").run(ref);
+    // the receipt: a row keyed by the ref, written through the ReceiptWriter (the tasks' memory: its submission
+    // rows are a plain insert under a primary key, so writing one key twice fails)
+    const receipt = (tx: ReceiptWriter, ref: string) => tx.taskMemory.rememberSubmission(ref, `receipt:${ref}`, 0);
     engine.register(
       payTask(server, async (ctx) => {
         const { ref } = ctx.args;
-        ctx.onCommit((db) => db.prepare("INSERT INTO receipts (ref) VALUES (?)").run(ref));
+        ctx.onCommit((tx) => receipt(tx, ref));
         if (ref === "refused") throw new FleetError("KELLY_LIMIT_EXCEEDED", "kelly_limit_exceeded");
-        if (ref === "clash") ctx.onCommit(() => insert("clash")); // second insert of one key: the commit fails
+        if (ref === "clash") ctx.onCommit((tx) => receipt(tx, "clash")); // second insert of one key: the commit fails
         server.processed.add(ref);
         return { receipt: ref };
       }),
     );
     await engine.start();
-    const ok = engine.enqueue("pay", { ref: "ok" });
-    const refused = engine.enqueue("pay", { ref: "refused" });
-    const clash = engine.enqueue("pay", { ref: "clash" });
+    const ok = await engine.enqueue("pay", { ref: "ok" });
+    const refused = await engine.enqueue("pay", { ref: "refused" });
+    const clash = await engine.enqueue("pay", { ref: "clash" });
     await inState(engine, ok.id, "succeeded");
     await inState(engine, refused.id, "failed");
     const broken = await inState(engine, clash.id, "failed");
 
-    const refs = t.db.prepare("SELECT ref FROM receipts ORDER BY ref").all();
+    const refs = t.db.prepare("SELECT job_id AS ref FROM task_batch_submissions ORDER BY job_id").all();
     expect(refs).toEqual([{ ref: "ok" }]);
     // the server did process it: the job says so, keeps the receipt, and refuses to be re-run
     expect(broken).toMatchObject({ moneyState: "done", result: { receipt: "clash" }, error: { code: "INTERNAL" } });
-    expect(() => engine.retry(clash.id)).toThrow(/would move it twice/);
+    await expect(engine.retry(clash.id)).rejects.toThrow(/would move it twice/);
   });
 
   it("cancelling a running money job reconciles it: cancel never unsends", async () => {
@@ -238,12 +235,12 @@ describe("money jobs", () => {
       }),
     );
     await engine.start();
-    const job = engine.enqueue("pay", { ref: "sent-then-cancelled" });
+    const job = await engine.enqueue("pay", { ref: "sent-then-cancelled" });
     await running;
-    engine.cancel(job.id);
+    await engine.cancel(job.id);
     await until(engine, job.id, (j) => j.state === "retrying" && j.moneyState === "unknown");
     // a second cancel while it waits to reconcile changes nothing: the outcome must be proven first
-    expect(engine.cancel(job.id).state).toBe("retrying");
+    expect((await engine.cancel(job.id)).state).toBe("retrying");
     clock.advance(SETTLE_MS);
     const done = await inState(engine, job.id, "succeeded");
     expect(done.result).toMatchObject({ receipt: "sent-then-cancelled" });

@@ -16,7 +16,7 @@ interface Worker {
   message(type: string): Promise<void>;
 }
 
-let modules: { jobs: string; db: string };
+let modules: { jobs: string; storage: string };
 
 const countBy = (values: string[]) =>
   Object.fromEntries([...new Set(values)].map((v) => [v, values.filter((x) => x === v).length]));
@@ -35,7 +35,7 @@ describe("several processes on one database", () => {
       env: {
         ...process.env,
         JOBS_MODULE: modules.jobs,
-        DB_MODULE: modules.db,
+        STORAGE_MODULE: modules.storage,
         JOBS_DB: t.path,
         OWNER: owner,
         LEASE_MS: String(leaseMs),
@@ -74,7 +74,7 @@ describe("several processes on one database", () => {
     t.db.exec(`CREATE TABLE runs (job_id TEXT NOT NULL, task TEXT NOT NULL, owner TEXT NOT NULL);
                CREATE TABLE sent (ref TEXT PRIMARY KEY)`);
     // this process's engine enqueues and observes; it is started only where a test says so
-    engine = testEngine(t.db, { settleMs: 50 });
+    engine = testEngine(t.storage, { settleMs: 50 });
     const retry = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 100, jitter: 0 };
     const plainArgs = z.object({ n: z.number(), ms: z.number().optional() });
     engine.register(taskWithArgs("work.plain", plainArgs, async () => null, { retry }));
@@ -88,7 +88,7 @@ describe("several processes on one database", () => {
   afterEach(async () => {
     await Promise.all(workers.splice(0).map(stopWorker));
     await engine.stop({ graceMs: 100 });
-    t.cleanup();
+    await t.cleanup();
   });
 
   it("two processes claiming from one file run each job exactly once", async () => {
@@ -96,11 +96,13 @@ describe("several processes on one database", () => {
     const b = spawnWorker("worker-b");
     await Promise.all([a.ready, b.ready]);
     // 5 ms each: one process alone would need ~200 ms, long enough for both to be claiming at once
-    const ids = Array.from({ length: 160 }, (_, n) => engine.enqueue("work.plain", { n, ms: 5 }).id);
+    const ids = (
+      await Promise.all(Array.from({ length: 160 }, (_, n) => engine.enqueue("work.plain", { n, ms: 5 })))
+    ).map((job) => job.id);
 
     for (const id of ids) await engine.wait(id, { timeoutMs: 30_000 });
 
-    expect(engine.list({ state: "succeeded", limit: 500 }).jobs).toHaveLength(ids.length);
+    expect((await engine.list({ state: "succeeded", limit: 500 })).jobs).toHaveLength(ids.length);
     const all = runs("work.plain");
     const owners = all.map((r) => r.owner);
     expect(all, `runs by owner: ${JSON.stringify(countBy(owners))}`).toHaveLength(ids.length);
@@ -115,11 +117,13 @@ describe("several processes on one database", () => {
     const a = spawnWorker("worker-a");
     const b = spawnWorker("worker-b");
     await Promise.all([a.ready, b.ready]);
-    const chords = Array.from({ length: 4 }, () =>
-      engine.chord({
-        members: Array.from({ length: 30 }, (_, n) => ({ task: "work.plain", args: { n } })),
-        callback: { task: "work.collect" },
-      }),
+    const chords = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        engine.chord({
+          members: Array.from({ length: 30 }, (_, n) => ({ task: "work.plain", args: { n } })),
+          callback: { task: "work.collect" },
+        }),
+      ),
     );
     for (const chord of chords) {
       const done = await engine.wait(chord.id, { timeoutMs: 30_000 });
@@ -135,14 +139,16 @@ describe("several processes on one database", () => {
     // a 30 s lease: that worker's heartbeat comes only every 10 s
     const worker = spawnWorker("worker-a");
     await worker.ready;
-    const job = engine.enqueue("work.plain", { n: 1, ms: 20_000 });
-    await expect.poll(() => engine.get(job.id)?.state, { timeout: 5_000, interval: 5 }).toBe("running");
+    const job = await engine.enqueue("work.plain", { n: 1, ms: 20_000 });
+    await expect.poll(async () => (await engine.get(job.id))?.state, { timeout: 5_000, interval: 5 }).toBe("running");
 
     const asked = Date.now();
-    expect(engine.cancel(job.id, "stop it").state).toBe("running");
-    await expect.poll(() => engine.get(job.id)?.state, { timeout: 3_000, interval: 10 }).toBe("cancelled");
+    expect((await engine.cancel(job.id, "stop it")).state).toBe("running");
+    await expect
+      .poll(async () => (await engine.get(job.id))?.state, { timeout: 3_000, interval: 10 })
+      .toBe("cancelled");
     expect(Date.now() - asked).toBeLessThan(2_000);
-    expect(engine.get(job.id)?.error).toMatchObject({ code: "CANCELLED" });
+    expect((await engine.get(job.id))?.error).toMatchObject({ code: "CANCELLED" });
   });
 
   it("a money job whose process died is reconciled on the next start, never re-sent", async () => {
@@ -151,7 +157,6 @@ describe("several processes on one database", () => {
     let reconciled = 0;
     let sentAgain = 0;
     const sent = (ref: string) => t.db.prepare("SELECT 1 FROM sent WHERE ref = ?").get(ref) !== undefined;
-    t.db.exec("CREATE TABLE ledger (ref TEXT PRIMARY KEY)");
     engine.register({
       name: "work.money",
       queue: "escrow",
@@ -167,31 +172,29 @@ describe("several processes on one database", () => {
       reconcile: async ({ args, onCommit }) => {
         reconciled++;
         if (!sent(args.ref)) return { outcome: "not_done", reason: "absent from the server's records" };
-        onCommit((db) => db.prepare("INSERT INTO ledger (ref) VALUES (?)").run(args.ref));
+        // the receipt commits with the success, through the ReceiptWriter (a row keyed by the ref)
+        onCommit((tx) => tx.taskMemory.rememberSubmission(args.ref, `receipt:${args.ref}`, 0));
         return { outcome: "done", result: { ref: args.ref, source: "reconciled" } };
       },
     });
-    const job = engine.enqueue("work.money", { ref: "escrow-42" });
+    const job = await engine.enqueue("work.money", { ref: "escrow-42" });
     const wasSent = doomed.message("sent");
     await wasSent;
     doomed.child.kill("SIGKILL");
     await new Promise((resolve) => doomed.child.once("exit", resolve));
 
-    const stranded = engine.get(job.id);
+    const stranded = await engine.get(job.id);
     expect(stranded).toMatchObject({ state: "running", moneyState: "intent", leaseOwner: "worker-doomed" });
-    await expect.poll(() => (engine.get(job.id)?.leaseExpiresAt ?? 0) < Date.now(), { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(async () => ((await engine.get(job.id))?.leaseExpiresAt ?? 0) < Date.now(), { timeout: 5_000 })
+      .toBe(true);
 
     await engine.start();
     const done = await engine.wait(job.id, { timeoutMs: 10_000 });
     expect(done).toMatchObject({ state: "succeeded", moneyState: "done", result: { source: "reconciled" } });
     expect({ reconciled, sentAgain }).toEqual({ reconciled: 1, sentAgain: 0 });
     expect(runs("work.money")).toHaveLength(1);
-    expect(t.db.prepare("SELECT ref FROM ledger").all()).toEqual([{ ref: "escrow-42" }]);
-    expect(
-      engine
-        .events(job.id)
-        .map((e) => e.reason)
-        .join("\n"),
-    ).toMatch(/lease of worker-doomed expired/);
+    expect(t.db.prepare("SELECT job_id AS ref FROM task_batch_submissions").all()).toEqual([{ ref: "escrow-42" }]);
+    expect((await engine.events(job.id)).map((e) => e.reason).join("\n")).toMatch(/lease of worker-doomed expired/);
   });
 });

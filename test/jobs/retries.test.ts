@@ -16,11 +16,11 @@ describe("retries, limits and the dead-letter queue", () => {
   beforeEach(() => {
     t = tempDb();
     clock = new ManualClock();
-    engine = testEngine(t.db, { clock, random: () => 0.5 });
+    engine = testEngine(t.storage, { clock, random: () => 0.5 });
   });
   afterEach(async () => {
     await engine.stop({ graceMs: 100 });
-    t.cleanup();
+    await t.cleanup();
   });
 
   it("retries with exponential backoff and jitter on the engine clock, never before the job is due", async () => {
@@ -38,7 +38,7 @@ describe("retries, limits and the dead-letter queue", () => {
       ),
     );
     await engine.start();
-    const job = engine.enqueue("flaky", {});
+    const job = await engine.enqueue("flaky", {});
 
     // random() = 0.5 with jitter 0.5: each delay is 75% of base × 2^(n−1)
     for (const [attempt, delay] of [
@@ -84,7 +84,7 @@ describe("retries, limits and the dead-letter queue", () => {
       }),
     );
     await engine.start();
-    const job = engine.enqueue("refused", {});
+    const job = await engine.enqueue("refused", {});
     const failed = await inState(engine, job.id, "failed");
     expect(failed.attempts).toBe(1);
     expect(failed.error).toMatchObject({ code: "INSUFFICIENT_BALANCE", message: "balance too low" });
@@ -106,7 +106,7 @@ describe("retries, limits and the dead-letter queue", () => {
       ),
     );
     await engine.start();
-    const job = engine.enqueue("limited", {});
+    const job = await engine.enqueue("limited", {});
 
     const deferred = await inState(engine, job.id, "retrying");
     expect(deferred.attempts).toBe(0);
@@ -130,31 +130,26 @@ describe("retries, limits and the dead-letter queue", () => {
       ),
     );
     await engine.start();
-    const job = engine.enqueue("fragile", {});
-    const other = engine.enqueue("fragile", {});
+    const job = await engine.enqueue("fragile", {});
+    const other = await engine.enqueue("fragile", {});
     await until(engine, other.id, (j) => j.state === "retrying");
     await until(engine, job.id, (j) => j.state === "retrying");
     clock.advance(1_000);
     const dead = await inState(engine, job.id, "dead");
     await inState(engine, other.id, "dead");
     expect(dead.attempts).toBe(2);
-    expect(
-      engine
-        .list({ state: "dead" })
-        .jobs.map((j) => j.id)
-        .sort(),
-    ).toEqual([job.id, other.id].sort());
+    expect((await engine.list({ state: "dead" })).jobs.map((j) => j.id).sort()).toEqual([job.id, other.id].sort());
 
     healthy = true;
-    const requeued = engine.retry(job.id);
+    const requeued = await engine.retry(job.id);
     expect(requeued).toMatchObject({ state: "queued", attempts: 0, error: null });
     const done = await inState(engine, job.id, "succeeded");
     expect(done).toMatchObject({ result: "recovered", attempts: 1 });
 
-    engine.discard(other.id);
-    expect(engine.get(other.id)).toBeUndefined();
-    expect(engine.events(other.id)).toEqual([]);
-    expect(() => engine.retry(job.id)).toThrow(/only dead, failed or unknown jobs can be retried/);
+    await engine.discard(other.id);
+    expect(await engine.get(other.id)).toBeUndefined();
+    expect(await engine.events(other.id)).toEqual([]);
+    await expect(engine.retry(job.id)).rejects.toThrow(/only dead, failed or unknown jobs can be retried/);
   });
 
   it("ends an attempt at its hard time limit, even when the task ignores its signal", async () => {
@@ -170,7 +165,7 @@ describe("retries, limits and the dead-letter queue", () => {
       ),
     );
     await engine.start();
-    const job = engine.enqueue("stuck", {});
+    const job = await engine.enqueue("stuck", {});
     await inState(engine, job.id, "running");
     clock.advance(5_000);
     const dead = await inState(engine, job.id, "dead");
@@ -180,11 +175,11 @@ describe("retries, limits and the dead-letter queue", () => {
 
   it("rejects illegal transitions: a finished job cannot be cancelled, a queued one cannot be retried", async () => {
     engine.register(plainTask("noop", async () => "ok"));
-    const queued = engine.enqueue("noop", {});
-    expect(() => engine.retry(queued.id)).toThrow(FleetError);
+    const queued = await engine.enqueue("noop", {});
+    await expect(engine.retry(queued.id)).rejects.toThrow(FleetError);
     await engine.start();
     await inState(engine, queued.id, "succeeded");
-    expect(() => engine.cancel(queued.id)).toThrow(/already succeeded/);
-    expect(() => engine.discard("missing")).toThrow(/no job with id/);
+    await expect(engine.cancel(queued.id)).rejects.toThrow(/already succeeded/);
+    await expect(engine.discard("missing")).rejects.toThrow(/no job with id/);
   });
 });

@@ -1,6 +1,6 @@
-import type { Db } from "../../src/db.js";
 import { recordBet, recordMovement } from "../../src/ledger/index.js";
 import type { BetRecord, MovementRecord } from "../../src/ledger/types.js";
+import type { Storage } from "../../src/storage/index.js";
 import { bet, utc } from "./helpers.js";
 
 /**
@@ -52,9 +52,9 @@ export const MOVEMENTS: MovementRecord[] = [
   { agentId: A, kind: "deposit", amount: 5_000_000, reference: "dep-1", at: utc("2026-11-26T00:00:00Z") },
 ];
 
-export function loadFixture(db: Db): void {
-  db.transaction(() => {
-    for (const b of Object.values(BETS)) recordBet(db, b);
-    for (const m of MOVEMENTS) recordMovement(db, m);
-  })();
+export async function loadFixture(storage: Storage): Promise<void> {
+  await storage.transaction(async (tx) => {
+    for (const b of Object.values(BETS)) await recordBet(tx, b);
+    for (const m of MOVEMENTS) await recordMovement(tx, m);
+  });
 }

@@ -1,21 +1,25 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Db, openDatabase } from "../../src/db.js";
-import { migrateLedger } from "../../src/ledger/index.js";
 import type { BetRecord } from "../../src/ledger/types.js";
+import { openSqliteStorage, type Storage } from "../../src/storage/index.js";
+import type { Db } from "../../src/storage/sqlite/connection.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 
-/** A migrated ledger in a real SQLite file under a fresh temp dir; `close` removes both. */
-export function tempLedger(): { db: Db; path: string; close(): void } {
+/**
+ * A storage (migrated on open) in a real SQLite file under a fresh temp dir; `close` closes it and removes both.
+ * `db` is the raw handle, for tests that read a table directly or set up a corner case.
+ */
+export function tempLedger(): { storage: Storage; db: Db; path: string; close(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), "pf-ledger-"));
   const path = join(dir, "ledger.db");
-  const db = openDatabase(path);
-  migrateLedger(db);
+  const storage = openSqliteStorage(path);
   return {
-    db,
+    storage,
+    db: sqliteDbForTests(storage),
     path,
-    close() {
-      db.close();
+    async close() {
+      await storage.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

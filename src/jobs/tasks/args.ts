@@ -6,7 +6,6 @@
 import { z } from "zod";
 
 export const TASK = {
-  bet: "casino.bet",
   /** up to 20 bets of one agent in one `bets/batch` call: the members of a planned batch */
   betBatch: "casino.bet_batch",
   placeBatch: "casino.place_batch",

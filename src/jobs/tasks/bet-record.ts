@@ -1,3 +1,4 @@
+import type { FleetErrorCode } from "../../errors.js";
 import type { BetRecord } from "../../ledger/types.js";
 import { payoutMicros } from "../../money.js";
 import { settle } from "../../purpleflea/fairness.js";
@@ -94,4 +95,12 @@ export function betResult(rec: BetRecord): BetResult {
     net: rec.payout - rec.stake,
     won: rec.won,
   };
+}
+
+/** pf-fleet's code for the casino's per-bet refusal code inside a settled batch. */
+export function refusalCode(upstreamCode: string): FleetErrorCode {
+  if (upstreamCode === "kelly_limit_exceeded") return "KELLY_LIMIT_EXCEEDED";
+  if (upstreamCode === "insufficient_balance") return "INSUFFICIENT_BALANCE";
+  if (upstreamCode === "minimum_bet" || upstreamCode.startsWith("invalid_")) return "INVALID_INPUT";
+  return "UPSTREAM_REJECTED";
 }

@@ -15,8 +15,7 @@ import {
   TASK,
 } from "./args.js";
 import { type BetLookup, findBetsInExport } from "./bet-lookup.js";
-import { betRequest, betResult, recordFromReceipt } from "./bet-record.js";
-import { refusalCode } from "./bet-sender.js";
+import { betRequest, betResult, recordFromReceipt, refusalCode } from "./bet-record.js";
 import { InFlight } from "./in-flight.js";
 import { BET_RETRY, BET_TIME_LIMIT_MS } from "./policies.js";
 import { batchCallClaims } from "./rate-gate.js";

@@ -79,4 +79,21 @@ export const JOBS_MIGRATIONS: readonly string[] = [
       AND m.state NOT IN ('succeeded', 'failed', 'dead', 'cancelled', 'expired', 'unknown')
   ) WHERE kind IN ('group', 'chord');
   `,
+  // casino.bet (one bet per job) is gone: a job an earlier version queued becomes the one-bet casino.bet_batch it
+  // always was on the wire. Same client seed (its idempotency key), same money state and phase, so a bet whose
+  // answer was lost is still reconciled, never re-sent; a finished bet's result takes the batch's shape.
+  `
+  UPDATE jobs SET
+    task = 'casino.bet_batch',
+    args = json_object(
+      'agentId', json_extract(args, '$.agentId'),
+      'bet', json(json_extract(args, '$.bet')),
+      'amount', json_extract(args, '$.amount'),
+      'clientSeeds', json_array(json_extract(args, '$.clientSeed'))),
+    result = CASE WHEN state = 'succeeded' AND result IS NOT NULL THEN json_object(
+      'agentId', json_extract(result, '$.agentId'),
+      'bets', json_array(json(result)),
+      'refused', json_array()) ELSE result END
+  WHERE task = 'casino.bet';
+  `,
 ];

@@ -4,12 +4,25 @@
  */
 import type { Executor } from "../types.js";
 import { migrate, type SqliteConn } from "./connection.js";
+import { SqliteFleetRepo } from "./fleet.js";
+import { FLEET_MIGRATIONS } from "./fleet-schema.js";
 import { SqliteJobRepo } from "./jobs.js";
 import { JOBS_MIGRATIONS } from "./jobs-schema.js";
+import { SqliteLedgerRepo } from "./ledger.js";
+import { LEDGER_MIGRATIONS } from "./ledger-schema.js";
 import { RATE_LIMIT_MIGRATIONS, SqliteRateLimitRepo } from "./rate-limits.js";
+import { SqliteScheduleRepo } from "./schedules.js";
+import { SCHEDULES_MIGRATIONS } from "./schedules-schema.js";
+import { SqliteTaskMemoryRepo } from "./task-memory.js";
+import { TASK_MEMORY_MIGRATIONS } from "./task-memory-schema.js";
 
 const MIGRATIONS: ReadonlyArray<readonly [module: string, migrations: readonly string[]]> = [
+  // first, as server.ts migrated the ledger before the fleet and the job engine
+  ["ledger", LEDGER_MIGRATIONS],
+  ["fleet", FLEET_MIGRATIONS],
   ["jobs", JOBS_MIGRATIONS],
+  ["scheduler", SCHEDULES_MIGRATIONS],
+  ["tasks", TASK_MEMORY_MIGRATIONS],
   ["rate_limits", RATE_LIMIT_MIGRATIONS],
 ];
 
@@ -21,9 +34,9 @@ export function sqliteRepos(conn: SqliteConn): Executor {
   return {
     jobs: new SqliteJobRepo(conn),
     rateLimits: new SqliteRateLimitRepo(conn),
-    ledger: {},
-    fleet: {},
-    schedules: {},
-    taskMemory: {},
+    ledger: new SqliteLedgerRepo(conn),
+    fleet: new SqliteFleetRepo(conn),
+    schedules: new SqliteScheduleRepo(conn),
+    taskMemory: new SqliteTaskMemoryRepo(conn),
   };
 }

@@ -5,11 +5,16 @@
  * event loop (wal-sync.ts) before any caller hears that its write happened.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { resolve } from "node:path";
 import type { Executor, Storage, Tx } from "../types.js";
 import type { SqliteConn } from "./connection.js";
 import type { WalSync } from "./wal-sync.js";
 
-/** The writer, held by one caller at a time, handed straight to the next without a turn of the event loop. */
+/**
+ * The writer, held by one caller at a time, handed straight to the next without a turn of the event loop. One per
+ * database file per process: two connections of one process on one file must not both try to write, because
+ * SQLite's busy handler waits by sleeping the thread, and the holder could then never finish its transaction.
+ */
 class WriterLock {
   #held = false;
   readonly #waiters: Array<() => void> = [];
@@ -75,6 +80,22 @@ class SqliteTx implements Tx {
   }
 }
 
+const locks = new Map<string, { lock: WriterLock; users: number }>();
+/** the writer held by the transaction body running here: a storage-level call from it would wait for itself */
+const holding = new AsyncLocalStorage<WriterLock>();
+
+function lockFor(key: string): WriterLock {
+  const entry = locks.get(key) ?? { lock: new WriterLock(), users: 0 };
+  entry.users++;
+  locks.set(key, entry);
+  return entry.lock;
+}
+
+function releaseLock(key: string): void {
+  const entry = locks.get(key);
+  if (entry && --entry.users === 0) locks.delete(key);
+}
+
 export class SqliteStorage implements Storage {
   readonly dialect = "sqlite" as const;
   readonly location: string;
@@ -87,13 +108,15 @@ export class SqliteStorage implements Storage {
   readonly #conn: SqliteConn;
   readonly #wal: WalSync | undefined;
   readonly #repos: Executor;
-  readonly #lock = new WriterLock();
-  /** set inside a transaction body: a storage-level call from there would wait for its own lock forever */
-  readonly #inTx = new AsyncLocalStorage<true>();
+  readonly #lock: WriterLock;
+  readonly #lockKey: string;
   #closed = false;
 
   constructor(location: string, conn: SqliteConn, repos: Executor, wal: WalSync | undefined) {
     this.location = location;
+    // an in-memory database is private to its connection
+    this.#lockKey = location === ":memory:" ? `:memory:${Math.random()}` : resolve(location);
+    this.#lock = lockFor(this.#lockKey);
     this.#conn = conn;
     this.#repos = repos;
     this.#wal = wal;
@@ -122,7 +145,7 @@ export class SqliteStorage implements Storage {
     const value = await this.#lock.run(async () => {
       conn.sql("BEGIN IMMEDIATE").run();
       try {
-        const result = await this.#inTx.run(true, () => fn(tx));
+        const result = await holding.run(this.#lock, () => fn(tx));
         conn.sql("COMMIT").run();
         return result;
       } catch (err) {
@@ -139,6 +162,7 @@ export class SqliteStorage implements Storage {
     if (this.#closed) return;
     this.#closed = true;
     await this.#lock.run(async () => undefined);
+    releaseLock(this.#lockKey);
     await this.#wal?.close();
     this.#conn.db.close();
   }
@@ -173,7 +197,7 @@ export class SqliteStorage implements Storage {
 
   #assertUsable(what: string): void {
     if (this.#closed) throw new Error(`${what}: the storage at ${this.location} is closed`);
-    if (this.#inTx.getStore()) {
+    if (holding.getStore() === this.#lock) {
       throw new Error(`${what} was called inside a transaction: use the transaction's tx, not the storage`);
     }
   }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Db } from "../../../src/db.js";
 import { FleetError } from "../../../src/errors.js";
 import {
   type Clock,
@@ -10,13 +9,14 @@ import {
   type JobState,
   type TaskDefinition,
 } from "../../../src/jobs/index.js";
+import type { Storage } from "../../../src/storage/types.js";
 
 export const CONCURRENCY = { casino: 4, escrow: 2, wallet: 2, analytics: 2, default: 4 };
 
 /** An engine with test-speed timings; everything else as in production. */
 export function testEngine(
-  db: Db,
-  opts: Partial<Omit<JobEngineOptions, "db" | "config">> & {
+  storage: Storage,
+  opts: Partial<Omit<JobEngineOptions, "storage" | "config">> & {
     alertWebhookUrl?: string;
     resultTtlMs?: number;
     concurrency?: Partial<typeof CONCURRENCY>;
@@ -24,7 +24,7 @@ export function testEngine(
 ): JobEngine {
   const { alertWebhookUrl, resultTtlMs, concurrency, ...rest } = opts;
   return createJobEngine({
-    db,
+    storage,
     config: {
       concurrency: { ...CONCURRENCY, ...concurrency },
       resultTtlMs: resultTtlMs ?? 86_400_000,
@@ -79,19 +79,21 @@ export function unavailable(message = "upstream down"): FleetError {
 export function until(engine: JobEngine, id: string, predicate: (job: JobRow) => boolean, withinMs = 10_000) {
   return new Promise<JobRow>((resolve, reject) => {
     const check = () => {
-      const job = engine.get(id);
-      if (job && predicate(job)) {
-        stop();
-        resolve(job);
-      }
+      engine.get(id).then((job) => {
+        if (job && predicate(job)) {
+          stop();
+          resolve(job);
+        }
+      }, reject);
     };
     const off = engine.on((job) => {
       if (job.id === id) check();
     });
     const poll = setInterval(check, 5);
-    const timeout = setTimeout(() => {
+    const timeout = setTimeout(async () => {
       stop();
-      reject(new Error(`job ${id} did not reach the expected state; it is ${JSON.stringify(engine.get(id))}`));
+      const job = await engine.get(id);
+      reject(new Error(`job ${id} did not reach the expected state; it is ${JSON.stringify(job)}`));
     }, withinMs);
     const stop = () => {
       off();

@@ -1,19 +1,24 @@
 // A pf-fleet worker process for the multi-process tests: one job engine on a shared database file, running the
 // test tasks below. It writes every run to the `runs` table, so the parent test can count runs per job.
+
+import Database from "better-sqlite3";
 import { z } from "zod";
 
 const { createJobEngine } = await import(process.env.JOBS_MODULE);
-const { openDatabase } = await import(process.env.DB_MODULE);
+const { openStorage } = await import(process.env.STORAGE_MODULE);
 
 const owner = process.env.OWNER;
-const db = openDatabase(process.env.JOBS_DB);
+const storage = await openStorage(process.env.JOBS_DB);
+// the test's own bookkeeping, on a connection of its own
+const db = new Database(process.env.JOBS_DB);
+db.pragma("busy_timeout = 10000");
 db.exec(`CREATE TABLE IF NOT EXISTS runs (job_id TEXT NOT NULL, task TEXT NOT NULL, owner TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS sent (ref TEXT PRIMARY KEY)`);
 const recordRun = db.prepare("INSERT INTO runs (job_id, task, owner) VALUES (?, ?, ?)");
 const recordSent = db.prepare("INSERT INTO sent (ref) VALUES (?)");
 
 const engine = createJobEngine({
-  db,
+  storage,
   config: {
     concurrency: { casino: 4, escrow: 2, wallet: 2, analytics: 2, default: 4 },
     resultTtlMs: 86_400_000,
@@ -80,6 +85,7 @@ process.send?.({ type: "ready" });
 process.on("message", async (message) => {
   if (message !== "stop") return;
   await engine.stop({ graceMs: 1_000 });
+  await storage.close();
   db.close();
   process.exit(0);
 });

@@ -6,12 +6,13 @@ import * as schedulesResource from "../../../resources/schedules.js";
 import { createScheduler } from "../../../scheduler/index.js";
 import type { Scheduler } from "../../../scheduler/types.js";
 import { loadConfig } from "../../../src/config.js";
-import { type Db, openDatabase } from "../../../src/db.js";
 import type { FleetDeps } from "../../../src/deps.js";
 import { createFleetStore } from "../../../src/fleet/index.js";
 import { type JobEngine, systemClock } from "../../../src/jobs/index.js";
 import { silentLogger } from "../../../src/log.js";
 import { takeOverInputValidation } from "../../../src/mcp/tool.js";
+import { openSqliteStorage } from "../../../src/storage/index.js";
+import type { Storage } from "../../../src/storage/types.js";
 import * as listSchedules from "../../../tools/list-schedules.js";
 import * as runScheduleNow from "../../../tools/run-schedule-now.js";
 import * as setSchedule from "../../../tools/set-schedule.js";
@@ -29,7 +30,7 @@ function untouchable<T extends object>(what: string): T {
 
 export interface ScheduleToolsHarness {
   client: Client;
-  db: Db;
+  storage: Storage;
   engine: JobEngine;
   scheduler: Scheduler;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
@@ -39,22 +40,22 @@ export interface ScheduleToolsHarness {
 /**
  * The schedule tools and `schedules://list` on a real McpServer, reached through the SDK's own Client over
  * an in-memory transport; a real fleet store (limits from the configuration), a real scheduler and the real
- * job engine (not started) on a temp SQLite file.
+ * job engine (not started) on a temp SQLite file behind the storage seam.
  */
 export async function scheduleToolsHarness(env: Record<string, string> = {}): Promise<ScheduleToolsHarness> {
   const tmp = tempDbPath();
   const config = loadConfig({ PF_DB: tmp.path, ...env });
-  const db = openDatabase(tmp.path);
-  const { engine, close: closeEngine } = createTestEngine(db, systemClock, { config });
-  const scheduler = createScheduler({ db, engine, logger: silentLogger });
+  const storage = openSqliteStorage(tmp.path);
+  const { engine, close: closeEngine } = createTestEngine(storage, systemClock, { config });
+  const scheduler = await createScheduler({ storage, engine, logger: silentLogger });
   const deps: FleetDeps = {
     config,
     mode: config.mode,
-    db,
+    storage,
     logger: silentLogger,
     client: untouchable("the Purple Flea client"),
     engine,
-    fleet: createFleetStore(db, config),
+    fleet: createFleetStore(storage, config),
     sandbox: undefined,
     scheduler,
   };
@@ -67,7 +68,7 @@ export async function scheduleToolsHarness(env: Record<string, string> = {}): Pr
   await client.connect(clientSide);
   return {
     client,
-    db,
+    storage,
     engine,
     scheduler,
     call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
@@ -75,7 +76,7 @@ export async function scheduleToolsHarness(env: Record<string, string> = {}): Pr
       await client.close();
       await server.close();
       await closeEngine();
-      db.close();
+      await storage.close();
       tmp.cleanup();
     },
   };

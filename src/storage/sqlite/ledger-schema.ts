@@ -1,7 +1,6 @@
-import { type Db, migrate } from "../db.js";
-
 /**
- * The ledger's tables. STRICT so SQLite itself refuses a float where integer micro-USD belong.
+ * The ledger's tables (migration module `ledger`; moved here unchanged from src/ledger/schema.ts, so databases
+ * that applied them keep their versions). STRICT so SQLite itself refuses a float where integer micro-USD belong.
  * Append-only list: never edit a migration that has shipped, add a new one.
  */
 export const LEDGER_MIGRATIONS: readonly string[] = [
@@ -121,8 +120,3 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   CREATE INDEX bets_by_job ON bets (job_id) WHERE job_id IS NOT NULL;
   `,
 ];
-
-/** Creates or upgrades the ledger tables; safe to call on every start and from several processes. */
-export function migrateLedger(db: Db): void {
-  migrate(db, "ledger", LEDGER_MIGRATIONS);
-}

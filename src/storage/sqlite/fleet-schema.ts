@@ -1,10 +1,8 @@
-import { type Db, migrate } from "../db.js";
-
 /**
- * The fleet's tables. Keys live in `fleet_agents.api_key` and `fleet_domain_accounts.api_key` and nowhere
- * else in the database. Append-only list: never edit a migration that has shipped, add a new one.
+ * The fleet's tables (module `fleet`). Keys live in `fleet_agents.api_key` and `fleet_domain_accounts.api_key`
+ * and nowhere else in the database. Append-only list: never edit a migration that has shipped, add a new one.
  */
-const MIGRATIONS: readonly string[] = [
+export const FLEET_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE fleet_agents (
     agent_id      TEXT    PRIMARY KEY,
@@ -48,7 +46,3 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   `,
 ];
-
-export function migrateFleet(db: Db): void {
-  migrate(db, "fleet", MIGRATIONS);
-}

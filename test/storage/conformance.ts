@@ -1,0 +1,289 @@
+/**
+ * The storage conformance suite (River's `riverdrivertest`, Hono's `common.case.test.ts`): what every backend
+ * behind the seam must do for the engine's invariants to hold. Each backend's test file calls
+ * `describeStorageConformance` with a way to open a fresh database and more connections to it — each extra
+ * `Storage` stands for another pf-fleet process (or machine) on the same database.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { FleetError } from "../../src/errors.js";
+import { buildTaskJob } from "../../src/jobs/job-factory.js";
+import {
+  createJobEngine,
+  type JobEngine,
+  type JobRow,
+  ManualClock,
+  type TaskDefinition,
+} from "../../src/jobs/index.js";
+import type { Storage } from "../../src/storage/types.js";
+
+export interface BackendHarness {
+  /** the database the test started with */
+  storage: Storage;
+  /** one more connection to the same database: another process's view */
+  another(): Promise<Storage>;
+  cleanup(): Promise<void>;
+}
+
+export interface Backend {
+  name: string;
+  /** a fresh, empty, migrated database */
+  create(): Promise<BackendHarness>;
+}
+
+const CONCURRENCY = { casino: 4, escrow: 2, wallet: 2, analytics: 2, default: 4 };
+const retry = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, jitter: 0 };
+
+function engineOn(
+  storage: Storage,
+  ownerId: string,
+  opts: { leaseMs?: number; resultTtlMs?: number; clock?: ManualClock } = {},
+) {
+  return createJobEngine({
+    storage,
+    ownerId,
+    config: { concurrency: CONCURRENCY, resultTtlMs: opts.resultTtlMs ?? 86_400_000, alertWebhookUrl: undefined },
+    pollMs: 10,
+    sweepMs: 20,
+    settleMs: 50,
+    ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+  });
+}
+
+function task<A>(
+  name: string,
+  args: z.ZodType<A>,
+  run: TaskDefinition<A, unknown>["run"],
+  extra: Partial<TaskDefinition<A, unknown>> = {},
+): TaskDefinition<A, unknown> {
+  return { name, queue: "default", moneyMoving: false, timeLimitMs: 10_000, retry, args, run, ...extra };
+}
+
+const nArgs = z.object({ n: z.number() });
+
+export function describeStorageConformance(backend: Backend): void {
+  describe(`storage conformance: ${backend.name}`, () => {
+    let h: BackendHarness;
+    const engines: JobEngine[] = [];
+    const spawn = (storage: Storage, owner: string, opts?: Parameters<typeof engineOn>[2]) => {
+      const engine = engineOn(storage, owner, opts);
+      engines.push(engine);
+      return engine;
+    };
+
+    beforeEach(async () => {
+      h = await backend.create();
+    });
+    afterEach(async () => {
+      for (const e of engines.splice(0)) await e.stop({ graceMs: 100 });
+      await h.cleanup();
+    });
+
+    it("never hands one job to two processes: each of 60 jobs runs exactly once, shared between them", async () => {
+      const runs: Array<{ n: number; owner: string }> = [];
+      const work = (owner: string) =>
+        task("work", nArgs, async ({ args }) => {
+          runs.push({ n: args.n, owner });
+          await new Promise((r) => setTimeout(r, 2));
+          return args.n;
+        });
+      const a = spawn(h.storage, "proc-a");
+      const b = spawn(await h.another(), "proc-b");
+      a.register(work("proc-a"));
+      b.register(work("proc-b"));
+      const jobs: JobRow[] = [];
+      for (let n = 0; n < 60; n++) jobs.push(await a.enqueue("work", { n }));
+      await Promise.all([a.start(), b.start()]);
+      for (const job of jobs) expect((await a.wait(job.id, { timeoutMs: 20_000 })).state).toBe("succeeded");
+
+      expect(runs.map((r) => r.n).sort((x, y) => x - y)).toEqual(jobs.map((_, n) => n));
+      expect(new Set(runs.map((r) => r.owner))).toEqual(new Set(["proc-a", "proc-b"]));
+    });
+
+    it("recovers a job whose lease ran out (its process died): it runs again, the attempt counted", async () => {
+      const clock = new ManualClock(Date.now());
+      const plain = task("plain", nArgs, async ({ args }) => args.n);
+      // a process that claimed the job and vanished: a running row under a lease that has now expired
+      const row = buildTaskJob(plain, { n: 7 }, {}, clock.now() - 60_000);
+      await h.storage.transaction(async (tx) => {
+        await tx.jobs.insert({
+          ...row,
+          state: "running",
+          attempts: 1,
+          startedAt: clock.now() - 50_000,
+          leaseOwner: "dead-process",
+          leaseExpiresAt: clock.now() - 1,
+        });
+      });
+      const engine = spawn(await h.another(), "survivor");
+      engine.register(plain);
+      await engine.start();
+      const done = await engine.wait(row.id, { timeoutMs: 10_000 });
+      expect(done).toMatchObject({ state: "succeeded", result: 7, attempts: 2, leaseOwner: null });
+      const reasons = (await engine.events(row.id)).map((e) => `${e.from}→${e.to}`);
+      // (the dead process's own claim was written straight into the row above, without its events)
+      expect(reasons).toEqual(["running→retrying", "retrying→running", "running→succeeded"]);
+    });
+
+    it("runs a chord's callback exactly once, after every member, when members fail on two processes", async () => {
+      let callbacks = 0;
+      const flaky = task("flaky", nArgs, async ({ args }) => {
+        if (args.n % 3 === 0) throw new FleetError("UPSTREAM_REJECTED", `member ${args.n} refused`);
+        return args.n;
+      });
+      const collect = task("collect", z.looseObject({ results: z.array(z.unknown()) }), async ({ args }) => {
+        callbacks++;
+        return { members: args.results.length };
+      });
+      collect.queue = "analytics";
+      const a = spawn(h.storage, "proc-a");
+      const b = spawn(await h.another(), "proc-b");
+      for (const e of [a, b]) {
+        e.register(flaky);
+        e.register(collect);
+      }
+      const members = Array.from({ length: 12 }, (_, n) => ({ task: "flaky", args: { n } }));
+      const chord = await a.chord({ members, callback: { task: "collect" } });
+      await Promise.all([a.start(), b.start()]);
+      const done = await a.wait(chord.id, { timeoutMs: 20_000 });
+      expect(done).toMatchObject({ state: "succeeded", result: { members: 12 } });
+      // the other process may still be committing; a second callback would show up as a second row
+      await new Promise((r) => setTimeout(r, 100));
+      const rows = (await a.list({ canvasId: chord.id, limit: 500 })).jobs;
+      expect(rows.filter((j) => j.task === "collect")).toHaveLength(1);
+      expect(callbacks).toBe(1);
+      expect(rows.filter((j) => j.task === "flaky" && j.state === "failed")).toHaveLength(4);
+    });
+
+    it("resumes a chain stopped by a failed step once that step is retried", async () => {
+      let failNext = true;
+      const step = task("step", z.object({ n: z.number(), previous: z.unknown().optional() }), async ({ args }) => {
+        if (args.n === 2 && failNext) {
+          failNext = false;
+          throw new FleetError("UPSTREAM_REJECTED", "step 2 refused once");
+        }
+        return (typeof args.previous === "number" ? args.previous : 0) + args.n;
+      });
+      const engine = spawn(h.storage, "proc-a");
+      engine.register(step);
+      await engine.start();
+      const chain = await engine.chain({ steps: [1, 2, 3].map((n) => ({ task: "step", args: { n } })) });
+      expect((await engine.wait(chain.id, { timeoutMs: 10_000 })).state).toBe("failed");
+      const failed = (await engine.list({ canvasId: chain.id })).jobs.find((j) => j.state === "failed");
+      await engine.retry(failed?.id ?? "");
+      expect(await engine.wait(chain.id, { timeoutMs: 10_000 })).toMatchObject({ state: "succeeded", result: 6 });
+    });
+
+    it("admits a rate limit's full burst across processes and never one call more in the window", async () => {
+      const other = await h.another();
+      const claim = [{ key: "casino:agent:ag_1:batch", limit: 10, windowMs: 60_000 }];
+      const now = Date.now();
+      const draws = await Promise.all(
+        Array.from({ length: 14 }, (_, i) => (i % 2 ? other : h.storage).rateLimits.takeAll(claim, now)),
+      );
+      expect(draws.filter((d) => d.ok)).toHaveLength(10);
+      const refused = draws.find((d) => !d.ok);
+      expect(refused).toMatchObject({ ok: false, key: "casino:agent:ag_1:batch" });
+      expect(refused && !refused.ok && refused.waitMs).toBeGreaterThan(59_000);
+      expect((await h.storage.rateLimits.takeAll(claim, now + 59_999)).ok).toBe(false);
+      expect((await other.rateLimits.takeAll(claim, now + 60_000)).ok).toBe(true);
+    });
+
+    it("takes every claim of a draw or none of them", async () => {
+      const tight = { key: "tight", limit: 1, windowMs: 60_000 };
+      const loose = { key: "loose", limit: 5, windowMs: 60_000 };
+      const now = Date.now();
+      expect((await h.storage.rateLimits.takeAll([tight], now)).ok).toBe(true);
+      expect((await h.storage.rateLimits.takeAll([loose, tight], now)).ok).toBe(false);
+      // the refused draw took nothing from the loose bucket: five more fit
+      for (let i = 0; i < 5; i++) expect((await h.storage.rateLimits.takeAll([loose], now)).ok).toBe(true);
+      expect((await h.storage.rateLimits.takeAll([loose], now)).ok).toBe(false);
+    });
+
+    it("delivers a cancel from another process to the running job's signal", async () => {
+      let aborted: unknown = null;
+      const slow = task("slow", nArgs, ({ signal }) => {
+        return new Promise((_, reject) => {
+          signal.addEventListener("abort", () => {
+            aborted = signal.reason;
+            reject(signal.reason);
+          });
+        });
+      });
+      const runner = spawn(h.storage, "runner");
+      runner.register(slow);
+      const remote = spawn(await h.another(), "remote");
+      remote.register(slow);
+      const job = await runner.enqueue("slow", { n: 1 });
+      await runner.start();
+      await waitFor(async () => (await runner.get(job.id))?.state === "running");
+      await remote.cancel(job.id, "stop it");
+      expect((await runner.wait(job.id, { timeoutMs: 5_000 })).state).toBe("cancelled");
+      expect(aborted).toMatchObject({ code: "CANCELLED" });
+    });
+
+    it("publishes a job enqueued in a transaction only after it commits, and nothing when it rolls back", async () => {
+      const engine = spawn(h.storage, "proc-a");
+      engine.register(task("plain", nArgs, async ({ args }) => args.n));
+      const seen: string[] = [];
+      engine.on((job, event) => seen.push(`${job.id}:${event.to}`));
+      let inside: JobRow | undefined;
+      await expect(
+        h.storage.transaction(async (tx) => {
+          inside = await engine.enqueue("plain", { n: 1 }, { tx });
+          expect(seen).toEqual([]);
+          throw new Error("the firing failed after its job was written");
+        }),
+      ).rejects.toThrow(/firing failed/);
+      expect(inside && (await engine.get(inside.id))).toBeUndefined();
+      expect(seen).toEqual([]);
+
+      const kept = await h.storage.transaction((tx) => engine.enqueue("plain", { n: 2 }, { tx }));
+      expect(seen).toEqual([`${kept.id}:queued`]);
+      expect((await engine.get(kept.id))?.state).toBe("queued");
+    });
+
+    it("prunes finished jobs past the TTL and keeps unknown money jobs and recent ones", async () => {
+      const clock = new ManualClock(Date.now());
+      const engine = spawn(h.storage, "proc-a", { resultTtlMs: 60_000, clock });
+      engine.register(task("plain", nArgs, async ({ args }) => args.n));
+      const old = await engine.enqueue("plain", { n: 1 });
+      await engine.start();
+      await engine.wait(old.id, { timeoutMs: 10_000 });
+      const unknown = buildTaskJob(task("plain", nArgs, async () => 0), { n: 2 }, {}, clock.now() - 10_000);
+      await h.storage.transaction(async (tx) => {
+        await tx.jobs.insert({
+          ...unknown,
+          state: "unknown",
+          money: true,
+          moneyState: "unknown",
+          finishedAt: clock.now() - 10_000,
+        });
+      });
+      clock.advance(61_000); // past the first job's TTL, and past the next pruning round
+      const fresh = await engine.enqueue("plain", { n: 4 });
+      await engine.wait(fresh.id, { timeoutMs: 10_000 });
+      await waitFor(async () => (await engine.get(old.id)) === undefined);
+      expect((await engine.get(unknown.id))?.state).toBe("unknown");
+      expect((await engine.get(fresh.id))?.state).toBe("succeeded");
+    });
+
+    it("makes a write visible to every other process once its promise resolves", async () => {
+      const other = await h.another();
+      const plain = task("plain", nArgs, async ({ args }) => args.n);
+      const engine = spawn(h.storage, "proc-a");
+      engine.register(plain);
+      const rows = await Promise.all(Array.from({ length: 40 }, (_, n) => engine.enqueue("plain", { n })));
+      for (const row of rows) expect((await other.jobs.get(row.id))?.state).toBe("queued");
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
+  const until = Date.now() + withinMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
