@@ -29,8 +29,8 @@ const READY = "Ready to accept connections";
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-/** Servers not stopped yet: killed by `killAllRedisSync` when the bench exits on an error or a signal. */
-const live = new Set<{ child: ChildProcess; dir: string }>();
+/** Servers not stopped yet: stopped by `stopAllRedis` / `killAllRedisSync` when the bench ends on an error or a signal. */
+const live = new Set<{ child: ChildProcess; dir: string; stop?: () => Promise<void> }>();
 
 export async function startRedis(bin = process.env.REDIS_SERVER ?? "redis-server"): Promise<RedisServer> {
   const version = spawnSync(bin, ["--version"], { encoding: "utf8" });
@@ -78,7 +78,7 @@ async function startOnce(bin: string, port: number): Promise<RedisServer> {
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
-  const entry = { child, dir };
+  const entry: { child: ChildProcess; dir: string; stop?: () => Promise<void> } = { child, dir };
   live.add(entry);
   let log = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -118,28 +118,28 @@ async function startOnce(bin: string, port: number): Promise<RedisServer> {
   child.stderr?.removeAllListeners("data").resume();
   const pid = child.pid as number;
   let stopping: Promise<void> | undefined;
-  return {
-    host,
-    port,
-    pid,
-    dir,
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill("SIGTERM");
-          const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-          await exited;
-          clearTimeout(timer);
-        }
-        live.delete(entry);
-        rmSync(dir, { recursive: true, force: true });
-      })();
-      return stopping;
-    },
+  entry.stop = () => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      live.delete(entry);
+      rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopping;
   };
+  return { host, port, pid, dir, stop: entry.stop };
 }
 
-/** For `process.on("exit")` and signal handlers: SIGKILL every server still running and remove its dir. */
+/** Stops every server still running (SIGTERM, then SIGKILL after 5 s) and removes its dir. */
+export async function stopAllRedis(): Promise<void> {
+  await Promise.all([...live].map((e) => e.stop?.()));
+}
+
+/** Last resort for `process.on("exit")`: SIGKILL every server still running and remove its dir. */
 export function killAllRedisSync(): void {
   for (const { child, dir } of live) {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");

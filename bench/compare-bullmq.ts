@@ -26,7 +26,7 @@ import { createPurpleFleaClient } from "../src/purpleflea/index.js";
 import type { BetRequest } from "../src/purpleflea/types.js";
 import { BETS_PER_CALL, STAKE_MICROS } from "./bullmq.js";
 import type { BullmqPhaseInput, BullmqPhaseResult } from "./bullmq-phase.js";
-import { killAllRedisSync, startRedis } from "./bullmq-redis.js";
+import { killAllRedisSync, startRedis, stopAllRedis } from "./bullmq-redis.js";
 
 const SANDBOX = fileURLToPath(new URL("./bullmq-sandbox.js", import.meta.url));
 const BULLMQ_PHASE = fileURLToPath(new URL("./bullmq-phase.js", import.meta.url));
@@ -98,6 +98,13 @@ export async function runBullmqPhase(ctx: RunContext): Promise<ModeRun> {
       redis: { host: redis.host, port: redis.port, pid: redis.pid, dir: redis.dir },
     };
     const r = JSON.parse(await runChild(BULLMQ_PHASE, JSON.stringify(input))) as BullmqPhaseResult;
+    // the parent's PnL is the money that moved (to the cent per agent: the server rounds balances)
+    if (Math.abs(r.balanceDelta - r.aggregate.totalPnl) > 10_000 * ctx.agents) {
+      process.stderr.write(
+        `bullmq N=${ctx.n}: the parent's PnL ${r.aggregate.totalPnl} µUSD ≠ balance change ${r.balanceDelta}\n`,
+      );
+    }
+    if (r.httpCalls !== r.calls) process.stderr.write(`bullmq N=${ctx.n}: ${r.httpCalls} HTTP calls for ${r.calls}\n`);
     return {
       mode: "bullmq",
       n: r.n,
@@ -135,11 +142,32 @@ interface Options {
 }
 
 const children = new Set<ChildProcess>();
+/** set by a signal: the errors of the processes it stops are not the bench's failure */
+let interrupted = false;
 
 function killAllSync(): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   children.clear();
   killAllRedisSync();
+}
+
+/** On an error or a signal: SIGTERM the phase and sandbox processes and every redis-server, wait ≤ 6 s, then SIGKILL. */
+async function stopAll(): Promise<void> {
+  const waits = [...children].map((child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    return exited;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all([...waits, stopAllRedis()]),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 6_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  killAllSync();
 }
 
 async function main(): Promise<void> {
@@ -150,9 +178,9 @@ async function main(): Promise<void> {
     ["SIGTERM", 143],
   ] as const) {
     process.once(signal, () => {
+      interrupted = true;
       process.stderr.write(`\n${signal}: stopping the sandbox and every redis-server\n`);
-      killAllSync();
-      process.exit(code);
+      void stopAll().finally(() => process.exit(code));
     });
   }
 
@@ -388,8 +416,9 @@ function parseOptions(argv: string[]): Options {
   return { ns, inFlights, rounds, agents, modes, warmUp, json: value("--json") };
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
+  if (interrupted) return;
   process.stderr.write(`compare-bullmq failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  killAllSync();
+  await stopAll();
   process.exitCode = 1;
 });

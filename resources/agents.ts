@@ -18,14 +18,14 @@ export function register(server: McpServer, deps: FleetDeps): void {
     async (uri) =>
       jsonContents(uri.href, {
         mode: deps.mode,
-        agents: deps.fleet.listAgents().map(agentView),
-        domain_accounts: deps.fleet.listDomainAccounts().map((a) => ({
+        agents: (await deps.fleet.listAgents()).map(agentView),
+        domain_accounts: (await deps.fleet.listDomainAccounts()).map((a) => ({
           account_id: a.accountId,
           label: a.label,
           created_at: new Date(a.createdAt).toISOString(),
         })),
-        trading: pauseView(deps),
-        limits: limitsView(deps.fleet.limits()),
+        trading: await pauseView(deps),
+        limits: limitsView(await deps.fleet.limits()),
       }),
   );
 }

@@ -11,7 +11,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     "job",
     new ResourceTemplate("jobs://{id}", {
       list: async () => ({
-        resources: deps.engine.list({ limit: 20 }).jobs.map((j) => ({
+        resources: (await deps.engine.list({ limit: 20 })).jobs.map((j) => ({
           uri: `jobs://${j.id}`,
           name: `${j.task} ${j.id}`,
           description: j.state,
@@ -22,19 +22,19 @@ export function register(server: McpServer, deps: FleetDeps): void {
     {
       title: "Job",
       description:
-        "A background job by id: state, progress, result or error, and every state change. Subscribe for an update when it finishes.",
+        "A background job by id: state, progress, args and result (money in USD under `_usd` names) or error, and every state change. Subscribe for an update when it finishes.",
       mimeType: "application/json",
     },
     async (uri, variables) => {
       const id = String(variables.id ?? "");
-      const job = deps.engine.get(id);
+      const job = await deps.engine.get(id);
       if (!job) throw new FleetError("NOT_FOUND", `no job with id \`${id}\``);
       return jsonContents(
         uri.href,
         {
           job: jobView(job),
-          progress: jobProgress(deps.engine, job),
-          events: deps.engine.events(id).map(eventView),
+          progress: await jobProgress(deps.engine, job),
+          events: (await deps.engine.events(id)).map(eventView),
         },
         jobLine(job),
       );

@@ -17,8 +17,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
     },
     async (uri) => {
       const now = Date.now();
-      const all = pnlReport(deps.db);
-      const today = pnlReport(deps.db, periodRange("today", { now }));
+      const all = await pnlReport(deps.storage);
+      const today = await pnlReport(deps.storage, periodRange("today", { now }));
       return jsonContents(
         uri.href,
         { mode: deps.mode, all_time: pnlReportView(all), today: pnlReportView(today) },
@@ -50,7 +50,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
         throw new FleetError("INVALID_INPUT", `date must be YYYY-MM-DD, got \`${date}\``);
       }
-      const report = pnlReport(deps.db, periodRange("day", { date, now: Date.now() }));
+      const report = await pnlReport(deps.storage, periodRange("day", { date, now: Date.now() }));
       return jsonContents(uri.href, { mode: deps.mode, date, report: pnlReportView(report) }, formatReport(report));
     },
   );
@@ -65,7 +65,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     },
     async (uri) => {
       const now = Date.now();
-      const report = pnlReport(deps.db, periodRange("week", { now }));
+      const report = await pnlReport(deps.storage, periodRange("week", { now }));
       return jsonContents(
         uri.href,
         { mode: deps.mode, week: isoWeekKey(now), report: pnlReportView(report) },

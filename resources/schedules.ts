@@ -16,8 +16,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
       mimeType: "application/json",
     },
     async (uri) => {
-      const limits = deps.fleet.limits();
-      const schedules = deps.scheduler.list().map((v) => scheduleJson(v, limits));
+      const limits = await deps.fleet.limits();
+      const schedules = (await deps.scheduler.list()).map((v) => scheduleJson(v, limits));
       return {
         contents: [
           {

@@ -60,10 +60,8 @@ export async function createScheduler(opts: SchedulerOptions): Promise<Scheduler
   async function mustGet(schedules: ScheduleRepo, name: string): Promise<Schedule> {
     const s = await schedules.get(name);
     if (s) return s;
-    throw unknownSchedule(
-      name,
-      (await schedules.all()).map((x) => x.name),
-    );
+    const known = (await schedules.all()).map((x) => x.name);
+    throw unknownSchedule(name, known);
   }
 
   async function view(s: Schedule): Promise<ScheduleView> {

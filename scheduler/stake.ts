@@ -70,7 +70,7 @@ export function assertStakeWithinLimits(s: Schedule, statement: StakeStatement |
   const { maxBet, maxBatch, fleetDailyLossLimit } = statement.exceeds;
   if (maxBet || maxBatch || fleetDailyLossLimit) {
     throw new FleetError("LIMIT_EXCEEDED", `schedule \`${s.name}\` not changed: ${statement.text}`, {
-      hint: "lower count or amount, or fire less often; the model cannot raise the operator's limits",
+      hint: "lower count or amount_usd, or fire less often; the model cannot raise the operator's limits",
       details: { worst_case_daily_usd: microsToUsd(statement.worstCaseDaily) },
     });
   }

@@ -10,16 +10,16 @@ import type { FleetConfig, ServiceUrls } from "./config.js";
 import type { FleetDeps } from "./deps.js";
 import { FleetError, toFleetError } from "./errors.js";
 import { importPrimaryAgent } from "./fleet/import-primary.js";
-import { assertDatabaseMode, createFleetStore, openPrivateDatabase } from "./fleet/index.js";
+import { assertDatabaseMode, createFleetStore } from "./fleet/index.js";
 import { createJobEngine } from "./jobs/index.js";
 import { registerFleetTasks } from "./jobs/tasks/index.js";
-import { migrateLedger } from "./ledger/index.js";
 import { createLogger, type Logger } from "./log.js";
 import { deferredClient } from "./mcp/deferred-client.js";
 import { createSessionServer, type SessionServer } from "./mcp/session-server.js";
 import { createPurpleFleaClient } from "./purpleflea/index.js";
 import type { PurpleFleaClient } from "./purpleflea/types.js";
 import type { RunningSandbox, SandboxOptions } from "./sandbox/types.js";
+import { openStorage } from "./storage/index.js";
 
 export interface CreateServerOptions {
   logger?: Logger;
@@ -54,18 +54,18 @@ export interface FleetServer {
 export async function createServer(config: FleetConfig, opts: CreateServerOptions = {}): Promise<FleetServer> {
   assertModeConfigured(config);
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const db = openPrivateDatabase(config.dbPath);
+  // the database holds the fleet's keys: only its owner may read it
+  const storage = await openStorage(config.dbPath, { private: true });
   let engineStarted = false;
   let schedulerStarted = false;
   let sandbox: RunningSandbox | undefined;
   let realClient: PurpleFleaClient | undefined;
   const sessions = new Set<SessionServer>();
   try {
-    migrateLedger(db);
-    const fleet = createFleetStore(db, config);
-    assertDatabaseMode(db, config.mode, config.dbPath);
-    const engine = createJobEngine({ db, config, logger });
-    const scheduler = createScheduler({ db, engine, logger });
+    const fleet = createFleetStore(storage, config);
+    await assertDatabaseMode(storage, config.mode);
+    const engine = createJobEngine({ storage, config, logger });
+    const scheduler = await createScheduler({ storage, engine, logger });
 
     let resolveClient!: (c: PurpleFleaClient) => void;
     let rejectClient!: (e: unknown) => void;
@@ -76,7 +76,7 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
     const deps: FleetDeps = {
       config,
       mode: config.mode,
-      db,
+      storage,
       logger,
       client: deferredClient(clientReady),
       engine,
@@ -159,7 +159,7 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
           await engine.stop({ graceMs: 2_000 }).catch((err: unknown) => logger.warn({ err }, "engine stop"));
         await realClient?.close().catch(() => undefined);
         await sandbox?.close().catch(() => undefined);
-        db.close();
+        await storage.close();
       })();
       return closing;
     };
@@ -176,7 +176,7 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
     }
     return { server: first.server, deps, ready, createSessionServer: newSession, close };
   } catch (err) {
-    if (db.open) db.close();
+    await storage.close();
     throw err;
   }
 }

@@ -38,9 +38,9 @@ export const planView = z.object({
 export type Refusal = z.output<typeof issue>;
 
 /** Runs the checks a real batch would; their first refusal, or undefined when the plan would be accepted. */
-export function refusal(check: () => void): Refusal | undefined {
+export async function refusal(check: () => Promise<void>): Promise<Refusal | undefined> {
   try {
-    check();
+    await check();
     return undefined;
   } catch (err) {
     const e = toFleetError(err);

@@ -44,9 +44,11 @@ export type SummaryView = z.output<typeof summaryView>;
 const PAGE = 500;
 
 /** The chord's own aggregate when it finished; else the aggregate of its members so far. */
-export function batchAggregate(deps: Pick<FleetDeps, "engine" | "db">, chord: JobRow): BetAggregate {
+export async function batchAggregate(deps: Pick<FleetDeps, "engine" | "storage">, chord: JobRow): Promise<BetAggregate> {
   if (chord.state === "succeeded" && isAggregate(chord.result)) return chord.result;
-  return aggregateBetResults([...members(deps.engine, chord.id)], ledgerPlacedBets(deps.db));
+  const outcomes: ChordMemberOutcome[] = [];
+  for await (const m of members(deps.engine, chord.id)) outcomes.push(m);
+  return aggregateBetResults(outcomes, ledgerPlacedBets(deps.storage));
 }
 
 function isAggregate(x: unknown): x is BetAggregate {
@@ -57,12 +59,12 @@ function isAggregate(x: unknown): x is BetAggregate {
  * How many of a chord's `total` bets have settled or failed: a cheap count for progress notifications (no
  * parsing of receipts), from the members' rows.
  */
-export function batchProgress(engine: JobEngine, chord: JobRow, total: number): JobProgress {
+export async function batchProgress(engine: JobEngine, chord: JobRow, total: number): Promise<JobProgress> {
   let done = 0;
   if (chord.state === "succeeded" && isAggregate(chord.result)) {
     done = chord.result.totalBets + chord.result.failedBets;
   } else {
-    for (const m of members(engine, chord.id)) {
+    for await (const m of members(engine, chord.id)) {
       if (m.state === "succeeded") done += betsIn(m.result);
       else if (isTerminal(m.state)) done += betsIn(m.args);
     }
@@ -79,10 +81,10 @@ function betsIn(x: unknown): number {
 }
 
 /** The chord's members (its bet jobs), without its callback. */
-function* members(engine: JobEngine, chordId: string): Generator<ChordMemberOutcome> {
+async function* members(engine: JobEngine, chordId: string): AsyncGenerator<ChordMemberOutcome> {
   let cursor: string | undefined;
   do {
-    const page = engine.list({ canvasId: chordId, limit: PAGE, ...(cursor ? { cursor } : {}) });
+    const page = await engine.list({ canvasId: chordId, limit: PAGE, ...(cursor ? { cursor } : {}) });
     for (const j of page.jobs) {
       if (j.task === AGGREGATE_BET_RESULTS) continue;
       yield memberOutcome(j);

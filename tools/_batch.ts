@@ -16,6 +16,7 @@ import { registerTool, type ToolContext } from "../src/mcp/tool.js";
 import { type AwaitedJob, awaitJob, pendingSummary } from "../src/mcp/wait.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
 import type { GameBet } from "../src/purpleflea/fairness.js";
+import { unknownAgents } from "./_agents.js";
 import { dryRunText, issue, planOut, planView, refusal } from "./_batch-plan.js";
 import { batchAggregate, batchProgress, summaryOut, summaryText, summaryView } from "./_batch-summary.js";
 
@@ -118,18 +119,21 @@ async function placeBatch<G extends z.ZodRawShape>(
   game.check?.(args);
   const label = `${args.count} × $${formatUsd(args.amount)} ${game.label(args)}`;
   const head = { mode: deps.mode, bet: game.betView(args), count: args.count, amount_usd: microsToUsd(args.amount) };
-  const agentIds = selectAgents(deps, args.agent_ids, args.dry_run);
-  const localPlan = plan(
-    game,
-    args,
-    agentIds.map((id) => ({ agentId: id, balance: localBalance(deps.db, id), riskFactor: DEFAULT_RISK_FACTOR })),
+  const agentIds = await selectAgents(deps, args.agent_ids, args.dry_run);
+  const localBalances = await Promise.all(
+    agentIds.map(async (id) => ({
+      agentId: id,
+      balance: await localBalance(deps.storage, id),
+      riskFactor: DEFAULT_RISK_FACTOR,
+    })),
   );
+  const localPlan = plan(game, args, localBalances);
 
   if (args.dry_run) {
     // Same order as a real run: the operator's limits and the kill switch, then the Kelly caps.
-    const blocked = refusal(() => {
-      deps.fleet.assertCanPlaceBatch(stakes(localPlan));
-      assertPlanAllowed(deps.fleet, localPlan);
+    const blocked = await refusal(async () => {
+      await deps.fleet.assertCanPlaceBatch(stakes(localPlan));
+      await assertPlanAllowed(deps.fleet, localPlan);
     });
     const view = planOut(localPlan, "local_ledger");
     return {
@@ -146,17 +150,17 @@ async function placeBatch<G extends z.ZodRawShape>(
   }
 
   // The operator's limits and the kill switch first: nothing, not even a balance read, before they pass.
-  deps.fleet.assertCanPlaceBatch(stakes(localPlan));
+  await deps.fleet.assertCanPlaceBatch(stakes(localPlan));
   const bankrolls = await loadBankrolls(deps, agentIds, ctx.signal);
   const finalPlan = plan(game, args, bankrolls);
-  const chord = submitBatch(deps, finalPlan);
+  const chord = await submitBatch(deps, finalPlan);
   const awaited = await awaitJob(deps, chord.id, {
     waitSeconds: args.wait_seconds,
     ctx,
     cancelOnAbort: args.cancel_on_abort,
     progressOf: (job) => batchProgress(deps.engine, job, finalPlan.count),
   });
-  const summary = batchAggregate(deps, awaited.job);
+  const summary = await batchAggregate(deps, awaited.job);
   return {
     structured: {
       ...head,
@@ -174,9 +178,9 @@ async function placeBatch<G extends z.ZodRawShape>(
  * Explicit ids must be fleet agents; none means every agent that may trade now. A dry run while everything is
  * paused plans over every agent instead, so the plan can show the pause as what would refuse it.
  */
-function selectAgents(deps: FleetDeps, explicit: string[] | undefined, dryRun: boolean): string[] {
+async function selectAgents(deps: FleetDeps, explicit: string[] | undefined, dryRun: boolean): Promise<string[]> {
   if (explicit) {
-    const unknown = explicit.filter((id) => !deps.fleet.getAgent(id));
+    const unknown = await unknownAgents(deps, explicit);
     if (unknown.length) {
       throw new FleetError("NOT_FOUND", `not fleet agents: ${unknown.join(", ")}`, {
         hint: "list_agents shows the fleet's agent ids; register_agent adds one",
@@ -184,13 +188,13 @@ function selectAgents(deps: FleetDeps, explicit: string[] | undefined, dryRun: b
     }
     return [...new Set(explicit)];
   }
-  const all = deps.fleet.listAgents();
+  const all = await deps.fleet.listAgents();
   if (all.length === 0) {
     throw new FleetError("NOT_FOUND", "the fleet has no agents to bet with", {
       hint: "register_agent creates one (then claim_faucet funds it with $1)",
     });
   }
-  const pause = deps.fleet.pauseState();
+  const pause = await deps.fleet.pauseState();
   const active = all.filter((a) => !a.paused && !pause.pausedAgents.includes(a.agentId));
   if (pause.fleetPaused || active.length === 0) {
     if (dryRun) return (active.length ? active : all).map((a) => a.agentId);

@@ -10,6 +10,7 @@ import type { ToolContext } from "../src/mcp/tool.js";
 import { awaitJob, isTerminal } from "../src/mcp/wait.js";
 import { microsToUsd } from "../src/money.js";
 import type { Escrow, EscrowStatus } from "../src/purpleflea/types.js";
+import { isFleetAgent } from "./_agents.js";
 import { failedJobError, jobSentence, toJobView } from "./_job.js";
 
 export const ESCROW_STATUSES = ["funded", "completed", "released", "disputed", "refunded"] as const;
@@ -37,7 +38,11 @@ export const escrowView = z.object({
 });
 export type EscrowView = z.output<typeof escrowView>;
 
-export function toEscrowView(deps: Pick<FleetDeps, "fleet">, e: Escrow): EscrowView {
+export async function toEscrowView(deps: Pick<FleetDeps, "fleet">, e: Escrow): Promise<EscrowView> {
+  const [creatorInFleet, counterpartyInFleet] = await Promise.all([
+    isFleetAgent(deps, e.creatorId),
+    isFleetAgent(deps, e.counterpartyId),
+  ]);
   return {
     escrow_id: e.escrowId,
     status: e.status,
@@ -47,8 +52,8 @@ export function toEscrowView(deps: Pick<FleetDeps, "fleet">, e: Escrow): EscrowV
     description: e.description,
     creator_id: e.creatorId,
     counterparty_id: e.counterpartyId,
-    creator_in_fleet: deps.fleet.getAgent(e.creatorId) !== undefined,
-    counterparty_in_fleet: deps.fleet.getAgent(e.counterpartyId) !== undefined,
+    creator_in_fleet: creatorInFleet,
+    counterparty_in_fleet: counterpartyInFleet,
     timeout_hours: e.timeoutHours,
     created_at: e.createdAt,
     auto_release_at: e.autoReleaseAt,
@@ -109,8 +114,14 @@ export async function loadEscrow(
     });
   });
   if (!opts.events) return escrow;
-  const party = [escrow.creatorId, escrow.counterpartyId].find((id) => deps.fleet.getAgent(id) !== undefined);
-  return party ? deps.client.escrow.get(escrowId, deps.fleet.keyFor(party), { signal }) : escrow;
+  const party = await firstFleetAgent(deps, [escrow.creatorId, escrow.counterpartyId]);
+  return party ? deps.client.escrow.get(escrowId, await deps.fleet.keyFor(party), { signal }) : escrow;
+}
+
+/** The first of `ids` that is a fleet agent, if any. */
+async function firstFleetAgent(deps: Pick<FleetDeps, "fleet">, ids: readonly string[]): Promise<string | undefined> {
+  const inFleet = await Promise.all(ids.map((id) => isFleetAgent(deps, id)));
+  return ids.find((_, i) => inFleet[i]);
 }
 
 export type EscrowRole = "creator" | "counterparty" | "party";
@@ -119,12 +130,12 @@ export type EscrowRole = "creator" | "counterparty" | "party";
  * The fleet agent that acts on an escrow in `role`: the one given (checked), or the fleet's own party.
  * FORBIDDEN when the fleet holds no such party; nothing is sent.
  */
-export function actingAgent(
+export async function actingAgent(
   deps: Pick<FleetDeps, "fleet">,
   v: EscrowView,
   role: EscrowRole,
   explicit: string | undefined,
-): string {
+): Promise<string> {
   const allowed =
     role === "creator"
       ? [v.creator_id]
@@ -133,7 +144,7 @@ export function actingAgent(
         : [v.creator_id, v.counterparty_id];
   const who = role === "party" ? "a party (creator or counterparty)" : `the ${role}`;
   if (explicit !== undefined) {
-    if (!deps.fleet.getAgent(explicit)) {
+    if (!(await isFleetAgent(deps, explicit))) {
       throw new FleetError("NOT_FOUND", `agent_id \`${explicit}\` is not a fleet agent`, {
         hint: "list_agents shows the fleet's agent ids; omit agent_id to use the fleet's own party",
       });
@@ -145,7 +156,7 @@ export function actingAgent(
     }
     return explicit;
   }
-  const own = allowed.find((id) => deps.fleet.getAgent(id) !== undefined);
+  const own = await firstFleetAgent(deps, allowed);
   if (!own) {
     throw new FleetError("FORBIDDEN", `no fleet agent is ${who} of ${v.escrow_id} (${allowed.join(", ")})`, {
       hint: "only the escrow's own parties can act on it; get_escrow shows who they are",
@@ -183,13 +194,15 @@ export interface EscrowAction {
  * written — then run the task as a durable job and show the escrow as it is afterwards.
  */
 export async function runEscrowAction(deps: FleetDeps, ctx: ToolContext, action: EscrowAction) {
-  const before = toEscrowView(deps, await loadEscrow(deps, action.escrowId, ctx.signal));
-  const agent = actingAgent(deps, before, action.role, action.agentId);
+  const before = await toEscrowView(deps, await loadEscrow(deps, action.escrowId, ctx.signal));
+  const agent = await actingAgent(deps, before, action.role, action.agentId);
   assertStatus(before, action.allowed, action.verb);
-  const job = enqueueOnce(deps, action, agent);
+  const job = await enqueueOnce(deps, action, agent);
   const awaited = await awaitJob(deps, job.id, { waitSeconds: action.waitSeconds, ctx });
   if (awaited.finished && awaited.job.state !== "succeeded") throw failedJobError(awaited.job);
-  const after = awaited.finished ? toEscrowView(deps, await loadEscrow(deps, action.escrowId, ctx.signal)) : before;
+  const after = awaited.finished
+    ? await toEscrowView(deps, await loadEscrow(deps, action.escrowId, ctx.signal))
+    : before;
   const steps = nextSteps(after);
   return {
     structured: { mode: deps.mode, job: toJobView(awaited), escrow: after, next_steps: steps },
@@ -204,13 +217,13 @@ export async function runEscrowAction(deps: FleetDeps, ctx: ToolContext, action:
  * Enqueues the action's job. Money jobs carry one idempotency key per escrow and action, so an earlier job for the
  * same escrow (a chain's release step, a settlement) refuses a second one; that is explained, not passed on raw.
  */
-function enqueueOnce(deps: FleetDeps, action: EscrowAction, agent: string): JobRow {
+async function enqueueOnce(deps: FleetDeps, action: EscrowAction, agent: string): Promise<JobRow> {
   try {
-    return deps.engine.enqueue(action.task, action.args(agent));
+    return await deps.engine.enqueue(action.task, action.args(agent));
   } catch (err) {
     const e = toFleetError(err);
     const holderId = e.code === "CONFLICT" ? e.details?.jobId : undefined;
-    const holder = typeof holderId === "string" ? deps.engine.get(holderId) : undefined;
+    const holder = typeof holderId === "string" ? await deps.engine.get(holderId) : undefined;
     if (!holder) throw e;
     const outcome = holder.result as { reason?: unknown } | null;
     const why = typeof outcome?.reason === "string" ? `: ${outcome.reason}` : "";

@@ -41,7 +41,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
       const escrow = await loadEscrow(deps, args.escrow_id, ctx.signal, { events: args.include_events });
-      const view = toEscrowView(deps, escrow);
+      const view = await toEscrowView(deps, escrow);
       const steps = nextSteps(view);
       return {
         structured: { mode: deps.mode, escrow: view, events: escrow.events ?? [], next_steps: steps },

@@ -91,7 +91,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
       if (args.args !== undefined) {
         // USD at the boundary: the scheduler stores the task's own args, in micro-USD
         const current = await deps.scheduler.get(args.name);
-        if (!current) throw unknownSchedule(args.name, (await deps.scheduler.list()).map((s) => s.name));
+        if (!current) {
+          const known = (await deps.scheduler.list()).map((s) => s.name);
+          throw unknownSchedule(args.name, known);
+        }
         patch.args = argsFromTool(current.task, args.args);
       }
       const limits = await deps.fleet.limits();

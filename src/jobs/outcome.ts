@@ -11,7 +11,7 @@ import type { ReceiptWriter } from "../storage/types.js";
 import type { JobState, ReconcileOutcome, RetryPolicy } from "./types.js";
 
 export type AbortCause = "cancel" | "time_limit" | "shutdown" | "lease_lost";
-export type CommitWrite = (tx: ReceiptWriter) => Promise<void>;
+export type CommitWrite = (tx: ReceiptWriter) => Promise<unknown>;
 
 /** The result of one attempt; for a reconcile attempt `value` is the task's ReconcileOutcome. */
 export type AttemptOutcome =

@@ -110,7 +110,7 @@ export interface TaskContext<A> {
    * The writer offers the ledger and the tasks' memory only. Dropped on failure; a reconciliation's writes also
    * commit with a `not_done` outcome (what it proved done of a batch).
    */
-  onCommit(write: (tx: ReceiptWriter) => Promise<void>): void;
+  onCommit(write: (tx: ReceiptWriter) => Promise<unknown>): void;
   /** read access to the storage while the task runs (each call its own atomic read) */
   storage: Executor;
 }

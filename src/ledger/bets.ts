@@ -137,10 +137,7 @@ export function getBetByClientSeed(x: Ledger, clientSeed: string): Promise<Store
 }
 
 /** The recorded bets among `clientSeeds`, by client seed (absent seeds are simply missing). */
-export async function getBetsByClientSeeds(
-  x: Ledger,
-  clientSeeds: readonly string[],
-): Promise<Map<string, StoredBet>> {
+export async function getBetsByClientSeeds(x: Ledger, clientSeeds: readonly string[]): Promise<Map<string, StoredBet>> {
   const bets = await x.ledger.betsByClientSeeds(clientSeeds);
   return new Map(bets.map((b) => [b.clientSeed, b]));
 }

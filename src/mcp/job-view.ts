@@ -1,11 +1,72 @@
 import { z } from "zod";
 import type { JobEvent, JobRow } from "../jobs/types.js";
 import { redactSecrets } from "../log.js";
+import { microsToUsd } from "../money.js";
 
 /**
  * How a job looks to a tool caller or a resource reader: snake_case, ISO times, errors with their code and
- * hint. Args and results never hold keys (src/jobs/tasks/args.ts); error text is redacted all the same.
+ * hint, and money in USD under `_usd` names like every other tool (`amount: 10000` in the row is
+ * `amount_usd: 0.01` here). Args and results never hold keys (src/jobs/tasks/args.ts); error text is redacted
+ * all the same.
  */
+
+/**
+ * Task args and results hold money as integer micro-USD under these names (src/jobs/tasks/args.ts and the
+ * tasks' result types); a view shows each in USD under its `_usd` name, wherever it sits (a bet batch's
+ * `bets[].stake`, a chain step's `previous.amount`, a PnL summary's `report.totals.pnl`).
+ */
+const MONEY_FIELDS: Readonly<Record<string, string>> = {
+  amount: "amount_usd",
+  stake: "stake_usd",
+  payout: "payout_usd",
+  net: "net_usd",
+  wagered: "wagered_usd",
+  returned: "returned_usd",
+  totalPnl: "total_pnl_usd",
+  pnl: "pnl_usd",
+  totalStake: "total_stake_usd",
+  expectedValue: "expected_value_usd",
+  kellyCap: "kelly_cap_usd",
+  balance: "balance_usd",
+  commission: "commission_usd",
+  netToCounterparty: "net_to_counterparty_usd",
+  amountReleased: "amount_released_usd",
+  credited: "credited_usd",
+  charged: "charged_usd",
+  lowBalance: "low_balance_usd",
+  escrowFees: "escrow_fees_usd",
+  faucetIncome: "faucet_income_usd",
+  netChange: "net_change_usd",
+  averageDailyPnl: "average_daily_pnl_usd",
+  maxDrawdown: "max_drawdown_usd",
+};
+
+/** Names that are money only in one task's args and result (elsewhere they may mean something else). */
+const TASK_MONEY_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "wallet.balance_check": { server: "server_usd", local: "local_usd", difference: "difference_usd" },
+};
+
+/** `value` with every micro-USD field (a whole number, or null) shown in USD under its `_usd` name. */
+export function moneyInUsd(task: string, value: unknown): unknown {
+  const extra = TASK_MONEY_FIELDS[task];
+  const convert = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(convert);
+    if (typeof v !== "object" || v === null) return v;
+    const out: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(v)) {
+      const usdName = Object.hasOwn(MONEY_FIELDS, key) ? MONEY_FIELDS[key] : extra?.[key];
+      if (usdName !== undefined && (field === null || Number.isSafeInteger(field))) {
+        out[usdName] = field === null ? null : microsToUsd(field as number);
+      } else {
+        out[key] = convert(field);
+      }
+    }
+    return out;
+  };
+  return convert(value);
+}
+
+const MONEY_NOTE = "money in USD under `_usd` names (amount_usd: 0.01 is one cent)";
 
 const iso = z.string().nullable();
 
@@ -32,8 +93,8 @@ export const jobShape = z.object({
   canvas_id: z.string().nullable(),
   progress: jobProgressShape,
   error: jobErrorShape,
-  args: z.unknown(),
-  result: z.unknown(),
+  args: z.unknown().describe(`the task's arguments; ${MONEY_NOTE}`),
+  result: z.unknown().describe(`what the job returned once succeeded, else null; ${MONEY_NOTE}`),
   created_at: z.string(),
   due_at: z.string(),
   started_at: iso,
@@ -71,8 +132,8 @@ export function jobView(job: JobRow): JobView {
           retryable: Boolean(job.error.retryable),
         }
       : null,
-    args: job.args,
-    result: job.result ?? null,
+    args: moneyInUsd(job.task, job.args),
+    result: moneyInUsd(job.task, job.result ?? null),
     created_at: new Date(job.createdAt).toISOString(),
     due_at: new Date(job.dueAt).toISOString(),
     started_at: time(job.startedAt),
@@ -84,7 +145,7 @@ export function eventView(e: JobEvent) {
   return { at: new Date(e.at).toISOString(), from: e.from, to: e.to, reason: redactSecrets(e.reason) };
 }
 
-/** One line for text summaries: `job_123 casino.bet succeeded (2/5 attempts)`. */
+/** One line for text summaries: `job_123 casino.bet_batch succeeded (attempt 2/5)`. */
 export function jobLine(job: JobRow): string {
   const progress = job.progress ? `, ${job.progress.done}/${job.progress.total} done` : "";
   const error = job.error ? ` — ${job.error.code}: ${redactSecrets(String(job.error.message))}` : "";

@@ -1,7 +1,7 @@
-import type { Db } from "../db.js";
 import { FleetError } from "../errors.js";
 import { listBets, listMovements } from "../ledger/index.js";
 import { microsToUsd } from "../money.js";
+import type { Executor } from "../storage/types.js";
 
 /**
  * One page of an agent's local ledger, bets and movements merged newest first. The cursor holds how far each
@@ -23,15 +23,17 @@ interface Position {
   movements: number;
 }
 
-export function localHistoryPage(
-  db: Db,
+export async function localHistoryPage(
+  x: Pick<Executor, "ledger">,
   agentId: string,
   limit: number,
   cursor?: string,
-): { rows: LocalRow[]; nextCursor: string | null } {
+): Promise<{ rows: LocalRow[]; nextCursor: string | null }> {
   const pos = cursor ? decodeCursor(cursor) : { bets: 0, movements: 0 };
-  const bets = listBets(db, { agentIds: [agentId], order: "desc", limit: limit + 1, offset: pos.bets });
-  const movements = listMovements(db, { agentIds: [agentId], order: "desc", limit: limit + 1, offset: pos.movements });
+  const [bets, movements] = await Promise.all([
+    listBets(x, { agentIds: [agentId], order: "desc", limit: limit + 1, offset: pos.bets }),
+    listMovements(x, { agentIds: [agentId], order: "desc", limit: limit + 1, offset: pos.movements }),
+  ]);
   const rows: Array<LocalRow & { ms: number; from: "bets" | "movements" }> = [
     ...bets.map((b) => ({
       kind: "bet",

@@ -28,15 +28,18 @@ export const pauseShape = z.object({
   paused_agents: z.array(z.string()),
 });
 
-export function pauseView(deps: FleetDeps): z.infer<typeof pauseShape> {
-  const p = deps.fleet.pauseState();
+export async function pauseView(deps: Pick<FleetDeps, "fleet">): Promise<z.infer<typeof pauseShape>> {
+  const p = await deps.fleet.pauseState();
   return { fleet_paused: p.fleetPaused, reason: p.reason, paused_agents: p.pausedAgents };
 }
 
 /** Realised trading loss of the current UTC day (≥ 0), fleet-wide and per agent, from the ledger. */
-export function lossesToday(deps: FleetDeps, now = Date.now()): { fleet: number; byAgent: Map<string, number> } {
+export async function lossesToday(
+  deps: Pick<FleetDeps, "storage">,
+  now = Date.now(),
+): Promise<{ fleet: number; byAgent: Map<string, number> }> {
   const from = startOfUtcDay(now);
-  const report = pnlReport(deps.db, { from, to: from + 86_400_000 });
+  const report = await pnlReport(deps.storage, { from, to: from + 86_400_000 });
   const byAgent = new Map<string, number>();
   for (const [agentId, stats] of Object.entries(report.byAgent)) byAgent.set(agentId, Math.max(0, -stats.pnl));
   return { fleet: Math.max(0, -report.totals.pnl), byAgent };

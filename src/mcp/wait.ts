@@ -16,7 +16,7 @@ export interface AwaitJobOptions {
   /** cancel the job when the client aborts the request (default: keep it running) */
   cancelOnAbort?: boolean;
   /** progress in the tool's own unit (bets of a batch, not its jobs); default: jobProgress */
-  progressOf?: (job: JobRow) => JobProgress | null;
+  progressOf?: (job: JobRow) => Promise<JobProgress | null>;
 }
 
 export interface AwaitedJob {
@@ -48,13 +48,13 @@ export async function awaitJob(
   const { engine } = deps;
   const { ctx } = opts;
   const measure = opts.progressOf ?? ((job: JobRow) => jobProgress(engine, job));
-  const initial = engine.get(jobId);
+  const initial = await engine.get(jobId);
   if (!initial) throw new FleetError("NOT_FOUND", `no job with id \`${jobId}\``, { hint: "list_jobs shows job ids" });
   if (isTerminal(initial) || opts.waitSeconds <= 0) {
     return {
       job: initial,
       finished: isTerminal(initial),
-      progress: measure(initial),
+      progress: await measure(initial),
       aborted: false,
       cancelled: false,
     };
@@ -66,7 +66,7 @@ export async function awaitJob(
     if (job.id === jobId || job.canvasId === jobId || job.parentId === jobId) reporter.schedule();
   });
   // The caller hears at once where the job stands, then as it moves, then once more at the end.
-  reporter.sendNow();
+  void reporter.sendNow();
 
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<"aborted">((resolve) => {
@@ -87,17 +87,18 @@ export async function awaitJob(
       ),
       aborted,
     ]);
-    let job = engine.get(jobId) ?? initial;
+    let job = (await engine.get(jobId)) ?? initial;
     let cancelled = false;
     const wasAborted = outcome === "aborted" && !isTerminal(job);
     if (wasAborted && opts.cancelOnAbort) {
-      job = engine.cancel(jobId, "the MCP request that started it was cancelled");
+      job = await engine.cancel(jobId, "the MCP request that started it was cancelled");
       cancelled = true;
     }
-    return { job, finished: isTerminal(job), progress: measure(job), aborted: wasAborted, cancelled };
+    return { job, finished: isTerminal(job), progress: await measure(job), aborted: wasAborted, cancelled };
   } finally {
     unsubscribe();
-    reporter.sendNow();
+    // The last notification goes out before the answer; nothing is sent after it.
+    await reporter.sendNow();
     reporter.stop();
     if (onAbort) ctx.signal.removeEventListener("abort", onAbort);
   }
@@ -107,12 +108,12 @@ export async function awaitJob(
  * A job's progress: the row's own (tasks and canvases that report it), else for a canvas parent the share of
  * its members that are terminal.
  */
-export function jobProgress(engine: JobEngine, job: JobRow): JobProgress | null {
+export async function jobProgress(engine: JobEngine, job: JobRow): Promise<JobProgress | null> {
   if (job.progress) return job.progress;
   const members: JobRow[] = [];
   let cursor: string | undefined;
   do {
-    const page = engine.list({ canvasId: job.id, limit: 500, ...(cursor ? { cursor } : {}) });
+    const page = await engine.list({ canvasId: job.id, limit: 500, ...(cursor ? { cursor } : {}) });
     members.push(...page.jobs.filter((m) => m.id !== job.id));
     cursor = page.nextCursor ?? undefined;
   } while (cursor && members.length < MAX_MEMBERS_COUNTED);
@@ -120,26 +121,29 @@ export function jobProgress(engine: JobEngine, job: JobRow): JobProgress | null 
   return { done: members.filter(isTerminal).length, total: members.length };
 }
 
-/** Sends progress notifications, coalesced, and only when the count grows (MCP requires it to increase). */
+/**
+ * Sends progress notifications, coalesced, and only when the count grows (MCP requires it to increase). Reads
+ * are async, so sends run one after another: a slower earlier read can never overtake a later one.
+ */
 function progressReporter(
   engine: JobEngine,
   jobId: string,
   ctx: ToolContext,
-  measure: (job: JobRow) => JobProgress | null,
+  measure: (job: JobRow) => Promise<JobProgress | null>,
 ) {
   let timer: NodeJS.Timeout | undefined;
   let lastSent = -1;
   let stopped = false;
   // Progress a task reports arrives on events (the row may not hold it); keep the latest.
   let fromEvents: JobProgress | null = null;
-  const send = () => {
-    timer = undefined;
+  let sending: Promise<void> = Promise.resolve();
+  const sendOnce = async () => {
     if (stopped) return;
-    const job = engine.get(jobId);
-    if (!job) return;
-    const p = measure(job) ?? fromEvents;
+    const job = await engine.get(jobId);
+    if (!job || stopped) return;
+    const p = (await measure(job)) ?? fromEvents;
     const done = p?.done ?? (isTerminal(job) ? 1 : 0);
-    if (done <= lastSent) return;
+    if (stopped || done <= lastSent) return;
     lastSent = done;
     void ctx.progress({
       progress: done,
@@ -147,13 +151,19 @@ function progressReporter(
       message: p?.message ?? `job ${jobId} is ${job.state}${p ? `: ${p.done} of ${p.total} done` : ""}`,
     });
   };
+  const send = (): Promise<void> => {
+    timer = undefined;
+    // Progress is best effort: a failed read (storage closing at shutdown) skips one notification, nothing more.
+    sending = sending.then(sendOnce).catch(() => undefined);
+    return sending;
+  };
   return {
     reported(p: JobProgress) {
       fromEvents = p;
     },
-    sendNow() {
+    sendNow(): Promise<void> {
       if (timer) clearTimeout(timer);
-      send();
+      return send();
     },
     schedule() {
       if (!stopped && !timer) timer = setTimeout(send, PROGRESS_COALESCE_MS);

@@ -8,16 +8,23 @@ import { microsToUsd } from "../money.js";
  * Read-only, built from the same sources as the MCP resources; never includes a key.
  */
 
-export function dashboardSnapshot(deps: FleetDeps) {
-  const limits = deps.fleet.limits();
-  const pause = deps.fleet.pauseState();
+export async function dashboardSnapshot(deps: FleetDeps) {
+  const [limits, pause, queues, recent, failures, schedules, agents] = await Promise.all([
+    deps.fleet.limits(),
+    deps.fleet.pauseState(),
+    deps.engine.stats(),
+    deps.engine.list({ limit: 25 }),
+    deps.engine.list({ state: ["failed", "dead", "unknown"], limit: 25 }),
+    deps.scheduler.list(),
+    deps.fleet.listAgents(),
+  ]);
   return {
     generated_at: new Date().toISOString(),
     mode: deps.mode,
-    queues: deps.engine.stats(),
-    recent_jobs: deps.engine.list({ limit: 25 }).jobs.map(jobLine),
-    failures: deps.engine.list({ state: ["failed", "dead", "unknown"], limit: 25 }).jobs.map(jobLine),
-    schedules: deps.scheduler.list().map((s) => ({
+    queues,
+    recent_jobs: recent.jobs.map(jobLine),
+    failures: failures.jobs.map(jobLine),
+    schedules: schedules.map((s) => ({
       name: s.name,
       enabled: s.enabled,
       task: s.task,
@@ -26,7 +33,7 @@ export function dashboardSnapshot(deps: FleetDeps) {
       next_run_at: s.nextRunAt ? new Date(s.nextRunAt).toISOString() : null,
       last_job_state: s.lastJobState,
     })),
-    agents: deps.fleet.listAgents().map((a) => ({
+    agents: agents.map((a) => ({
       agent_id: a.agentId,
       label: a.label,
       source: a.source,

@@ -93,7 +93,7 @@ export async function startHttpServer(fleet: FleetServer, opts: HttpOptions): Pr
       case "/":
         return sendHtml(res, DASHBOARD_HTML);
       case "/dashboard.json":
-        return sendJson(res, 200, dashboardSnapshot(fleet.deps));
+        return sendJson(res, 200, await dashboardSnapshot(fleet.deps));
       case "/healthz":
         return sendJson(res, readiness === "failed" ? 503 : 200, { status: readiness, mode: fleet.deps.mode });
     }

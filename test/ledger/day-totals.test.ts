@@ -2,10 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Db, migrate, openDatabase } from "../../src/db.js";
 import { createDayTotals } from "../../src/ledger/day-totals.js";
-import { LEDGER_MIGRATIONS, migrateLedger, recordBet } from "../../src/ledger/index.js";
+import { recordBet } from "../../src/ledger/index.js";
 import type { BetRecord } from "../../src/ledger/types.js";
+import { openSqliteStorage, type Storage } from "../../src/storage/index.js";
+import { type Db, migrate, openDatabase, SqliteConn } from "../../src/storage/sqlite/connection.js";
+import { SqliteLedgerRepo } from "../../src/storage/sqlite/ledger.js";
+import { LEDGER_MIGRATIONS } from "../../src/storage/sqlite/ledger-schema.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 import { bet, tempLedger, utc } from "./helpers.js";
 
 const A = "ag_aaaaaaaaaaaa";
@@ -33,12 +37,13 @@ function spread(): BetRecord[] {
   ];
 }
 
-function expectTotalsMatchScan(db: Db): void {
-  const totals = createDayTotals(db);
+async function expectTotalsMatchScan(storage: Storage): Promise<void> {
+  const db = sqliteDbForTests(storage);
+  const totals = createDayTotals(storage);
   for (const day of [MIDNIGHT - DAY, MIDNIGHT, MIDNIGHT + DAY]) {
-    expect(totals.fleetNet(day), `fleet ${new Date(day).toISOString()}`).toBe(scan(db, day));
+    expect(await totals.fleetNet(day), `fleet ${new Date(day).toISOString()}`).toBe(scan(db, day));
     for (const agent of [A, B]) {
-      expect(totals.agentNet(agent, day), `${agent} ${new Date(day).toISOString()}`).toBe(scan(db, day, agent));
+      expect(await totals.agentNet(agent, day), `${agent} ${new Date(day).toISOString()}`).toBe(scan(db, day, agent));
     }
   }
 }
@@ -50,58 +55,66 @@ beforeEach(() => {
 afterEach(() => ledger.close());
 
 describe("the per-day realised PnL the risk checks read", () => {
-  it("follows every recorded bet into its own UTC day and agent, and ignores a repeated receipt", () => {
+  it("follows every recorded bet into its own UTC day and agent, and ignores a repeated receipt", async () => {
+    const s = ledger.storage;
     const bets = spread();
-    for (const b of bets) recordBet(ledger.db, b);
-    for (const b of bets) expect(recordBet(ledger.db, b)).toEqual({ inserted: false });
-    const totals = createDayTotals(ledger.db);
+    for (const b of bets) await recordBet(s, b);
+    for (const b of bets) expect(await recordBet(s, b)).toEqual({ inserted: false });
+    const totals = createDayTotals(s);
     // A's day: lost $0.50, won $0.25 × 0.98 = $0.245
-    expect(totals.agentNet(A, MIDNIGHT)).toBe(-500_000 + 245_000);
-    expect(totals.agentNet(A, MIDNIGHT - DAY)).toBe(-1_000_000);
-    expect(totals.fleetNet(MIDNIGHT)).toBe(-500_000 + 245_000 - 40_000);
-    expect(totals.agentNet("ag_nobetsatall", MIDNIGHT)).toBe(0);
-    expectTotalsMatchScan(ledger.db);
+    expect(await totals.agentNet(A, MIDNIGHT)).toBe(-500_000 + 245_000);
+    expect(await totals.agentNet(A, MIDNIGHT - DAY)).toBe(-1_000_000);
+    expect(await totals.fleetNet(MIDNIGHT)).toBe(-500_000 + 245_000 - 40_000);
+    expect(await totals.agentNet("ag_nobetsatall", MIDNIGHT)).toBe(0);
+    await expectTotalsMatchScan(s);
   });
 
-  it("leaves nothing behind when a receipt's transaction rolls back", () => {
+  it("leaves nothing behind when a receipt's transaction rolls back", async () => {
+    const s = ledger.storage;
     const [kept, dropped] = spread() as [BetRecord, BetRecord];
-    recordBet(ledger.db, kept);
-    expect(() =>
-      ledger.db.transaction(() => {
-        recordBet(ledger.db, dropped);
+    await recordBet(s, kept);
+    await expect(
+      s.transaction(async (tx) => {
+        await recordBet(tx, dropped);
         throw new Error("the job's completion failed");
-      })(),
-    ).toThrow("completion failed");
-    expectTotalsMatchScan(ledger.db);
-    expect(createDayTotals(ledger.db).agentNet(A, MIDNIGHT)).toBe(0);
+      }),
+    ).rejects.toThrow("completion failed");
+    await expectTotalsMatchScan(s);
+    expect(await createDayTotals(s).agentNet(A, MIDNIGHT)).toBe(0);
   });
 
-  it("stays equal to the bets when rows are deleted or rewritten by hand", () => {
-    for (const b of spread()) recordBet(ledger.db, b);
+  it("stays equal to the bets when rows are deleted or rewritten by hand", async () => {
+    for (const b of spread()) await recordBet(ledger.storage, b);
     ledger.db.prepare("DELETE FROM bets WHERE agent_id = ? AND placed_at = ?").run(A, MIDNIGHT);
     ledger.db.prepare("UPDATE bets SET placed_at = placed_at + 1 WHERE agent_id = ?").run(B);
-    expectTotalsMatchScan(ledger.db);
+    await expectTotalsMatchScan(ledger.storage);
   });
 
-  it("is backfilled from the bets a database already held when it is upgraded", () => {
+  it("is backfilled from the bets a database already held when it is upgraded", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pf-ledger-old-"));
-    const db = openDatabase(join(dir, "old.db"));
+    const path = join(dir, "old.db");
+    const db = openDatabase(path);
     try {
       // a ledger as the first release left it: only the first migration applied
       migrate(db, "ledger", LEDGER_MIGRATIONS.slice(0, 1));
-      for (const b of spread()) recordBet(db, b);
-      migrateLedger(db);
-      expectTotalsMatchScan(db);
-      // …and kept from then on
-      recordBet(db, bet({ agentId: A, stake: 10_000, won: false, placedAt: MIDNIGHT + 5 }));
-      expectTotalsMatchScan(db);
+      const old = { ledger: new SqliteLedgerRepo(new SqliteConn(db)) };
+      for (const b of spread()) await recordBet(old, b);
     } finally {
       db.close();
+    }
+    const storage = openSqliteStorage(path);
+    try {
+      await expectTotalsMatchScan(storage);
+      // …and kept from then on
+      await recordBet(storage, bet({ agentId: A, stake: 10_000, won: false, placedAt: MIDNIGHT + 5 }));
+      await expectTotalsMatchScan(storage);
+    } finally {
+      await storage.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it("refuses a day start that is not a UTC midnight", () => {
-    expect(() => createDayTotals(ledger.db).fleetNet(MIDNIGHT + 1)).toThrow(/UTC midnight/);
+  it("refuses a day start that is not a UTC midnight", async () => {
+    await expect(createDayTotals(ledger.storage).fleetNet(MIDNIGHT + 1)).rejects.toThrow(/UTC midnight/);
   });
 });

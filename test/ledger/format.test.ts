@@ -4,9 +4,9 @@ import { A, B, loadFixture, WINDOW } from "./fixture.js";
 import { tempLedger } from "./helpers.js";
 
 let ledger: ReturnType<typeof tempLedger>;
-beforeEach(() => {
+beforeEach(async () => {
   ledger = tempLedger();
-  loadFixture(ledger.db);
+  await loadFixture(ledger.storage);
 });
 afterEach(() => ledger.close());
 
@@ -19,8 +19,8 @@ function tableAfter(text: string, first: string): string[] {
 }
 
 describe("formatReport", () => {
-  it("prints games, agents, money, days and risk as aligned columns of exact amounts", () => {
-    const text = formatReport(pnlReport(ledger.db, WINDOW));
+  it("prints games, agents, money, days and risk as aligned columns of exact amounts", async () => {
+    const text = formatReport(await pnlReport(ledger.storage, WINDOW));
     expect(text.split("\n")[0]).toBe("PnL report, 2026-11-23T00:00:00Z to 2026-11-26T00:00:00Z");
 
     const games = tableAfter(text, "game");
@@ -53,11 +53,11 @@ describe("formatReport", () => {
     expect(text).toContain("not annualised");
   });
 
-  it("says so when there is nothing to show, and honours the requested decimals", () => {
-    const text = formatReport(pnlReport(ledger.db, { from: 0, to: 1 }), { decimals: 2 });
+  it("says so when there is nothing to show, and honours the requested decimals", async () => {
+    const text = formatReport(await pnlReport(ledger.storage, { from: 0, to: 1 }), { decimals: 2 });
     expect(tableAfter(text, "agent")[2]).toBe("(none)");
     expect(text).toMatch(/sharpe daily\s+-$/m);
     expect(text).toMatch(/^all\s+0\s+0\s+0\s+-\s+0\.00\s+0\.00\s+0\.00\s+-\s+-$/m);
-    expect(formatReport(pnlReport(ledger.db))).toMatch(/^PnL report, all time$/m);
+    expect(formatReport(await pnlReport(ledger.storage))).toMatch(/^PnL report, all time$/m);
   });
 });

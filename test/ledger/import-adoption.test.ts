@@ -30,10 +30,10 @@ beforeEach(() => {
 afterEach(() => ledger.close());
 
 describe("a pf-fleet movement recorded after the refresh imported the same money", () => {
-  it("takes the imported row over instead of counting the money twice", () => {
-    const db = ledger.db;
-    importServerLedger(db, B, [faucetRow, refundRow, transferRow]);
-    const balance = localBalance(db, B);
+  it("takes the imported row over instead of counting the money twice", async () => {
+    const db = ledger.storage;
+    await importServerLedger(db, B, [faucetRow, refundRow, transferRow]);
+    const balance = await localBalance(db, B);
     expect(balance).toBe(1_000_000 + 990_000 + 70_000);
 
     // an ambiguous faucet claim reconciled late, an escrow refund noticed by a settle task, a transfer receipt
@@ -48,36 +48,37 @@ describe("a pf-fleet movement recorded after the refresh imported the same money
       },
       { agentId: B, kind: "transfer_in", amount: 70_000, reference: "req_77777777", at: utc(at(6)) },
     ];
-    for (const m of late) expect(recordMovement(db, m)).toEqual({ inserted: false });
+    for (const m of late) expect(await recordMovement(db, m)).toEqual({ inserted: false });
 
-    expect(localBalance(db, B)).toBe(balance);
-    expect(listMovements(db, { agentIds: [B], order: "asc" }).map((m) => [m.reference, m.kind, m.jobId])).toEqual([
+    expect(await localBalance(db, B)).toBe(balance);
+    const listed = await listMovements(db, { agentIds: [B], order: "asc" });
+    expect(listed.map((m) => [m.reference, m.kind, m.jobId])).toEqual([
       ["claim-9", "faucet", "job-f"],
       [`${ESC2}_timeout`, "escrow_refund", null],
       ["req_77777777", "transfer_in", null],
     ]);
     // the next refresh still knows these rows, and the writers' retries stay no-ops
-    const again = importServerLedger(db, B, [faucetRow, refundRow, transferRow]);
+    const again = await importServerLedger(db, B, [faucetRow, refundRow, transferRow]);
     expect(again.decisions.map((d) => d.outcome)).toEqual(["already_imported", "already_imported", "already_imported"]);
-    expect(recordMovement(db, { ...(late[0] as MovementRecord), at: utc(at(7)) })).toEqual({ inserted: false });
-    expect(localBalance(db, B)).toBe(balance);
+    expect(await recordMovement(db, { ...(late[0] as MovementRecord), at: utc(at(7)) })).toEqual({ inserted: false });
+    expect(await localBalance(db, B)).toBe(balance);
   });
 
-  it("refuses, loudly, a movement that matches an imported row but moved a different amount", () => {
-    importServerLedger(ledger.db, B, [faucetRow]);
+  it("refuses, loudly, a movement that matches an imported row but moved a different amount", async () => {
+    await importServerLedger(ledger.storage, B, [faucetRow]);
     const half = { agentId: B, kind: "faucet" as const, amount: 500_000, reference: "claim-9", at: utc(at(4)) };
-    expect(() => recordMovement(ledger.db, half)).toThrow(
+    await expect(recordMovement(ledger.storage, half)).rejects.toThrow(
       "faucet `claim-9` of 500000 matches server ledger row `f-row`, which moved 1000000",
     );
-    expect(localBalance(ledger.db, B)).toBe(1_000_000);
+    expect(await localBalance(ledger.storage, B)).toBe(1_000_000);
   });
 
-  it("leaves unrelated imported rows alone", () => {
-    importServerLedger(ledger.db, B, [refundRow]);
+  it("leaves unrelated imported rows alone", async () => {
+    await importServerLedger(ledger.storage, B, [refundRow]);
     const other = { agentId: B, kind: "escrow_refund" as const, amount: 990_000, at: utc(at(4)) };
-    expect(recordMovement(ledger.db, { ...other, reference: "esc_9999999999999999_timeout" })).toEqual({
+    expect(await recordMovement(ledger.storage, { ...other, reference: "esc_9999999999999999_timeout" })).toEqual({
       inserted: true,
     });
-    expect(localBalance(ledger.db, B)).toBe(2 * 990_000);
+    expect(await localBalance(ledger.storage, B)).toBe(2 * 990_000);
   });
 });

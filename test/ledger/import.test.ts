@@ -16,12 +16,18 @@ const A = "ag_aaaaaaaaaaaa";
 
 let ledger: ReturnType<typeof tempLedger>;
 let betId: string;
-beforeEach(() => {
+beforeEach(async () => {
   ledger = tempLedger();
-  const db = ledger.db;
+  const db = ledger.storage;
   // What pf-fleet itself recorded: the opening balance, its escrow creates, a transfer, a faucet claim, a bet.
-  recordMovement(db, { agentId: A, kind: "opening_balance", amount: 5_000_000, reference: "opening", at: OPENED });
-  recordMovement(db, {
+  await recordMovement(db, {
+    agentId: A,
+    kind: "opening_balance",
+    amount: 5_000_000,
+    reference: "opening",
+    at: OPENED,
+  });
+  await recordMovement(db, {
     agentId: A,
     kind: "escrow_lock",
     amount: -1_000_000,
@@ -29,7 +35,7 @@ beforeEach(() => {
     reference: ESC1,
     at: OPENED + 1,
   });
-  recordMovement(db, {
+  await recordMovement(db, {
     agentId: A,
     kind: "escrow_lock",
     amount: -500_000,
@@ -37,10 +43,16 @@ beforeEach(() => {
     reference: `escrow:${ESC2}:lock`,
     at: OPENED + 2,
   });
-  recordMovement(db, { agentId: A, kind: "transfer_out", amount: -200_000, reference: "req_abcdef12", at: OPENED + 3 });
-  recordMovement(db, { agentId: A, kind: "faucet", amount: 1_000_000, reference: "job-claim-7", at: OPENED + 4 });
+  await recordMovement(db, {
+    agentId: A,
+    kind: "transfer_out",
+    amount: -200_000,
+    reference: "req_abcdef12",
+    at: OPENED + 3,
+  });
+  await recordMovement(db, { agentId: A, kind: "faucet", amount: 1_000_000, reference: "job-claim-7", at: OPENED + 4 });
   const b = bet({ agentId: A, stake: 100_000, won: true, payoutMultiplier: 1.99, placedAt: OPENED + 5 });
-  recordBet(db, b);
+  await recordBet(db, b);
   betId = b.betId;
 });
 afterEach(() => ledger.close());
@@ -82,8 +94,8 @@ function serverRows(): Row[] {
 }
 
 describe("importServerLedger", () => {
-  it("imports what pf-fleet did not cause, skips what it did, and says why for every row", () => {
-    const result = importServerLedger(ledger.db, A, serverRows(), { jobId: "refresh-1" });
+  it("imports what pf-fleet did not cause, skips what it did, and says why for every row", async () => {
+    const result = await importServerLedger(ledger.storage, A, serverRows(), { jobId: "refresh-1" });
     const outcome = Object.fromEntries(result.decisions.map((d) => [d.entryId, [d.outcome, d.kind, d.amount]]));
     expect(outcome).toEqual({
       r0: ["before_opening", "deposit", 5_000_000],
@@ -107,7 +119,9 @@ describe("importServerLedger", () => {
     // rows are judged in time order
     expect(result.decisions.map((d) => d.entryId).slice(0, 3)).toEqual(["r0", "r1", "r2"]);
 
-    const imported = listMovements(ledger.db, { order: "asc" }).filter((m) => m.reference.startsWith("ledger:"));
+    const imported = (await listMovements(ledger.storage, { order: "asc" })).filter((m) =>
+      m.reference.startsWith("ledger:"),
+    );
     expect(imported.map((m) => [m.reference, m.kind, m.amount, m.jobId])).toEqual([
       ["ledger:dep-row", "deposit", 2_000_000, "refresh-1"],
       ["ledger:fund-row", "deposit", 3_000_000, "refresh-1"],
@@ -122,37 +136,50 @@ describe("importServerLedger", () => {
     expect(imported[0]?.description).toBe("deposit: deposit:base:USDC");
   });
 
-  it("after the refresh the ledger agrees with the server, except the row it could not classify", () => {
+  it("after the refresh the ledger agrees with the server, except the row it could not classify", async () => {
     const rows = serverRows();
     const server = 5_000_000 + rows.reduce((sum, r) => sum + r.delta, 0);
-    importServerLedger(ledger.db, A, rows);
-    const [line] = reconciliationReport(ledger.db, new Map([[A, server]]));
+    await importServerLedger(ledger.storage, A, rows);
+    const [line] = await reconciliationReport(ledger.storage, new Map([[A, server]]));
     expect(line).toEqual({ agentId: A, local: server - 7, server, difference: 7, ok: false });
   });
 
-  it("is idempotent: a second refresh over the same rows imports nothing", () => {
-    importServerLedger(ledger.db, A, serverRows());
-    const balance = localBalance(ledger.db, A);
-    const again = importServerLedger(ledger.db, A, serverRows());
+  it("is idempotent: a second refresh over the same rows imports nothing", async () => {
+    await importServerLedger(ledger.storage, A, serverRows());
+    const balance = await localBalance(ledger.storage, A);
+    const again = await importServerLedger(ledger.storage, A, serverRows());
     expect(again.imported).toBe(0);
     expect(again.decisions.filter((d) => d.outcome === "already_imported")).toHaveLength(8);
-    expect(localBalance(ledger.db, A)).toBe(balance);
+    expect(await localBalance(ledger.storage, A)).toBe(balance);
   });
 
-  it("lets one recorded movement account for one server row only", () => {
+  it("lets one recorded movement account for one server row only", async () => {
     const twice = [
       serverRow("f1", "credit", 1_000_000, "faucet", "faucet_claim: $1 free credits", { at: at(5) }),
       serverRow("f2", "credit", 1_000_000, "faucet", "faucet_claim: $1 free credits", { at: at(6) }),
     ];
-    const result = importServerLedger(ledger.db, A, twice);
+    const result = await importServerLedger(ledger.storage, A, twice);
     expect(result.decisions.map((d) => [d.entryId, d.outcome])).toEqual([
       ["f1", "recorded"],
       ["f2", "imported"],
     ]);
   });
 
-  it("honours an explicit `since` instead of the opening balance", () => {
-    const result = importServerLedger(ledger.db, A, serverRows(), { since: utc(at(9)) });
+  it("runs in a savepoint of the caller's transaction when given one, and rolls back with it", async () => {
+    const before = await localBalance(ledger.storage, A);
+    await expect(
+      ledger.storage.transaction(async (tx) => {
+        const result = await importServerLedger(tx, A, serverRows());
+        expect(result.imported).toBe(8);
+        throw new Error("the caller's transaction failed");
+      }),
+    ).rejects.toThrow("caller's transaction failed");
+    expect(await localBalance(ledger.storage, A)).toBe(before);
+    expect((await importServerLedger(ledger.storage, A, serverRows())).imported).toBe(8);
+  });
+
+  it("honours an explicit `since` instead of the opening balance", async () => {
+    const result = await importServerLedger(ledger.storage, A, serverRows(), { since: utc(at(9)) });
     expect(result.decisions.filter((d) => d.outcome === "imported").map((d) => d.entryId)).toEqual([
       "tin-row",
       "wd-row",
@@ -161,24 +188,21 @@ describe("importServerLedger", () => {
     ]);
   });
 
-  it("rejects a malformed row before writing anything", () => {
+  it("rejects a malformed row before writing anything", async () => {
     const rows: LedgerEntry[] = serverRows();
     rows[9] = { ...(rows[9] as LedgerEntry), amount: 1.5 };
     rows[12] = { ...(rows[12] as LedgerEntry), at: "last tuesday" };
-    const before = listMovements(ledger.db).length;
-    expect(() => importServerLedger(ledger.db, A, rows)).toThrow(
+    const before = (await listMovements(ledger.storage)).length;
+    await expect(importServerLedger(ledger.storage, A, rows)).rejects.toThrow(
       "entries[9].amount must be a whole number of micro-USD, got `1.5`",
     );
     rows[9] = serverRows()[9] as LedgerEntry;
-    const err = (() => {
-      try {
-        importServerLedger(ledger.db, A, rows);
-      } catch (e) {
-        return e as FleetError;
-      }
-    })();
+    const err = await importServerLedger(ledger.storage, A, rows).then(
+      () => undefined,
+      (e: unknown) => e as FleetError,
+    );
     expect(err?.code).toBe("INVALID_INPUT");
     expect(err?.message).toBe("entries[12].at must be an ISO time or unix seconds, got `last tuesday`");
-    expect(listMovements(ledger.db)).toHaveLength(before);
+    expect(await listMovements(ledger.storage)).toHaveLength(before);
   });
 });

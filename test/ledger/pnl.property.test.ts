@@ -59,14 +59,13 @@ beforeAll(() => {
 afterAll(() => ledger.close());
 
 describe("pnlReport on random ledgers", () => {
-  it("totals and net change are the plain sums of the rows; 0 ≤ drawdown ≤ total losses", () => {
-    fc.assert(
-      fc.property(
+  it("totals and net change are the plain sums of the rows; 0 ≤ drawdown ≤ total losses", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.array(betArb, { maxLength: 40 }),
         fc.array(movementArb, { maxLength: 15 }),
         windowArb,
-        (betSpecs, movementSpecs, window) => {
-          const db = ledger.db;
+        async (betSpecs, movementSpecs, window) => {
           const bets: BetRecord[] = betSpecs.map((s) =>
             bet({
               agentId: s.agent,
@@ -88,11 +87,12 @@ describe("pnlReport on random ledgers", () => {
               at: s.at,
             };
           });
-          db.transaction(() => {
-            db.exec("DELETE FROM bets; DELETE FROM movements;");
-            for (const b of bets) recordBet(db, b);
-            for (const m of movements) recordMovement(db, m);
-          })();
+          await ledger.storage.transaction(async (tx) => {
+            // the raw handle is the transaction's own connection: the clean-up commits (or not) with the rest
+            ledger.db.exec("DELETE FROM bets; DELETE FROM movements;");
+            for (const b of bets) await recordBet(tx, b);
+            for (const m of movements) await recordMovement(tx, m);
+          });
 
           const inWindow = (t: number) => !window || (t >= window.from && t < window.to);
           const selected = bets.filter((b) => inWindow(b.placedAt));
@@ -105,7 +105,7 @@ describe("pnlReport on random ledgers", () => {
           const losses = nets.filter((n) => n < 0).reduce((s, n) => s - n, 0);
           const moved = movements.filter((m) => inWindow(m.at)).reduce((s, m) => s + m.amount, 0);
 
-          const r = pnlReport(db, window ?? {});
+          const r = await pnlReport(ledger.storage, window ?? {});
           expect(r.totals.bets).toBe(selected.length);
           expect(r.totals.wins).toBe(selected.filter((b) => b.won).length);
           expect(r.totals.wagered).toBe(selected.reduce((s, b) => s + b.stake, 0));

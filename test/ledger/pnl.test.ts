@@ -18,16 +18,16 @@ const trade = (b: { clientSeed: string; betId: string }, net: number) => ({
 });
 
 let ledger: ReturnType<typeof tempLedger>;
-beforeEach(() => {
+beforeEach(async () => {
   ledger = tempLedger();
-  loadFixture(ledger.db);
+  await loadFixture(ledger.storage);
 });
 afterEach(() => ledger.close());
 
 describe("pnlReport over the hand-worked three-day fixture", () => {
   // nets in time order: +990000 −500000 +745000 −2000000 −1000000 +298000 +297000 −300000
-  it("totals: counts, win rate, wagered, returned, PnL, best and worst trade", () => {
-    const r = pnlReport(ledger.db, WINDOW);
+  it("totals: counts, win rate, wagered, returned, PnL, best and worst trade", async () => {
+    const r = await pnlReport(ledger.storage, WINDOW);
     expect(r.from).toBe(WINDOW.from);
     expect(r.to).toBe(WINDOW.to);
     expect(r.totals).toEqual({
@@ -43,8 +43,8 @@ describe("pnlReport over the hand-worked three-day fixture", () => {
     });
   });
 
-  it("splits by game and by agent, and the splits add up to the totals", () => {
-    const r = pnlReport(ledger.db, WINDOW);
+  it("splits by game and by agent, and the splits add up to the totals", async () => {
+    const r = await pnlReport(ledger.storage, WINDOW);
     expect(r.byGame).toEqual({
       "coin-flip": {
         bets: 5,
@@ -95,8 +95,8 @@ describe("pnlReport over the hand-worked three-day fixture", () => {
     });
   });
 
-  it("per-UTC-day PnL with average, best and worst day", () => {
-    const r = pnlReport(ledger.db, WINDOW);
+  it("per-UTC-day PnL with average, best and worst day", async () => {
+    const r = await pnlReport(ledger.storage, WINDOW);
     expect(r.days).toEqual([
       { date: "2026-11-23", pnl: 990_000 - 500_000 + 745_000, bets: 3 },
       { date: "2026-11-24", pnl: -2_000_000 - 1_000_000 + 298_000, bets: 3 },
@@ -108,8 +108,8 @@ describe("pnlReport over the hand-worked three-day fixture", () => {
     expect(r.worstDay).toEqual({ date: "2026-11-24", pnl: -2_702_000, bets: 3 });
   });
 
-  it("Sharpe of per-bet nets and of daily PnL (mean / sample stdev), and max drawdown", () => {
-    const r = pnlReport(ledger.db, WINDOW);
+  it("Sharpe of per-bet nets and of daily PnL (mean / sample stdev), and max drawdown", async () => {
+    const r = await pnlReport(ledger.storage, WINDOW);
     const nets = [990_000, -500_000, 745_000, -2_000_000, -1_000_000, 298_000, 297_000, -300_000];
     expect(r.sharpePerBet).toBeCloseTo(sharpe(nets), 12);
     expect(r.sharpeDaily).toBeCloseTo(sharpe([1_235_000, -2_702_000, -3_000]), 12);
@@ -117,8 +117,8 @@ describe("pnlReport over the hand-worked three-day fixture", () => {
     expect(r.maxDrawdown).toBe(1_235_000 - -1_765_000);
   });
 
-  it("fees, faucet income and net change count movements in the window only", () => {
-    const r = pnlReport(ledger.db, WINDOW);
+  it("fees, faucet income and net change count movements in the window only", async () => {
+    const r = await pnlReport(ledger.storage, WINDOW);
     expect(r.escrowFees).toBe(10_000);
     expect(r.faucetIncome).toBe(1_000_000);
     // movements: +10,000,000 opening +1,000,000 faucet −1,000,000 lock +990,000 release −200,000 +200,000;
@@ -126,8 +126,8 @@ describe("pnlReport over the hand-worked three-day fixture", () => {
     expect(r.netChange).toBe(10_990_000 - 1_470_000);
   });
 
-  it("filters by agent", () => {
-    const r = pnlReport(ledger.db, { ...WINDOW, agentIds: [B] });
+  it("filters by agent", async () => {
+    const r = await pnlReport(ledger.storage, { ...WINDOW, agentIds: [B] });
     expect(r.totals.bets).toBe(4);
     expect(r.totals.pnl).toBe(-1_502_000);
     expect(Object.keys(r.byAgent)).toEqual([B]);
@@ -137,24 +137,24 @@ describe("pnlReport over the hand-worked three-day fixture", () => {
     expect(r.days.map((d) => d.pnl)).toEqual([-500_000, -1_000_000 + 298_000, -300_000]);
   });
 
-  it("without a window, covers every row, matching the agents' local balances", () => {
-    const r = pnlReport(ledger.db);
+  it("without a window, covers every row, matching the agents' local balances", async () => {
+    const r = await pnlReport(ledger.storage);
     expect(r.from).toBeNull();
     expect(r.totals.bets).toBe(9);
     expect(r.totals.pnl).toBe(-1_470_000 - 100_000);
-    expect(r.netChange).toBe(localBalance(ledger.db, A) + localBalance(ledger.db, B));
-    expect(localBalance(ledger.db, A)).toBe(10_000_000 - 1_000_000 - 200_000 + 5_000_000 + 32_000 - 100_000);
+    expect(r.netChange).toBe((await localBalance(ledger.storage, A)) + (await localBalance(ledger.storage, B)));
+    expect(await localBalance(ledger.storage, A)).toBe(10_000_000 - 1_000_000 - 200_000 + 5_000_000 + 32_000 - 100_000);
   });
 
-  it("betPnl gives an agent's realised PnL for a day without building a report", () => {
+  it("betPnl gives an agent's realised PnL for a day without building a report", async () => {
     const day = periodRange("day", { date: "2026-11-24", now: 0 });
-    expect(betPnl(ledger.db, { ...day, agentIds: [A] })).toBe(-2_000_000);
-    expect(betPnl(ledger.db, { ...day, agentIds: [B] })).toBe(-1_000_000 + 298_000);
-    expect(betPnl(ledger.db, { from: Date.UTC(2030, 0, 1) })).toBe(0);
+    expect(await betPnl(ledger.storage, { ...day, agentIds: [A] })).toBe(-2_000_000);
+    expect(await betPnl(ledger.storage, { ...day, agentIds: [B] })).toBe(-1_000_000 + 298_000);
+    expect(await betPnl(ledger.storage, { from: Date.UTC(2030, 0, 1) })).toBe(0);
   });
 
-  it("an empty window gives zeros and nulls, not errors", () => {
-    const r = pnlReport(ledger.db, { from: Date.UTC(2030, 0, 1), to: Date.UTC(2030, 0, 2) });
+  it("an empty window gives zeros and nulls, not errors", async () => {
+    const r = await pnlReport(ledger.storage, { from: Date.UTC(2030, 0, 1), to: Date.UTC(2030, 0, 2) });
     expect(r.totals).toEqual({
       bets: 0,
       wins: 0,
@@ -176,15 +176,15 @@ describe("pnlReport over the hand-worked three-day fixture", () => {
     expect(r.netChange).toBe(0);
   });
 
-  it("a single trading day gives a null daily Sharpe instead of a division by zero", () => {
-    const r = pnlReport(ledger.db, { from: Date.UTC(2026, 10, 25), to: Date.UTC(2026, 10, 26) });
+  it("a single trading day gives a null daily Sharpe instead of a division by zero", async () => {
+    const r = await pnlReport(ledger.storage, { from: Date.UTC(2026, 10, 25), to: Date.UTC(2026, 10, 26) });
     expect(r.days).toHaveLength(1);
     expect(r.sharpeDaily).toBeNull();
     expect(r.sharpePerBet).toBeCloseTo(sharpe([297_000, -300_000]), 12);
   });
 
-  it("rejects a window that ends before it starts", () => {
-    expect(() => pnlReport(ledger.db, { from: WINDOW.to, to: WINDOW.from })).toThrow(FleetError);
-    expect(() => pnlReport(ledger.db, { from: 1.5 })).toThrow(/from must be a time in whole ms/);
+  it("rejects a window that ends before it starts", async () => {
+    await expect(pnlReport(ledger.storage, { from: WINDOW.to, to: WINDOW.from })).rejects.toThrow(FleetError);
+    await expect(pnlReport(ledger.storage, { from: 1.5 })).rejects.toThrow(/from must be a time in whole ms/);
   });
 });

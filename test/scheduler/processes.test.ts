@@ -3,14 +3,16 @@ import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db.js";
 import { TASK } from "../../src/jobs/tasks/args.js";
+import { openSqliteStorage } from "../../src/storage/index.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 import { tempDbPath, utc } from "./support/fixtures.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/beat-process.mjs", import.meta.url));
 const BUILT = [
   fileURLToPath(new URL("../../dist/scheduler/index.js", import.meta.url)),
   fileURLToPath(new URL("../../dist/src/jobs/index.js", import.meta.url)),
+  fileURLToPath(new URL("../../dist/src/storage/index.js", import.meta.url)),
 ];
 
 interface Fired {
@@ -53,10 +55,10 @@ function beatProcess(dbPath: string, startMs: number) {
 }
 
 const children: Array<ReturnType<typeof beatProcess>> = [];
-const cleanups: Array<() => void> = [];
-afterEach(() => {
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
   for (const c of children.splice(0)) if (c.child.exitCode === null) c.child.kill();
-  for (const c of cleanups.splice(0)) c();
+  for (const c of cleanups.splice(0)) await c();
 });
 
 describe("two pf-fleet processes on one database (built code)", () => {
@@ -93,8 +95,9 @@ describe("two pf-fleet processes on one database (built code)", () => {
     expect(await b.close()).toBe(0);
 
     // 10:00–12:00: 25 balance checks (every 5 min) and 3 hourly batches, each once
-    const db = openDatabase(tmp.path);
-    cleanups.unshift(() => db.close());
+    const storage = openSqliteStorage(tmp.path);
+    cleanups.unshift(() => storage.close());
+    const db = sqliteDbForTests(storage);
     const jobsByTask = Object.fromEntries(
       (
         db.prepare("SELECT task, COUNT(*) AS n FROM jobs GROUP BY task").all() as Array<{ task: string; n: number }>

@@ -119,7 +119,11 @@ describe("the scheduler", () => {
     await second.scheduler.tick(clock.set("2025-03-03T13:31:00Z"));
     await second.scheduler.tick(clock.set("2025-03-03T14:00:00Z"));
 
-    expect(slotsOf(second.storage, "hourly-crash-batch")).toEqual(["10:00 enqueued", "13:00 skipped", "14:00 enqueued"]);
+    expect(slotsOf(second.storage, "hourly-crash-batch")).toEqual([
+      "10:00 enqueued",
+      "13:00 skipped",
+      "14:00 enqueued",
+    ]);
     expect(slotsOf(second.storage, "daily-ledger-refresh")).toEqual([
       "10:00 enqueued",
       "13:00 enqueued",

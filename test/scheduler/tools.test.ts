@@ -43,8 +43,11 @@ describe("schedule tools", () => {
       cron: "0 * * * *",
       timezone: "UTC",
       next_run_at: null,
+      // money in USD, as every tool takes and shows it; micro-USD stays inside
+      args: { bet: { game: "crash", cash_out_at: 1.5 }, count: 10, amount_usd: 0.01 },
       stake: { firings_per_day: 24, bets_per_firing: 10, stake_per_bet_usd: 0.01, worst_case_daily_usd: 2.4 },
     });
+    expect(byName["hourly-crash-batch"]?.args).not.toHaveProperty("amount");
     expect(byName["wallet-balance-check"]).toMatchObject({ enabled: true, interval_seconds: 300, stake: null });
     expect(byName["wallet-balance-check"]?.next_run_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d[05]:00\.000Z$/);
     const text = (res.content[0] as { text: string }).text;
@@ -68,7 +71,7 @@ describe("schedule tools", () => {
   it("set_schedule refuses a money schedule whose day could exceed the fleet loss limit, and changes nothing", async () => {
     const before = await schedules();
     // 24 × 10 × $0.50 = $120 a day, against a $20 fleet limit
-    const args = { bet: { game: "crash", cash_out_at: 1.5 }, count: 10, amount: 500_000 };
+    const args = { bet: { game: "crash", cash_out_at: 1.5 }, count: 10, amount_usd: 0.5 };
     const err = errorOf(await h.call("set_schedule", { name: "hourly-crash-batch", enabled: true, args }));
     expect(err.code).toBe("LIMIT_EXCEEDED");
     expect(err.message).toContain("worst-case daily stake $120.00");
@@ -86,7 +89,7 @@ describe("schedule tools", () => {
 
   it("set_schedule flags a schedule that could reach one agent's daily loss limit, without refusing it", async () => {
     // 24 × 10 × $0.04 = $9.60: over an agent's $5, under the fleet's $20
-    const args = { bet: { game: "crash", cash_out_at: 1.5 }, count: 10, amount: 40_000 };
+    const args = { bet: { game: "crash", cash_out_at: 1.5 }, count: 10, amount_usd: 0.04 };
     const res = await h.call("set_schedule", { name: "hourly-crash-batch", enabled: true, args });
     expect(res.isError).toBeFalsy();
     const { schedule } = res.structuredContent as { schedule: ScheduleJson };
@@ -96,11 +99,31 @@ describe("schedule tools", () => {
 
   it("set_schedule rejects bad input with INVALID_INPUT naming the value, and changes nothing", async () => {
     const before = await schedules();
+    const crash = { bet: { game: "crash", cash_out_at: 1.5 }, count: 10 };
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ name: "daily-pnl-summary", cron: "61 * * * *" }, "minute value `61` is out of range 0–59"],
       [{ name: "daily-pnl-summary", timezone: "Mars/Olympus" }, "got `Mars/Olympus`"],
       [{ name: "daily-pnl-summary", cron: "0 * * * *", interval_seconds: 60 }, "not both"],
       [{ name: "hourly-crash-batch", args: { count: 10, amount: 0.01 } }, "args for casino.place_batch"],
+      [
+        { name: "hourly-crash-batch", args: { ...crash, amount: 10_000 } },
+        "amount: not accepted here; give `amount_usd`",
+      ],
+      [
+        { name: "hourly-crash-batch", args: { ...crash, amount_usd: 0.001 } },
+        "amount_usd: must be a number ≥ 0.01 USD",
+      ],
+      [
+        { name: "hourly-crash-batch", args: { ...crash, amount_usd: "0.01" } },
+        'amount_usd: must be a number ≥ 0.01 USD (USD, not cents), got `"0.01"`',
+      ],
+      [
+        { name: "hourly-crash-batch", args: { ...crash, amount_usd: 0.0100001 } },
+        "amount_usd: must have at most 6 decimal places",
+      ],
+      [{ name: "hourly-crash-batch", args: { bet: crash.bet, count: 10 } }, "amount_usd:"],
+      [{ name: "hourly-crash-batch", args: { ...crash, amount_usd: 0.01, count: 0 } }, "count:"],
+      [{ name: "wallet-balance-check", args: { low_balance_usd: -1 } }, "low_balance_usd: must be a number ≥ 0 USD"],
       [{ name: "daily-pnl-summary", interval_seconds: -1 }, "interval_seconds"],
       [{ name: "daily-pnl-summary", catch_up: "sometimes" }, "catch_up"],
       [{ name: "daily-pnl-summary", every: "5m" }, "every"],
@@ -110,21 +133,45 @@ describe("schedule tools", () => {
       const err = errorOf(await h.call("set_schedule", args));
       expect(err.code, JSON.stringify(args)).toBe("INVALID_INPUT");
       expect(err.message, JSON.stringify(args)).toContain(message);
+      expect(err.hint, JSON.stringify(args)).toBeTruthy();
     }
     expect(errorOf(await h.call("set_schedule", { name: "nope", enabled: true })).code).toBe("NOT_FOUND");
+    expect(errorOf(await h.call("set_schedule", { name: "nope", args: { amount_usd: 1 } })).code).toBe("NOT_FOUND");
     expect(await schedules()).toEqual(before);
+  });
+
+  it("set_schedule takes money in USD and the job gets the same stake in micro-USD", async () => {
+    const args = { bet: { game: "crash", cash_out_at: 1.5 }, count: 10, amount_usd: 0.02 };
+    const res = await h.call("set_schedule", { name: "hourly-crash-batch", enabled: true, args });
+    expect(res.isError).toBeFalsy();
+    const { schedule } = res.structuredContent as { schedule: ScheduleJson };
+    expect(schedule.args).toEqual(args);
+    expect(schedule.stake).toMatchObject({ stake_per_bet_usd: 0.02, worst_case_daily_usd: 4.8, within_limits: true });
+    expect((await schedules())["hourly-crash-batch"]?.args).toEqual(args);
+
+    const low = { low_balance_usd: 0.25, claimFaucetWhenLow: false };
+    const set = await h.call("set_schedule", { name: "wallet-balance-check", args: low });
+    expect((set.structuredContent as { schedule: ScheduleJson }).schedule.args).toEqual(low);
+
+    // inside, the task gets integer micro-USD
+    const run = await h.call("run_schedule_now", { name: "hourly-crash-batch" });
+    const jobId = (run.structuredContent as { job_id: string }).job_id;
+    expect((await h.engine.get(jobId))?.args).toMatchObject({ count: 10, amount: 20_000 });
+    const check = await h.call("run_schedule_now", { name: "wallet-balance-check" });
+    const checkId = (check.structuredContent as { job_id: string }).job_id;
+    expect((await h.engine.get(checkId))?.args).toMatchObject({ lowBalance: 250_000, claimFaucetWhenLow: false });
   });
 
   it("run_schedule_now enqueues one manual run; a disabled money schedule is refused and enqueues nothing", async () => {
     const err = errorOf(await h.call("run_schedule_now", { name: "midday-coinflip-batch" }));
     expect(err.code).toBe("FORBIDDEN");
-    expect(enqueuedJobs(h.engine, TASK.placeBatch)).toHaveLength(0);
+    expect(await enqueuedJobs(h.engine, TASK.placeBatch)).toHaveLength(0);
 
     const res = await h.call("run_schedule_now", { name: "daily-ledger-refresh" });
     expect(res.isError).toBeFalsy();
     const out = res.structuredContent as { job_id: string; task: string; manual: boolean; mode: string };
     expect(out).toMatchObject({ task: TASK.ledgerRefresh, manual: true, mode: "sandbox" });
-    expect(enqueuedJobs(h.engine, TASK.ledgerRefresh).map((j) => j.id)).toEqual([out.job_id]);
+    expect((await enqueuedJobs(h.engine, TASK.ledgerRefresh)).map((j) => j.id)).toEqual([out.job_id]);
     expect((await schedules())["daily-ledger-refresh"]?.last_firing).toMatchObject({
       manual: true,
       slot: null,

@@ -7,7 +7,6 @@ import type { JobRow, TaskDefinition } from "../types.js";
 import { balanceCheckArgs, TASK } from "./args.js";
 import { errorMessage } from "./messages.js";
 import { FLEET_SWEEP_TIME_LIMIT_MS, READ_RETRY } from "./policies.js";
-import { faucetMemory } from "./task-store.js";
 
 /**
  * `wallet.balance_check` (Beat's wallet monitor): every fleet agent's real USD balance (`GET /auth/balance`)
@@ -37,7 +36,7 @@ export interface BalanceCheckResult {
 }
 
 export function balanceCheckTask(
-  deps: Pick<FleetDeps, "fleet" | "client" | "db" | "engine">,
+  deps: Pick<FleetDeps, "fleet" | "client" | "storage" | "engine">,
 ): TaskDefinition<BalanceCheckArgs, BalanceCheckResult> {
   return {
     name: TASK.balanceCheck,
@@ -49,14 +48,14 @@ export function balanceCheckTask(
 
     async run(ctx) {
       const { args } = ctx;
-      const ids = args.agentIds ?? deps.fleet.listAgents().map((a) => a.agentId);
+      const ids = args.agentIds ?? (await deps.fleet.listAgents()).map((a) => a.agentId);
       const checkedAt = Date.now();
       const result: BalanceCheckResult = { checkedAt, agents: [], errors: [] };
       let firstError: FleetError | undefined;
       for (const agentId of ids) {
         try {
-          const b = await deps.client.casino.balance(deps.fleet.keyFor(agentId), { signal: ctx.signal });
-          const { snapshot } = recordBalanceSnapshot(deps.db, {
+          const b = await deps.client.casino.balance(await deps.fleet.keyFor(agentId), { signal: ctx.signal });
+          const { snapshot } = await recordBalanceSnapshot(deps.storage, {
             agentId,
             at: checkedAt,
             server: b.balance,
@@ -79,37 +78,36 @@ export function balanceCheckTask(
       }
       // Nothing checked at all (the casino is down): a retry is worth more than an empty report.
       if (firstError && result.agents.length === 0) throw firstError;
-      if (args.claimFaucetWhenLow) queueOneFaucetClaim(deps, result.agents);
+      if (args.claimFaucetWhenLow) await queueOneFaucetClaim(deps, result.agents);
       return result;
     },
   };
 }
 
-function queueOneFaucetClaim(deps: Pick<FleetDeps, "db" | "engine">, agents: AgentBalance[]): void {
-  const eligible = agents
-    .filter((a) => a.low)
-    .filter((a) => {
-      const used = faucetMemory(deps.db, a.agentId);
-      if (used) a.note = `low, but the faucet was already used (${used.outcome})`;
-      return !used;
-    })
-    .sort((a, b) => a.server - b.server);
+async function queueOneFaucetClaim(deps: Pick<FleetDeps, "storage" | "engine">, agents: AgentBalance[]): Promise<void> {
+  const eligible: AgentBalance[] = [];
+  for (const a of agents.filter((x) => x.low)) {
+    const used = await deps.storage.taskMemory.faucetMemory(a.agentId);
+    if (used) a.note = `low, but the faucet was already used (${used.outcome})`;
+    else eligible.push(a);
+  }
+  eligible.sort((a, b) => a.server - b.server);
   const [poorest, ...rest] = eligible;
   if (!poorest) return;
-  const job = enqueueClaim(deps, poorest.agentId);
+  const job = await enqueueClaim(deps, poorest.agentId);
   poorest.faucetJobId = job.id;
   poorest.note = `low: faucet claim ${job.state === "queued" ? "queued" : `job is ${job.state}`}`;
   for (const a of rest) a.note = "low: waiting its turn (the faucet pays one claim per IP per 24 h)";
 }
 
 /** Enqueues the agent's claim; one claim job per agent exists at a time, so an old failed one is retried. */
-function enqueueClaim(deps: Pick<FleetDeps, "engine">, agentId: string): JobRow {
+async function enqueueClaim(deps: Pick<FleetDeps, "engine">, agentId: string): Promise<JobRow> {
   try {
-    return deps.engine.enqueue(TASK.faucetClaim, { agentId });
+    return await deps.engine.enqueue(TASK.faucetClaim, { agentId });
   } catch (err) {
     const existingId = err instanceof FleetError && err.code === "CONFLICT" ? err.details?.jobId : undefined;
     if (typeof existingId !== "string") throw err;
-    const existing = deps.engine.get(existingId);
+    const existing = await deps.engine.get(existingId);
     if (existing && (existing.state === "failed" || existing.state === "dead")) return deps.engine.retry(existingId);
     if (existing) return existing;
     throw err;

@@ -5,7 +5,6 @@ import { formatUsd } from "../../money.js";
 import type { JobRow } from "../types.js";
 import { TASK } from "./args.js";
 import { type AgentBankroll, type BatchPlan, betBatches } from "./batch-plan.js";
-import { rememberSubmission, submittedChord } from "./task-store.js";
 
 /**
  * From a plan to jobs: the bankrolls a plan needs, the checks that must pass before anything is enqueued,
@@ -22,7 +21,7 @@ export async function loadBankrolls(
   agentIds: readonly string[],
   signal?: AbortSignal,
 ): Promise<AgentBankroll[]> {
-  const ids = agentIds.length > 0 ? [...agentIds] : activeAgents(deps.fleet);
+  const ids = agentIds.length > 0 ? [...agentIds] : await activeAgents(deps.fleet);
   if (ids.length === 0) {
     throw new FleetError("INVALID_INPUT", "the fleet has no unpaused agent to bet with", {
       hint: "register an agent, or resume trading",
@@ -30,22 +29,21 @@ export async function loadBankrolls(
   }
   return Promise.all(
     ids.map(async (agentId) => {
-      const key = deps.fleet.keyFor(agentId);
+      const key = await deps.fleet.keyFor(agentId);
       const b = await deps.client.casino.balance(key, signal ? { signal } : {});
       return { agentId, balance: b.balance, riskFactor: b.riskFactor };
     }),
   );
 }
 
-function activeAgents(fleet: FleetStore): string[] {
-  const state = fleet.pauseState();
+async function activeAgents(fleet: FleetStore): Promise<string[]> {
+  const state = await fleet.pauseState();
   if (state.fleetPaused) {
     throw new FleetError("TRADING_PAUSED", `trading is paused fleet-wide${state.reason ? `: ${state.reason}` : ""}`, {
       hint: "resume trading first (resume_trading); nothing was sent",
     });
   }
-  return fleet
-    .listAgents()
+  return (await fleet.listAgents())
     .filter((a) => !a.paused && !state.pausedAgents.includes(a.agentId))
     .map((a) => a.agentId);
 }
@@ -55,7 +53,7 @@ function activeAgents(fleet: FleetStore): string[] {
  * above an agent's Kelly cap (KELLY_LIMIT_EXCEEDED), then the fleet's risk limits and kill switch
  * (LIMIT_EXCEEDED, TRADING_PAUSED).
  */
-export function assertPlanAllowed(fleet: FleetStore, plan: BatchPlan): void {
+export async function assertPlanAllowed(fleet: FleetStore, plan: BatchPlan): Promise<void> {
   const over = plan.agents.filter((a) => !a.withinKelly);
   if (over.length > 0) {
     const worst = over.reduce((a, b) => (b.kellyCap < a.kellyCap ? b : a));
@@ -68,7 +66,7 @@ export function assertPlanAllowed(fleet: FleetStore, plan: BatchPlan): void {
       },
     );
   }
-  fleet.assertCanPlaceBatch(plan.bets.map((b) => ({ agentId: b.agentId, stake: b.amount })));
+  await fleet.assertCanPlaceBatch(plan.bets.map((b) => ({ agentId: b.agentId, stake: b.amount })));
 }
 
 export interface SubmitOptions {
@@ -82,22 +80,24 @@ export interface SubmitOptions {
  * the chord and that record is covered by the caller planning with a seed prefix derived from its job id:
  * the same client seeds again are refused by the engine's unique idempotency keys, so no bet is doubled.)
  */
-export function submitBatch(
-  deps: Pick<FleetDeps, "engine" | "fleet" | "db">,
+export async function submitBatch(
+  deps: Pick<FleetDeps, "engine" | "fleet" | "storage">,
   plan: BatchPlan,
   opts: SubmitOptions = {},
-): JobRow {
+): Promise<JobRow> {
   if (opts.submittedBy !== undefined) {
-    const existing = submittedChord(deps.db, opts.submittedBy);
-    const row = existing === undefined ? undefined : deps.engine.get(existing);
+    const existing = await deps.storage.taskMemory.submittedChord(opts.submittedBy);
+    const row = existing === undefined ? undefined : await deps.engine.get(existing);
     if (row) return row;
   }
-  assertPlanAllowed(deps.fleet, plan);
-  const chord = deps.engine.chord({
+  await assertPlanAllowed(deps.fleet, plan);
+  const chord = await deps.engine.chord({
     members: betBatches(plan).map((args) => ({ task: TASK.betBatch, args })),
     callback: { task: TASK.aggregateBets, args: { origin: plan.origin } },
     priority: plan.priority,
   });
-  if (opts.submittedBy !== undefined) rememberSubmission(deps.db, opts.submittedBy, chord.id, Date.now());
+  if (opts.submittedBy !== undefined) {
+    await deps.storage.taskMemory.rememberSubmission(opts.submittedBy, chord.id, Date.now());
+  }
   return chord;
 }

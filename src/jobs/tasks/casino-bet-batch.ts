@@ -1,6 +1,6 @@
 import type { FleetDeps } from "../../deps.js";
 import { FleetError } from "../../errors.js";
-import { getBetsByClientSeeds, recordBet } from "../../ledger/index.js";
+import { getBetsByClientSeeds, recordBets } from "../../ledger/index.js";
 import type { BetRecord } from "../../ledger/types.js";
 import { redactSecrets } from "../../log.js";
 import type { BatchResult, CasinoClient } from "../../purpleflea/types.js";
@@ -40,7 +40,7 @@ export interface BetBatchIo {
 }
 
 export function casinoBetBatchTask(
-  deps: Pick<FleetDeps, "fleet" | "db">,
+  deps: Pick<FleetDeps, "fleet" | "storage">,
   io: BetBatchIo,
 ): TaskDefinition<BetBatchArgs, BetBatchResult> {
   const held = new InFlight();
@@ -58,11 +58,11 @@ export function casinoBetBatchTask(
 
     async run(ctx) {
       const { args } = ctx;
-      const recorded = getBetsByClientSeeds(deps.db, args.clientSeeds);
+      const recorded = await getBetsByClientSeeds(ctx.storage, args.clientSeeds);
       const unsent = bets(args).filter((b) => !recorded.has(b.clientSeed));
       if (unsent.length === 0) return batchResult(args, recorded, new Map(), []);
-      deps.fleet.assertCanPlaceBatch(unsent.map((b) => ({ agentId: b.agentId, stake: b.amount })));
-      const key = deps.fleet.keyFor(args.agentId);
+      await deps.fleet.assertCanPlaceBatch(unsent.map((b) => ({ agentId: b.agentId, stake: b.amount })));
+      const key = await deps.fleet.keyFor(args.agentId);
       if (ctx.signal.aborted) {
         throw new FleetError("CANCELLED", `bet batch ${ctx.job.id} was stopped before its call was sent`, {
           kind: "retryable",
@@ -73,8 +73,8 @@ export function casinoBetBatchTask(
       // No abort signal on the call: once sent it runs to its answer or the client's deadline (see in-flight.ts).
       const answer = await held.track(ctx.job.id, io.casino.batch(key, unsent.map(betRequest)));
       const { placed, refused } = settleAnswer(unsent, answer, ctx.job.id, sentAt);
-      ctx.onCommit((db) => {
-        for (const rec of placed.values()) recordBet(db, rec);
+      ctx.onCommit(async (tx) => {
+        await recordBets(tx, [...placed.values()]);
       });
       return batchResult(args, recorded, placed, refused);
     },
@@ -82,13 +82,13 @@ export function casinoBetBatchTask(
     async reconcile(ctx) {
       const { args } = ctx;
       await held.released(ctx.job.id);
-      const recorded = getBetsByClientSeeds(deps.db, args.clientSeeds);
+      const recorded = await getBetsByClientSeeds(ctx.storage, args.clientSeeds);
       const missing = bets(args).filter((b) => !recorded.has(b.clientSeed));
-      const key = deps.fleet.keyFor(args.agentId);
+      const key = await deps.fleet.keyFor(args.agentId);
       const found = await findBetsInExport(io.lookup, key, missing, ctx.job.id, ctx.job.createdAt, ctx.signal);
       if (typeof found === "string") return { outcome: "unknown", reason: found };
-      ctx.onCommit((db) => {
-        for (const rec of found.values()) recordBet(db, rec);
+      ctx.onCommit(async (tx) => {
+        await recordBets(tx, [...found.values()]);
       });
       const absent = missing.filter((b) => !found.has(b.clientSeed));
       if (absent.length > 0) {

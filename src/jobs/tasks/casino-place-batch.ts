@@ -29,7 +29,7 @@ export interface PlaceBatchResult {
 }
 
 export function casinoPlaceBatchTask(
-  deps: Pick<FleetDeps, "fleet" | "client" | "engine" | "db">,
+  deps: Pick<FleetDeps, "fleet" | "client" | "engine" | "storage">,
 ): TaskDefinition<PlaceBatchArgs, PlaceBatchResult> {
   return {
     name: TASK.placeBatch,
@@ -54,9 +54,9 @@ export function casinoPlaceBatchTask(
       });
       let chordId: string;
       try {
-        chordId = submitBatch(deps, plan, { submittedBy: ctx.job.id }).id;
+        chordId = (await submitBatch(deps, plan, { submittedBy: ctx.job.id })).id;
       } catch (err) {
-        chordId = earlierChord(deps, err);
+        chordId = await earlierChord(deps, err);
       }
       return {
         chordId,
@@ -80,9 +80,9 @@ export function seedPrefixFor(jobId: string): string {
  * An earlier attempt of this job got as far as the chord but not as far as remembering it: the engine refuses
  * the same client seeds again, naming the bet-batch job that holds one. Its chord is ours.
  */
-function earlierChord(deps: Pick<FleetDeps, "engine">, err: unknown): string {
+async function earlierChord(deps: Pick<FleetDeps, "engine">, err: unknown): Promise<string> {
   const holder = err instanceof FleetError && err.code === "CONFLICT" ? err.details?.jobId : undefined;
-  const chordId = typeof holder === "string" ? deps.engine.get(holder)?.canvasId : undefined;
+  const chordId = typeof holder === "string" ? (await deps.engine.get(holder))?.canvasId : undefined;
   if (typeof chordId === "string") return chordId;
   throw err;
 }

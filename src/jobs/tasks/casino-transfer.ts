@@ -44,23 +44,23 @@ export function casinoTransferTask(
 
     async run(ctx) {
       const { args } = ctx;
-      const key = deps.fleet.keyFor(args.agentId);
+      const key = await deps.fleet.keyFor(args.agentId);
       const t = await inFlight.track(
         args.requestId,
         deps.client.casino.pay(key, { toAgentId: args.toAgentId, amount: args.amount, memo: memoFor(args) }),
       );
-      return settled(deps, ctx, t.transferId);
+      return await settled(deps, ctx, t.transferId);
     },
 
     async reconcile(ctx): Promise<ReconcileOutcome<TransferResult>> {
       const { args } = ctx;
       await inFlight.released(args.requestId);
       try {
-        const key = deps.fleet.keyFor(args.agentId);
+        const key = await deps.fleet.keyFor(args.agentId);
         const window = await readServerLedger(deps.client.casino, key, ctx.job.createdAt, { signal: ctx.signal });
         const debits = window.recent.filter((e) => e.type === "debit" || e.type === "reservation");
         const tagged = debits.find((e) => names(e, args.requestId));
-        if (tagged) return { outcome: "done", result: settled(deps, ctx, tagged.reference) };
+        if (tagged) return { outcome: "done", result: await settled(deps, ctx, tagged.reference) };
         // The memo is the only link; if a same-sized payment exists without it, we cannot tell whose it is.
         const lookalike = debits.find((e) => Math.abs(e.amount) === args.amount && !/escrow/i.test(e.service));
         if (lookalike) {
@@ -91,11 +91,11 @@ function names(entry: LedgerEntry, requestId: string): boolean {
   return containsToken(entry.reason, requestId) || containsToken(entry.reference ?? "", requestId);
 }
 
-function settled(
+async function settled(
   deps: Pick<FleetDeps, "fleet">,
   ctx: TaskContext<TransferArgs>,
   transferId: string | null,
-): TransferResult {
+): Promise<TransferResult> {
   const { args } = ctx;
   const at = Date.now();
   const description = `transfer ${transferId ?? args.requestId} ${args.agentId} → ${args.toAgentId}`;
@@ -110,7 +110,7 @@ function settled(
       at,
     },
   ];
-  if (deps.fleet.getAgent(args.toAgentId)) {
+  if (await deps.fleet.getAgent(args.toAgentId)) {
     movements.push({
       agentId: args.toAgentId,
       kind: "transfer_in",
@@ -121,8 +121,8 @@ function settled(
       at,
     });
   }
-  ctx.onCommit((db) => {
-    for (const m of movements) recordMovement(db, m);
+  ctx.onCommit(async (tx) => {
+    for (const m of movements) await recordMovement(tx, m);
   });
   return {
     requestId: args.requestId,

@@ -2,10 +2,10 @@ import type { z } from "zod";
 import type { FleetDeps } from "../../deps.js";
 import { listBets, type StoredBet } from "../../ledger/bets.js";
 import { BETS_PER_SEED, type GameBet, seedHash, settle, verifyRoll } from "../../purpleflea/fairness.js";
+import type { Executor } from "../../storage/types.js";
 import type { TaskDefinition } from "../types.js";
 import { TASK, verifyBetsArgs } from "./args.js";
 import { READ_RETRY } from "./policies.js";
-import { rememberRevealedSeed, revealedSeeds } from "./task-store.js";
 
 /**
  * `casino.verify_bets`: provably-fair verification of the agent's own ledger. Rotating the server seed reveals
@@ -40,7 +40,7 @@ const PAGE = 2_000;
 const SCAN_PAST_LAST_MATCH = 2 * BETS_PER_SEED;
 
 export function casinoVerifyTask(
-  deps: Pick<FleetDeps, "fleet" | "client" | "db">,
+  deps: Pick<FleetDeps, "fleet" | "client">,
 ): TaskDefinition<VerifyBetsArgs, VerifyResult> {
   return {
     name: TASK.verifyBets,
@@ -53,15 +53,16 @@ export function casinoVerifyTask(
 
     async run(ctx) {
       const { agentId, rotate } = ctx.args;
-      const key = deps.fleet.keyFor(agentId);
+      const key = await deps.fleet.keyFor(agentId);
       let newSeedHash: string | null = null;
       if (rotate) {
         const r = await deps.client.casino.rotateSeed(key, { signal: ctx.signal });
-        rememberRevealedSeed(deps.db, { agentId, seedHash: r.previousSeedHash, seed: r.previousSeed, at: Date.now() });
+        const revealed = { agentId, seedHash: r.previousSeedHash, seed: r.previousSeed, at: Date.now() };
+        await ctx.storage.taskMemory.rememberRevealedSeed(revealed);
         newSeedHash = r.newSeedHash;
       }
-      const seeds = revealedSeeds(deps.db, agentId);
-      const bySeed = betsUnderSeeds(deps, agentId, new Set(seeds.map((s) => s.seedHash)));
+      const seeds = await ctx.storage.taskMemory.revealedSeeds(agentId);
+      const bySeed = await betsUnderSeeds(ctx.storage, agentId, new Set(seeds.map((s) => s.seedHash)));
       const result: VerifyResult = { agentId, rotated: rotate, newSeedHash, seeds: [], checked: 0, mismatches: [] };
       for (const { seedHash: hash, seed } of seeds) {
         const bets = bySeed.get(hash) ?? [];
@@ -79,16 +80,16 @@ export function casinoVerifyTask(
 }
 
 /** The ledger bets placed under any of `hashes`, grouped by hash (newest bets first, scanned in pages). */
-function betsUnderSeeds(
-  deps: Pick<FleetDeps, "db">,
+async function betsUnderSeeds(
+  storage: Pick<Executor, "ledger">,
   agentId: string,
   hashes: ReadonlySet<string>,
-): Map<string, StoredBet[]> {
+): Promise<Map<string, StoredBet[]>> {
   const out = new Map<string, StoredBet[]>();
   if (hashes.size === 0) return out;
   let sinceLastMatch = 0;
   for (let offset = 0; sinceLastMatch < SCAN_PAST_LAST_MATCH; offset += PAGE) {
-    const page = listBets(deps.db, { agentIds: [agentId], order: "desc", limit: PAGE, offset });
+    const page = await listBets(storage, { agentIds: [agentId], order: "desc", limit: PAGE, offset });
     for (const bet of page) {
       if (hashes.has(bet.serverSeedHash)) {
         const list = out.get(bet.serverSeedHash) ?? [];

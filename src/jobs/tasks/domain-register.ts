@@ -42,11 +42,11 @@ export function domainRegisterTask(
 
     async run(ctx) {
       const { accountId, domain } = ctx.args;
-      const key = deps.fleet.domainKeyFor(accountId);
+      const key = await deps.fleet.domainKeyFor(accountId);
       const r = await inFlight.track(keyOf(ctx.args), deps.client.domains.registerDomain(key, domain));
       const at = Date.now();
-      ctx.onCommit((db) =>
-        recordMovement(db, {
+      ctx.onCommit((tx) =>
+        recordMovement(tx, {
           agentId: accountId,
           kind: "domain_purchase",
           amount: -r.chargedUsd,
@@ -70,7 +70,7 @@ export function domainRegisterTask(
       const { accountId, domain } = ctx.args;
       await inFlight.released(keyOf(ctx.args));
       try {
-        const key = deps.fleet.domainKeyFor(accountId);
+        const key = await deps.fleet.domainKeyFor(accountId);
         const results = await deps.client.domains.search(key, domain, { signal: ctx.signal });
         const match = results.find((r) => r.domain.toLowerCase() === domain.toLowerCase());
         if (match?.available) return { outcome: "not_done", reason: `${domain} is still available` };

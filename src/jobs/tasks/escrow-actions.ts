@@ -38,7 +38,7 @@ export function escrowCompleteTask(
     rateLimits: () => escrowLimits("complete"),
 
     async run(ctx) {
-      const key = deps.fleet.keyFor(ctx.args.agentId);
+      const key = await deps.fleet.keyFor(ctx.args.agentId);
       const r = await inFlight.track(ctx.args.escrowId, deps.client.escrow.complete(key, ctx.args.escrowId));
       return { escrowId: r.escrowId, status: r.status };
     },
@@ -71,7 +71,7 @@ export function escrowDisputeTask(
     rateLimits: () => escrowLimits("dispute"),
 
     async run(ctx) {
-      const key = deps.fleet.keyFor(ctx.args.agentId);
+      const key = await deps.fleet.keyFor(ctx.args.agentId);
       const { escrowId, reason } = ctx.args;
       const r = await inFlight.track(escrowId, deps.client.escrow.dispute(key, escrowId, reason));
       return { escrowId: r.escrowId, status: r.status };
@@ -92,7 +92,7 @@ async function reconcileByStatus(
 ): Promise<ReconcileOutcome<EscrowActionResult>> {
   await inFlight.released(args.escrowId);
   try {
-    const key = deps.fleet.keyFor(args.agentId);
+    const key = await deps.fleet.keyFor(args.agentId);
     const escrow = await deps.client.escrow.get(args.escrowId, key, { signal });
     if (happened(escrow)) return { outcome: "done", result: { escrowId: escrow.escrowId, status: escrow.status } };
     return { outcome: "not_done", reason: `escrow ${args.escrowId} is ${escrow.status}` };

@@ -52,7 +52,7 @@ export function escrowCreateTask(
 
     async run(ctx) {
       const { args } = ctx;
-      const key = deps.fleet.keyFor(args.agentId);
+      const key = await deps.fleet.keyFor(args.agentId);
       const escrow = await inFlight.track(
         args.requestId,
         deps.client.escrow.create(key, {
@@ -64,13 +64,13 @@ export function escrowCreateTask(
         }),
       );
       const lock = lockMovement(args, escrow, ctx.job.id);
-      ctx.onCommit((db) => recordMovement(db, lock));
+      ctx.onCommit((tx) => recordMovement(tx, lock));
       return createResult(args, escrow);
     },
 
     async reconcile(ctx): Promise<ReconcileOutcome<EscrowCreateResult>> {
       const { args } = ctx;
-      const key = deps.fleet.keyFor(args.agentId);
+      const key = await deps.fleet.keyFor(args.agentId);
       const tag = requestTag(args.requestId);
       await inFlight.released(args.requestId);
       try {
@@ -83,7 +83,7 @@ export function escrowCreateTask(
           const escrow = await deps.client.escrow.get(escrowId, key, { signal: ctx.signal });
           if (escrow.description.includes(tag)) {
             const lock = lockMovement(args, escrow, ctx.job.id);
-            ctx.onCommit((db) => recordMovement(db, lock));
+            ctx.onCommit((tx) => recordMovement(tx, lock));
             return { outcome: "done", result: createResult(args, escrow) };
           }
         }

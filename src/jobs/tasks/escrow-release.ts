@@ -59,10 +59,10 @@ export function escrowReleaseTask(
       const refusal = validationRefusal(escrowId, args.previous);
       if (refusal) return refusal;
 
-      const key = deps.fleet.keyFor(args.agentId);
+      const key = await deps.fleet.keyFor(args.agentId);
       const r = await inFlight.track(escrowId, deps.client.escrow.release(key, escrowId));
-      const credit = releaseMovement(deps, escrowId, r.counterpartyId, r.amountReleased, ctx.job.id);
-      if (credit) ctx.onCommit((db) => recordMovement(db, credit));
+      const credit = await releaseMovement(deps, escrowId, r.counterpartyId, r.amountReleased, ctx.job.id);
+      if (credit) ctx.onCommit((tx) => recordMovement(tx, credit));
       return {
         released: true,
         escrowId,
@@ -78,12 +78,12 @@ export function escrowReleaseTask(
       const escrowId = targetEscrowId(args);
       await inFlight.released(escrowId);
       try {
-        const escrow = await deps.client.escrow.get(escrowId, deps.fleet.keyFor(args.agentId), { signal: ctx.signal });
+        const escrow = await deps.client.escrow.get(escrowId, await deps.fleet.keyFor(args.agentId), { signal: ctx.signal });
         if (escrow.status !== "released") {
           return { outcome: "not_done", reason: `escrow ${escrowId} is ${escrow.status}, not released` };
         }
-        const credit = releaseMovement(deps, escrowId, escrow.counterpartyId, escrow.netToCounterparty, ctx.job.id);
-        if (credit) ctx.onCommit((db) => recordMovement(db, credit));
+        const credit = await releaseMovement(deps, escrowId, escrow.counterpartyId, escrow.netToCounterparty, ctx.job.id);
+        if (credit) ctx.onCommit((tx) => recordMovement(tx, credit));
         return {
           outcome: "done",
           result: {
@@ -121,14 +121,14 @@ function validationRefusal(escrowId: string, previous: unknown): EscrowReleaseRe
 }
 
 /** The counterparty's credit, when the counterparty is one of the fleet's own agents. */
-function releaseMovement(
+async function releaseMovement(
   deps: Pick<FleetDeps, "fleet">,
   escrowId: string,
   counterpartyId: string,
   amount: Micros,
   jobId: string,
-): MovementRecord | null {
-  if (!deps.fleet.getAgent(counterpartyId)) return null;
+): Promise<MovementRecord | null> {
+  if (!(await deps.fleet.getAgent(counterpartyId))) return null;
   return {
     agentId: counterpartyId,
     kind: "escrow_release",

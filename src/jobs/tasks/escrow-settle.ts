@@ -42,7 +42,7 @@ const ESCROW_LIFETIME_MS = 31 * 24 * 3_600_000;
 const MAX_SUBMIT_TRIES = 20;
 
 export function escrowSettleTask(
-  deps: Pick<FleetDeps, "fleet" | "client" | "db" | "engine">,
+  deps: Pick<FleetDeps, "fleet" | "client" | "storage" | "engine">,
 ): TaskDefinition<EscrowSettleArgs, SettleResult> {
   return {
     name: TASK.escrowSettle,
@@ -56,7 +56,7 @@ export function escrowSettleTask(
     async run(ctx) {
       const { args } = ctx;
       const explicit = args.escrowIds !== undefined;
-      const ids = args.escrowIds ?? fleetEscrowIds(deps);
+      const ids = args.escrowIds ?? (await fleetEscrowIds(deps));
       const skipped: SettleSkip[] = [];
       const releasable: Array<{ agentId: string; escrowId: string; requestId: string }> = [];
       for (const [i, escrowId] of ids.entries()) {
@@ -65,7 +65,7 @@ export function escrowSettleTask(
           const escrow = await deps.client.escrow.get(escrowId, undefined, { signal: ctx.signal });
           const settledAlready = escrow.status === "released" || escrow.status === "refunded";
           if (settledAlready && !explicit) continue;
-          if (!deps.fleet.getAgent(escrow.creatorId)) {
+          if (!(await deps.fleet.getAgent(escrow.creatorId))) {
             skipped.push({
               escrowId,
               status: escrow.status,
@@ -86,14 +86,14 @@ export function escrowSettleTask(
           skipped.push({ escrowId, status: "unknown", reason: `could not be read: ${errorMessage(err)}` });
         }
       }
-      return submitReleases(deps, releasable, skipped);
+      return await submitReleases(deps, releasable, skipped);
     },
   };
 }
 
 /** The fleet's escrow locks of the last 31 days, oldest first. */
-function fleetEscrowIds(deps: Pick<FleetDeps, "db">): string[] {
-  const locks = listMovements(deps.db, {
+async function fleetEscrowIds(deps: Pick<FleetDeps, "storage">): Promise<string[]> {
+  const locks = await listMovements(deps.storage, {
     kinds: ["escrow_lock"],
     from: Date.now() - ESCROW_LIFETIME_MS,
     order: "asc",
@@ -107,22 +107,22 @@ function fleetEscrowIds(deps: Pick<FleetDeps, "db">): string[] {
  * One chord of releases. A release job that already exists for an escrow (released by hand, or by an earlier
  * settlement) refuses the chord; that escrow is reported as skipped with the existing job, and the rest go on.
  */
-function submitReleases(
+async function submitReleases(
   deps: Pick<FleetDeps, "engine">,
   releasable: Array<{ agentId: string; escrowId: string; requestId: string }>,
   skipped: SettleSkip[],
-): SettleResult {
+): Promise<SettleResult> {
   let pending = releasable;
   for (let tries = 0; pending.length > 0 && tries < MAX_SUBMIT_TRIES; tries++) {
     try {
-      const chord = deps.engine.chord({
+      const chord = await deps.engine.chord({
         members: pending.map((args) => ({ task: TASK.escrowRelease, args })),
         callback: { task: TASK.escrowSettleReport, args: { skipped } },
       });
       return { chordId: chord.id, releasing: pending.map((p) => p.escrowId), settled: [], failed: [], skipped };
     } catch (err) {
       const holder = err instanceof FleetError && err.code === "CONFLICT" ? err.details?.jobId : undefined;
-      const existing = typeof holder === "string" ? deps.engine.get(holder) : undefined;
+      const existing = typeof holder === "string" ? await deps.engine.get(holder) : undefined;
       const escrowId = (existing?.args as { escrowId?: string } | undefined)?.escrowId;
       if (!existing || !escrowId) throw err;
       skipped.push({
@@ -157,7 +157,7 @@ export function escrowSettleReportTask(
         const result = outcome.result as EscrowReleaseResult | undefined;
         const escrowId =
           result?.escrowId ??
-          (deps.engine.get(outcome.jobId)?.args as { escrowId?: string } | undefined)?.escrowId ??
+          ((await deps.engine.get(outcome.jobId))?.args as { escrowId?: string } | undefined)?.escrowId ??
           "?";
         if (outcome.state === "succeeded" && result?.released) {
           report.settled.push({

@@ -13,7 +13,6 @@ import { errorMessage } from "./messages.js";
 import { OPENING_BALANCE_REFERENCE } from "./opening-balance.js";
 import { MONEY_RETRY, MONEY_TIME_LIMIT_MS } from "./policies.js";
 import { entryTime, readServerLedger } from "./server-ledger.js";
-import { faucetMemory, rememberFaucet } from "./task-store.js";
 
 /**
  * `faucet.claim`: the faucet pays $1 once per agent, ever (and once per IP per 24 h). A claim is recorded as
@@ -35,7 +34,7 @@ export interface FaucetClaimResult {
 }
 
 export function faucetClaimTask(
-  deps: Pick<FleetDeps, "fleet" | "client" | "db">,
+  deps: Pick<FleetDeps, "fleet" | "client">,
 ): TaskDefinition<FaucetClaimArgs, FaucetClaimResult> {
   const inFlight = new InFlight();
   return {
@@ -51,8 +50,8 @@ export function faucetClaimTask(
 
     async run(ctx) {
       const { agentId, referralCode } = ctx.args;
-      deps.fleet.keyFor(agentId); // only fleet agents: NOT_FOUND otherwise, nothing sent
-      const known = faucetMemory(deps.db, agentId);
+      await deps.fleet.keyFor(agentId); // only fleet agents: NOT_FOUND otherwise, nothing sent
+      const known = await ctx.storage.taskMemory.faucetMemory(agentId);
       if (known) return alreadyClaimed(agentId, known.claimId, `the faucet was already used (${known.outcome})`);
       try {
         const claim = await inFlight.track(
@@ -61,7 +60,7 @@ export function faucetClaimTask(
         );
         return claimed(ctx, claim.claimId, claim.credited, Date.now());
       } catch (err) {
-        return refusedClaim(deps, ctx, err);
+        return await refusedClaim(ctx, err);
       }
     },
 
@@ -69,22 +68,22 @@ export function faucetClaimTask(
       const { agentId } = ctx.args;
       await inFlight.released(agentId);
       try {
-        const key = deps.fleet.keyFor(agentId);
+        const key = await deps.fleet.keyFor(agentId);
         const window = await readServerLedger(deps.client.casino, key, ctx.job.createdAt, { signal: ctx.signal });
         const credit = window.entries.filter(isFaucetCredit).sort((a, b) => entryTime(a) - entryTime(b))[0];
         if (credit) {
           // Only a credit after the job began is this job's; an older one is in the opening balance or was imported.
           const ours = window.recent.includes(credit);
-          const openedAt = getMovement(deps.db, agentId, OPENING_BALANCE_REFERENCE)?.at ?? Number.NEGATIVE_INFINITY;
+          const opening = await getMovement(ctx.storage, agentId, OPENING_BALANCE_REFERENCE);
+          const openedAt = opening?.at ?? Number.NEGATIVE_INFINITY;
           if (ours && entryTime(credit) > openedAt) {
             return {
               outcome: "done",
               result: claimed(ctx, credit.reference ?? credit.id, credit.amount, entryTime(credit)),
             };
           }
-          ctx.onCommit((db) =>
-            rememberFaucet(db, { agentId, outcome: "already_claimed", claimId: credit.reference, at: Date.now() }),
-          );
+          const memory = { agentId, outcome: "already_claimed" as const, claimId: credit.reference, at: Date.now() };
+          ctx.onCommit((tx) => tx.taskMemory.rememberFaucet(memory));
           return { outcome: "done", result: alreadyClaimed(agentId, credit.reference, "claimed before this job") };
         }
         if (window.coversSince) return { outcome: "not_done", reason: `${agentId} has no faucet credit on the server` };
@@ -114,9 +113,9 @@ function claimed(ctx: TaskContext<FaucetClaimArgs>, claimId: string, credited: M
     jobId: ctx.job.id,
     at,
   };
-  ctx.onCommit((db) => {
-    recordMovement(db, movement);
-    rememberFaucet(db, { agentId, outcome: "claimed", claimId, at });
+  ctx.onCommit(async (tx) => {
+    await recordMovement(tx, movement);
+    await tx.taskMemory.rememberFaucet({ agentId, outcome: "claimed", claimId, at });
   });
   return { agentId, claimed: true, credited, claimId, note: null };
 }
@@ -126,15 +125,16 @@ function alreadyClaimed(agentId: string, claimId: string | null, note: string): 
 }
 
 /** The faucet's refusals: some are answers (already claimed), some final (deposits), one is "not today". */
-function refusedClaim(deps: Pick<FleetDeps, "db">, ctx: TaskContext<FaucetClaimArgs>, err: unknown): FaucetClaimResult {
+async function refusedClaim(ctx: TaskContext<FaucetClaimArgs>, err: unknown): Promise<FaucetClaimResult> {
   const e = toFleetError(err);
   const { agentId } = ctx.args;
   if (e.upstreamCode === "already_claimed") {
-    ctx.onCommit((db) => rememberFaucet(db, { agentId, outcome: "already_claimed", claimId: null, at: Date.now() }));
+    const memory = { agentId, outcome: "already_claimed" as const, claimId: null, at: Date.now() };
+    ctx.onCommit((tx) => tx.taskMemory.rememberFaucet(memory));
     return alreadyClaimed(agentId, null, "the faucet says this agent claimed before");
   }
   if (e.upstreamCode === "has_deposits") {
-    rememberFaucet(deps.db, { agentId, outcome: "has_deposits", claimId: null, at: Date.now() });
+    await ctx.storage.taskMemory.rememberFaucet({ agentId, outcome: "has_deposits", claimId: null, at: Date.now() });
     throw e;
   }
   if (e.upstreamCode === "ip_rate_limited") {

@@ -5,12 +5,9 @@
  */
 import type { FleetDeps } from "../../deps.js";
 import { aggregateBetResultsTaskWith } from "../aggregate-bet-results.js";
-import { RateLimiter } from "../rate-limit.js";
 import type { JobEngine, TaskDefinition } from "../types.js";
 import { balanceCheckTask } from "./balance-check.js";
 import { createBetLookup } from "./bet-lookup.js";
-import { createBetSender } from "./bet-sender.js";
-import { casinoBetTask } from "./casino-bet.js";
 import { casinoBetBatchTask } from "./casino-bet-batch.js";
 import { casinoPlaceBatchTask } from "./casino-place-batch.js";
 import { casinoTransferTask } from "./casino-transfer.js";
@@ -25,8 +22,6 @@ import { faucetClaimTask } from "./faucet-claim.js";
 import { ledgerRefreshTask } from "./ledger-refresh.js";
 import { ledgerPlacedBets } from "./placed-bets.js";
 import { dailyPnlTask, weeklyPnlTask } from "./pnl-summaries.js";
-import { batchCallClaims, takeWhenAvailable } from "./rate-gate.js";
-import { migrateTaskStore } from "./task-store.js";
 
 export { TASK, type TaskName } from "./args.js";
 export * from "./batch-plan.js";
@@ -35,7 +30,7 @@ export { type OpeningBalance, recordOpeningBalance } from "./opening-balance.js"
 export { ledgerPlacedBets } from "./placed-bets.js";
 
 /** What the tasks use of the server's dependencies. */
-export type TaskDeps = Pick<FleetDeps, "db" | "client" | "engine" | "fleet" | "logger">;
+export type TaskDeps = Pick<FleetDeps, "storage" | "client" | "engine" | "fleet" | "logger">;
 
 export interface FleetTaskOptions {
   /**
@@ -43,26 +38,16 @@ export interface FleetTaskOptions {
    * server with its limits off (a sandbox started with `rateLimits: false`, a benchmark).
    */
   rateLimits?: boolean;
-  /** how long a bet waits for others of its agent to share a batch call; default 5 ms */
-  betGatherMs?: number;
 }
 
 export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: FleetTaskOptions = {}): void {
-  migrateTaskStore(deps.db);
   const limited = opts.rateLimits ?? true;
-  const limiter = new RateLimiter(deps.db);
-  const sender = createBetSender({
-    casino: deps.client.casino,
-    ...(opts.betGatherMs === undefined ? {} : { gatherMs: opts.betGatherMs }),
-    ...(limited ? { beforeCall: (agentId: string) => takeWhenAvailable(limiter, batchCallClaims(agentId)) } : {}),
-  });
   const lookup = createBetLookup({ casino: deps.client.casino });
   const register = <A, R>(task: TaskDefinition<A, R>): void =>
     engine.register(limited ? task : { ...task, rateLimits: undefined });
 
   // the engine's aggregate_bet_results, replaced by one that also reads what members placed from the ledger
-  register(aggregateBetResultsTaskWith(ledgerPlacedBets(deps.db)));
-  register(casinoBetTask(deps, { sender, lookup }));
+  register(aggregateBetResultsTaskWith(ledgerPlacedBets(deps.storage)));
   register(casinoBetBatchTask(deps, { casino: deps.client.casino, lookup }));
   register(casinoPlaceBatchTask(deps));
   register(casinoVerifyTask(deps));
@@ -78,6 +63,6 @@ export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: Flee
   register(domainRegisterTask(deps));
   register(balanceCheckTask(deps));
   register(ledgerRefreshTask(deps));
-  register(dailyPnlTask(deps));
-  register(weeklyPnlTask(deps));
+  register(dailyPnlTask());
+  register(weeklyPnlTask());
 }

@@ -21,7 +21,7 @@ export interface LedgerRefreshResult {
 }
 
 export function ledgerRefreshTask(
-  deps: Pick<FleetDeps, "fleet" | "client" | "db">,
+  deps: Pick<FleetDeps, "fleet" | "client" | "storage">,
 ): TaskDefinition<LedgerRefreshArgs, LedgerRefreshResult> {
   return {
     name: TASK.ledgerRefresh,
@@ -33,13 +33,13 @@ export function ledgerRefreshTask(
     args: ledgerRefreshArgs,
 
     async run(ctx) {
-      const ids = ctx.args.agentIds ?? deps.fleet.listAgents().map((a) => a.agentId);
+      const ids = ctx.args.agentIds ?? (await deps.fleet.listAgents()).map((a) => a.agentId);
       const result: LedgerRefreshResult = { agents: [], errors: [] };
       let firstError: unknown;
       for (const agentId of ids) {
         try {
-          const entries = await deps.client.casino.ledger(deps.fleet.keyFor(agentId), { signal: ctx.signal });
-          const r = importServerLedger(deps.db, agentId, entries, { jobId: ctx.job.id });
+          const entries = await deps.client.casino.ledger(await deps.fleet.keyFor(agentId), { signal: ctx.signal });
+          const r = await importServerLedger(deps.storage, agentId, entries, { jobId: ctx.job.id });
           result.agents.push({ agentId, rows: entries.length, imported: r.imported });
         } catch (err) {
           firstError ??= err;

@@ -22,32 +22,33 @@ export interface OpeningBalance {
 }
 
 export async function recordOpeningBalance(
-  deps: Pick<FleetDeps, "fleet" | "client" | "db">,
+  deps: Pick<FleetDeps, "fleet" | "client" | "storage">,
   agentId: string,
   signal?: AbortSignal,
 ): Promise<OpeningBalance> {
-  const existing = getMovement(deps.db, agentId, OPENING_BALANCE_REFERENCE);
+  const existing = await getMovement(deps.storage, agentId, OPENING_BALANCE_REFERENCE);
   if (existing) return { agentId, balance: existing.amount, at: existing.at, recorded: false };
-  const key = deps.fleet.keyFor(agentId);
+  const key = await deps.fleet.keyFor(agentId);
   // The moment the balance is read from: server rows up to then are inside the balance we get.
   const at = Date.now();
   const { balance } = await deps.client.casino.balance(key, signal ? { signal } : {});
   let inserted = false;
   try {
-    inserted = recordMovement(deps.db, {
+    const write = await recordMovement(deps.storage, {
       agentId,
       kind: "opening_balance",
       amount: balance,
       reference: OPENING_BALANCE_REFERENCE,
       description: "server balance when the agent joined the fleet",
       at,
-    }).inserted;
+    });
+    inserted = write.inserted;
   } catch (err) {
     if (!(err instanceof FleetError && err.code === "CONFLICT")) throw err;
   }
   if (!inserted) {
     // Another process recorded it between our check and our write: theirs stands.
-    const theirs = getMovement(deps.db, agentId, OPENING_BALANCE_REFERENCE);
+    const theirs = await getMovement(deps.storage, agentId, OPENING_BALANCE_REFERENCE);
     if (theirs) return { agentId, balance: theirs.amount, at: theirs.at, recorded: false };
   }
   return { agentId, balance, at, recorded: inserted };

@@ -1,5 +1,5 @@
-import type { Db } from "../../db.js";
 import { getBetsByJobIds } from "../../ledger/index.js";
+import type { Executor } from "../../storage/types.js";
 import type { PlacedBets } from "../aggregate-bet-results.js";
 import { betResult } from "./bet-record.js";
 
@@ -8,9 +8,9 @@ import { betResult } from "./bet-record.js";
  * batch settled in part whose job then ended without a result (cancelled, or failed after its reconciliation
  * recorded what the server had settled).
  */
-export function ledgerPlacedBets(db: Db): PlacedBets {
-  return (jobIds) => {
-    const byJob = getBetsByJobIds(db, jobIds);
+export function ledgerPlacedBets(storage: Pick<Executor, "ledger">): PlacedBets {
+  return async (jobIds) => {
+    const byJob = await getBetsByJobIds(storage, jobIds);
     return new Map([...byJob].map(([jobId, bets]) => [jobId, bets.map(betResult)]));
   };
 }

@@ -1,5 +1,4 @@
 import type { z } from "zod";
-import type { FleetDeps } from "../../deps.js";
 import { DAY_MS, isoWeekKey, utcDateKey } from "../../ledger/period.js";
 import { dailySummary, type StoredSummary, weeklySummary } from "../../ledger/summaries.js";
 import type { TaskDefinition } from "../types.js";
@@ -14,7 +13,7 @@ import { READ_RETRY } from "./policies.js";
 
 const SUMMARY_TIME_LIMIT_MS = 60_000;
 
-export function dailyPnlTask(deps: Pick<FleetDeps, "db">): TaskDefinition<z.infer<typeof dailyPnlArgs>, StoredSummary> {
+export function dailyPnlTask(): TaskDefinition<z.infer<typeof dailyPnlArgs>, StoredSummary> {
   return {
     name: TASK.dailyPnl,
     queue: "analytics",
@@ -22,13 +21,11 @@ export function dailyPnlTask(deps: Pick<FleetDeps, "db">): TaskDefinition<z.infe
     timeLimitMs: SUMMARY_TIME_LIMIT_MS,
     retry: READ_RETRY,
     args: dailyPnlArgs,
-    run: async (ctx) => dailySummary(deps.db, ctx.args.date ?? utcDateKey(Date.now())),
+    run: (ctx) => dailySummary(ctx.storage, ctx.args.date ?? utcDateKey(Date.now())),
   };
 }
 
-export function weeklyPnlTask(
-  deps: Pick<FleetDeps, "db">,
-): TaskDefinition<z.infer<typeof weeklyPnlArgs>, StoredSummary> {
+export function weeklyPnlTask(): TaskDefinition<z.infer<typeof weeklyPnlArgs>, StoredSummary> {
   return {
     name: TASK.weeklyPnl,
     queue: "analytics",
@@ -36,6 +33,6 @@ export function weeklyPnlTask(
     timeLimitMs: SUMMARY_TIME_LIMIT_MS,
     retry: READ_RETRY,
     args: weeklyPnlArgs,
-    run: async (ctx) => weeklySummary(deps.db, ctx.args.week ?? isoWeekKey(Date.now() - 7 * DAY_MS)),
+    run: (ctx) => weeklySummary(ctx.storage, ctx.args.week ?? isoWeekKey(Date.now() - 7 * DAY_MS)),
   };
 }

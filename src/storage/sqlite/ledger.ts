@@ -416,7 +416,9 @@ export class SqliteLedgerRepo implements LedgerRepo {
       return { outcome: "mismatch", serverEntryId: match.server_entry_id, amount: match.amount };
     }
     this.#conn
-      .sql("UPDATE movements SET reference = ?, fee = ?, description = COALESCE(?, description), job_id = ? WHERE id = ?")
+      .sql(
+        "UPDATE movements SET reference = ?, fee = ?, description = COALESCE(?, description), job_id = ? WHERE id = ?",
+      )
       .run(m.reference, m.fee, m.description, m.jobId, match.id);
     return { outcome: "adopted" };
   }
@@ -429,10 +431,7 @@ export class SqliteLedgerRepo implements LedgerRepo {
 
   async betNet(filter: LedgerFilter): Promise<Micros> {
     const where = rowFilter(filter, "placed_at");
-    return this.#conn
-      .sql(`SELECT COALESCE(SUM(net), 0) FROM bets ${where.sql}`)
-      .pluck()
-      .get(where.params) as Micros;
+    return this.#conn.sql(`SELECT COALESCE(SUM(net), 0) FROM bets ${where.sql}`).pluck().get(where.params) as Micros;
   }
 
   async agentDayNet(agentId: string, dayStart: number): Promise<Micros> {

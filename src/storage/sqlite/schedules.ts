@@ -75,9 +75,7 @@ export class SqliteScheduleRepo implements ScheduleRepo {
   }
 
   async all(): Promise<Schedule[]> {
-    return (this.#conn.sql("SELECT * FROM schedules ORDER BY created_at, name").all() as ScheduleRow[]).map(
-      toSchedule,
-    );
+    return (this.#conn.sql("SELECT * FROM schedules ORDER BY created_at, name").all() as ScheduleRow[]).map(toSchedule);
   }
 
   async enabled(): Promise<Schedule[]> {
@@ -136,7 +134,9 @@ export class SqliteScheduleRepo implements ScheduleRepo {
   }
 
   async recordManualRun(name: string, jobId: string, firedAt: number): Promise<void> {
-    this.#conn.sql("INSERT INTO schedule_manual_runs (name, job_id, fired_at) VALUES (?, ?, ?)").run(name, jobId, firedAt);
+    this.#conn
+      .sql("INSERT INTO schedule_manual_runs (name, job_id, fired_at) VALUES (?, ?, ?)")
+      .run(name, jobId, firedAt);
   }
 
   async lastFiring(name: string): Promise<Firing | null> {

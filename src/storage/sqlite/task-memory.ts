@@ -29,7 +29,9 @@ export class SqliteTaskMemoryRepo implements TaskMemoryRepo {
 
   async rememberFaucet(m: FaucetMemory): Promise<void> {
     this.#conn
-      .sql("INSERT INTO task_faucet_claims (agent_id, outcome, claim_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .sql(
+        "INSERT INTO task_faucet_claims (agent_id, outcome, claim_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      )
       .run(m.agentId, m.outcome, m.claimId, m.at);
   }
 
