@@ -30,10 +30,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     async handler(args) {
-      if (!deps.engine.get(args.job_id)) {
+      if (!(await deps.engine.get(args.job_id))) {
         throw new FleetError("NOT_FOUND", `no job with id \`${args.job_id}\``, { hint: "list_jobs shows job ids" });
       }
-      const job = deps.engine.cancel(args.job_id, args.reason);
+      const job = await deps.engine.cancel(args.job_id, args.reason);
       return { structured: { job: jobView(job) }, text: jobLine(job) };
     },
   });

@@ -44,12 +44,12 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
-      if (!deps.fleet.getAgent(args.agent_id)) {
+      if (!(await deps.fleet.getAgent(args.agent_id))) {
         throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
           hint: "list_agents shows the fleet",
         });
       }
-      const job = deps.engine.enqueue(TASK.faucetClaim, {
+      const job = await deps.engine.enqueue(TASK.faucetClaim, {
         agentId: args.agent_id,
         ...(args.referral_code ? { referralCode: args.referral_code } : {}),
       });

@@ -12,6 +12,7 @@ import { modeField, usd, waitSeconds } from "../src/mcp/schemas.js";
 import { registerTool, type ToolContext } from "../src/mcp/tool.js";
 import { type AwaitedJob, awaitJob, isTerminal } from "../src/mcp/wait.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
+import { isFleetAgent } from "./_agents.js";
 import { type EscrowView, escrowView, loadEscrow, nextSteps, toEscrowView } from "./_escrow.js";
 import { failedJobError, jobSentence, jobView, toJobView } from "./_job.js";
 
@@ -110,8 +111,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
 }
 
 async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
-  assertCreatable(deps, args);
-  const chain = deps.engine.chain({
+  await assertCreatable(deps, args);
+  const chain = await deps.engine.chain({
     steps: [
       {
         task: TASK.escrowCreate,
@@ -139,12 +140,14 @@ async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
     ],
   });
   const awaited = await awaitJob(deps, chain.id, { waitSeconds: args.wait_seconds, ctx });
-  const steps = chainSteps(deps, chain.id);
+  const steps = await chainSteps(deps, chain.id);
   const created = steps.get(TASK.escrowCreate);
   // A chain that ended without creating the escrow locked nothing (or is reconciling it): its error is the answer.
   if (awaited.finished && created?.state !== "succeeded") throw failedJobError(created ?? awaited.job);
   const createResult = created?.state === "succeeded" ? (created.result as EscrowCreateResult) : undefined;
-  const escrow = createResult ? toEscrowView(deps, await loadEscrow(deps, createResult.escrowId, ctx.signal)) : null;
+  const escrow = createResult
+    ? await toEscrowView(deps, await loadEscrow(deps, createResult.escrowId, ctx.signal))
+    : null;
   const validated = resultOf<ValidationResult>(steps.get(TASK.escrowValidate));
   const released = resultOf<EscrowReleaseResult>(steps.get(TASK.escrowRelease));
   const outcome: ChainOutcome = !awaited.finished
@@ -179,8 +182,8 @@ async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
 }
 
 /** Refusals that need no network call and write nothing. */
-function assertCreatable(deps: FleetDeps, args: Input): void {
-  if (!deps.fleet.getAgent(args.agent_id)) {
+async function assertCreatable(deps: FleetDeps, args: Input): Promise<void> {
+  if (!(await isFleetAgent(deps, args.agent_id))) {
     throw new FleetError("NOT_FOUND", `agent_id \`${args.agent_id}\` is not a fleet agent`, {
       hint: "the creator pays, so it must be a fleet agent; list_agents shows them",
     });
@@ -206,8 +209,8 @@ function assertCreatable(deps: FleetDeps, args: Input): void {
 }
 
 /** The chain's step jobs by task name (steps are created as the chain advances). */
-function chainSteps(deps: FleetDeps, chainId: string): Map<string, JobRow> {
-  const rows = deps.engine.list({ canvasId: chainId, limit: 10 }).jobs.filter((j) => j.id !== chainId);
+async function chainSteps(deps: FleetDeps, chainId: string): Promise<Map<string, JobRow>> {
+  const rows = (await deps.engine.list({ canvasId: chainId, limit: 10 })).jobs.filter((j) => j.id !== chainId);
   return new Map(rows.map((j) => [j.task, j]));
 }
 

@@ -40,26 +40,26 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler(args) {
-      if (args.agent_id && !deps.fleet.getAgent(args.agent_id)) {
+      if (args.agent_id && !(await deps.fleet.getAgent(args.agent_id))) {
         throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
           hint: "list_agents shows the fleet",
         });
       }
-      const effective = deps.fleet.limits();
-      const losses = lossesToday(deps);
-      const agentIds = args.agent_id ? [args.agent_id] : deps.fleet.listAgents().map((a) => a.agentId);
-      const agents = agentIds.map((id) => {
-        const limits = deps.fleet.limitsFor(id);
+      const effective = await deps.fleet.limits();
+      const losses = await lossesToday(deps);
+      const agentIds = args.agent_id ? [args.agent_id] : (await deps.fleet.listAgents()).map((a) => a.agentId);
+      const agents = await Promise.all(agentIds.map(async (id) => {
+        const limits = await deps.fleet.limitsFor(id);
         const lost = losses.byAgent.get(id) ?? 0;
         return {
           agent_id: id,
-          paused: deps.fleet.getAgent(id)?.paused ?? false,
+          paused: (await deps.fleet.getAgent(id))?.paused ?? false,
           limits: limitsView(limits),
           lost_today_usd: microsToUsd(lost),
           loss_headroom_usd: microsToUsd(Math.max(0, limits.dailyLossLimit - lost)),
         };
-      });
-      const trading = pauseView(deps);
+      }));
+      const trading = await pauseView(deps);
       const headroom = Math.max(0, effective.fleetDailyLossLimit - losses.fleet);
       const text = [
         `mode ${deps.mode}; trading ${trading.fleet_paused ? `PAUSED (${trading.reason})` : "active"}`,

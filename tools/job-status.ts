@@ -42,20 +42,20 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler(args, ctx) {
-      if (!deps.engine.get(args.job_id)) {
+      if (!(await deps.engine.get(args.job_id))) {
         throw new FleetError("NOT_FOUND", `no job with id \`${args.job_id}\``, {
           hint: "list_jobs shows recent jobs; finished jobs are kept for PF_RESULT_TTL_HOURS",
         });
       }
       const waited = await awaitJob(deps, args.job_id, { waitSeconds: args.wait_seconds, ctx });
-      const members = memberCounts(deps, args.job_id);
+      const members = await memberCounts(deps, args.job_id);
       const text = waited.finished ? jobLine(waited.job) : `${jobLine(waited.job)}\n${pendingSummary(waited)}`;
       return {
         structured: {
           job: jobView(waited.job),
           finished: waited.finished,
           members,
-          ...(args.include_events ? { events: deps.engine.events(args.job_id).map(eventView) } : {}),
+          ...(args.include_events ? { events: (await deps.engine.events(args.job_id)).map(eventView) } : {}),
         },
         text,
       };
@@ -63,12 +63,12 @@ export function register(server: McpServer, deps: FleetDeps): void {
   });
 }
 
-function memberCounts(deps: FleetDeps, canvasId: string): Record<string, number> | null {
+async function memberCounts(deps: FleetDeps, canvasId: string): Promise<Record<string, number> | null> {
   const counts: Record<string, number> = {};
   let cursor: string | undefined;
   let seen = 0;
   do {
-    const page = deps.engine.list({ canvasId, limit: 500, ...(cursor ? { cursor } : {}) });
+    const page = await deps.engine.list({ canvasId, limit: 500, ...(cursor ? { cursor } : {}) });
     for (const job of page.jobs) {
       if (job.id === canvasId) continue;
       counts[job.state] = (counts[job.state] ?? 0) + 1;

@@ -27,13 +27,13 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler() {
-      const agents = deps.fleet.listAgents().map(agentView);
-      const domainAccounts = deps.fleet.listDomainAccounts().map((a) => ({
+      const agents = (await deps.fleet.listAgents()).map(agentView);
+      const domainAccounts = (await deps.fleet.listDomainAccounts()).map((a) => ({
         account_id: a.accountId,
         label: a.label,
         created_at: new Date(a.createdAt).toISOString(),
       }));
-      const trading = pauseView(deps);
+      const trading = await pauseView(deps);
       const lines = agents.map((a) => `${a.agent_id} ${a.label} (${a.source}${a.paused ? ", paused" : ""})`);
       const text = agents.length
         ? `${agents.length} agent(s) in ${deps.mode} mode${trading.fleet_paused ? "; trading PAUSED" : ""}:\n${lines.join("\n")}`

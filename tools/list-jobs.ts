@@ -50,7 +50,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler(args) {
-      const page = deps.engine.list({
+      const page = await deps.engine.list({
         ...(args.state ? { state: args.state } : {}),
         ...(args.queue ? { queue: args.queue } : {}),
         ...(args.task ? { task: args.task } : {}),

@@ -41,7 +41,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler(args) {
-      if (args.agent_id && !deps.fleet.getAgent(args.agent_id)) {
+      if (args.agent_id && !(await deps.fleet.getAgent(args.agent_id))) {
         throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
           hint: "list_agents shows the fleet",
         });
@@ -61,13 +61,15 @@ export function register(server: McpServer, deps: FleetDeps): void {
         });
       }
       // Tightening validates every value before writing any, so a refused raise leaves no pause behind either.
-      if (lowering) deps.fleet.tighten(change, args.agent_id);
-      if (args.pause) deps.fleet.pause({ reason: args.reason, ...(args.agent_id ? { agentId: args.agent_id } : {}) });
+      if (lowering) await deps.fleet.tighten(change, args.agent_id);
+      if (args.pause) {
+        await deps.fleet.pause({ reason: args.reason, ...(args.agent_id ? { agentId: args.agent_id } : {}) });
+      }
       deps.logger.warn(
         { agentId: args.agent_id, paused: args.pause, lowered: Object.keys(change) },
         "trading restricted by tool",
       );
-      const trading = pauseView(deps);
+      const trading = await pauseView(deps);
       const scope = args.agent_id ?? "the fleet";
       const parts = [
         args.pause ? `trading paused for ${scope}: ${args.reason}` : `trading continues for ${scope}`,
@@ -76,8 +78,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
       return {
         structured: {
           trading,
-          effective: limitsView(deps.fleet.limits()),
-          agent_limits: args.agent_id ? limitsView(deps.fleet.limitsFor(args.agent_id)) : null,
+          effective: limitsView(await deps.fleet.limits()),
+          agent_limits: args.agent_id ? limitsView(await deps.fleet.limitsFor(args.agent_id)) : null,
         },
         text: parts.join("; "),
       };

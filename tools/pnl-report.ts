@@ -14,6 +14,7 @@ import { pnlFiguresView } from "../src/mcp/pnl-view.js";
 import { agentId, modeField } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
+import { unknownAgents } from "./_agents.js";
 
 /**
  * `pnl_report`: the ledger's PnL analytics for a period, optionally with each agent's local ledger checked
@@ -126,10 +127,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
       const range = resolvePeriod(args);
-      const agentIds = args.agent_ids ? knownAgents(deps, args.agent_ids) : undefined;
-      const report = pnlReport(deps.db, { ...range, ...(agentIds ? { agentIds } : {}) });
+      const agentIds = args.agent_ids ? await knownAgents(deps, args.agent_ids) : undefined;
+      const report = await pnlReport(deps.storage, { ...range, ...(agentIds ? { agentIds } : {}) });
       const reconciliation = args.reconcile
-        ? await reconcile(deps, agentIds ?? deps.fleet.listAgents().map((a) => a.agentId), ctx.signal)
+        ? await reconcile(deps, agentIds ?? (await deps.fleet.listAgents()).map((a) => a.agentId), ctx.signal)
         : undefined;
       return {
         structured: {
@@ -180,8 +181,8 @@ function invalid(message: string): FleetError {
   });
 }
 
-function knownAgents(deps: FleetDeps, ids: string[]): string[] {
-  const unknown = ids.filter((id) => !deps.fleet.getAgent(id));
+async function knownAgents(deps: FleetDeps, ids: string[]): Promise<string[]> {
+  const unknown = await unknownAgents(deps, ids);
   if (unknown.length) {
     throw new FleetError("NOT_FOUND", `not fleet agents: ${unknown.join(", ")}`, {
       hint: "list_agents shows the fleet's agent ids",
@@ -202,7 +203,7 @@ async function reconcile(deps: FleetDeps, agentIds: string[], signal: AbortSigna
   const balances = await Promise.all(
     agentIds.map(async (agentId) => {
       try {
-        const b = await deps.client.casino.balance(deps.fleet.keyFor(agentId), { signal });
+        const b = await deps.client.casino.balance(await deps.fleet.keyFor(agentId), { signal });
         return { agentId, balance: b.balance };
       } catch (err) {
         return { agentId, error: toFleetError(err).message };
@@ -210,7 +211,7 @@ async function reconcile(deps: FleetDeps, agentIds: string[], signal: AbortSigna
     }),
   );
   const read = new Map(balances.flatMap((b) => (b.balance === undefined ? [] : [[b.agentId, b.balance] as const])));
-  const lines = new Map(reconciliationReport(deps.db, read).map((l) => [l.agentId, l]));
+  const lines = new Map((await reconciliationReport(deps.storage, read)).map((l) => [l.agentId, l]));
   return balances.map((b) => {
     const line = lines.get(b.agentId);
     return line ? { agentId: b.agentId, line } : { agentId: b.agentId, error: b.error ?? "no balance" };

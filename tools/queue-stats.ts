@@ -37,7 +37,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler() {
-      const queues = deps.engine.stats().map((q) => ({
+      const queues = (await deps.engine.stats()).map((q) => ({
         queue: q.queue,
         concurrency: q.concurrency,
         queued: q.queued,

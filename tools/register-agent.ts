@@ -45,7 +45,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
       const reg = await deps.client.casino.register(args.referral_code ? { referralCode: args.referral_code } : {}, {
         signal: ctx.signal,
       });
-      const agent = deps.fleet.addAgent({
+      const agent = await deps.fleet.addAgent({
         agentId: reg.agentId,
         apiKey: reg.apiKey,
         source: "registered",

@@ -63,7 +63,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
       const { accountId } = await domainAccount(deps, args.account_id, false, ctx.signal);
-      const key = deps.fleet.domainKeyFor(accountId);
+      const key = await deps.fleet.domainKeyFor(accountId);
       const quote = (await deps.client.domains.search(key, args.domain, { signal: ctx.signal })).find(
         (r) => r.domain.toLowerCase() === args.domain,
       );
@@ -88,7 +88,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
           { hint: "fund the domains account (its own deposit address; casino balances do not pay for domains)" },
         );
       }
-      const job = deps.engine.enqueue(TASK.domainRegister, { accountId, domain: args.domain });
+      const job = await deps.engine.enqueue(TASK.domainRegister, { accountId, domain: args.domain });
       const awaited = await awaitJob(deps, job.id, { waitSeconds: args.wait_seconds, ctx });
       if (awaited.finished && awaited.job.state !== "succeeded") throw failedJobError(awaited.job);
       const r = awaited.finished ? (awaited.job.result as DomainRegisterResult) : null;

@@ -30,20 +30,20 @@ export function register(server: McpServer, deps: FleetDeps): void {
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async handler(args) {
       if (args.agent_id) {
-        if (!deps.fleet.getAgent(args.agent_id)) {
+        if (!(await deps.fleet.getAgent(args.agent_id))) {
           throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
             hint: "list_agents shows the fleet",
           });
         }
-        deps.fleet.resume({ agentId: args.agent_id });
+        await deps.fleet.resume({ agentId: args.agent_id });
       } else {
-        deps.fleet.resume({});
+        await deps.fleet.resume({});
         if (args.include_paused_agents) {
-          for (const id of deps.fleet.pauseState().pausedAgents) deps.fleet.resume({ agentId: id });
+          for (const id of (await deps.fleet.pauseState()).pausedAgents) await deps.fleet.resume({ agentId: id });
         }
       }
       deps.logger.warn({ agentId: args.agent_id, all: args.include_paused_agents }, "trading resumed by tool");
-      const trading = pauseView(deps);
+      const trading = await pauseView(deps);
       const still = trading.fleet_paused
         ? `fleet still paused: ${trading.reason}`
         : trading.paused_agents.length

@@ -26,10 +26,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(args) {
-      if (!deps.engine.get(args.job_id)) {
+      if (!(await deps.engine.get(args.job_id))) {
         throw new FleetError("NOT_FOUND", `no job with id \`${args.job_id}\``, { hint: "list_jobs shows job ids" });
       }
-      const job = deps.engine.retry(args.job_id);
+      const job = await deps.engine.retry(args.job_id);
       return { structured: { job: jobView(job) }, text: `re-queued: ${jobLine(job)}` };
     },
   });

@@ -33,8 +33,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(args) {
-      const firing = deps.scheduler.runNow(args.name);
-      const task = deps.scheduler.get(args.name)?.task ?? "";
+      const firing = await deps.scheduler.runNow(args.name);
+      const task = (await deps.scheduler.get(args.name))?.task ?? "";
       const firedAt = new Date(firing.firedAt).toISOString();
       return {
         structured: {

@@ -69,7 +69,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
         args.create_account_if_missing,
         ctx.signal,
       );
-      const found = await deps.client.domains.search(deps.fleet.domainKeyFor(accountId), args.query, {
+      const found = await deps.client.domains.search(await deps.fleet.domainKeyFor(accountId), args.query, {
         signal: ctx.signal,
       });
       const results = found.map((r) => ({
@@ -110,7 +110,7 @@ export async function domainAccount(
   createIfMissing: boolean,
   signal: AbortSignal,
 ): Promise<{ accountId: string; created: boolean }> {
-  const accounts = deps.fleet.listDomainAccounts();
+  const accounts = await deps.fleet.listDomainAccounts();
   if (requested !== undefined) {
     if (!accounts.some((a) => a.accountId === requested)) {
       throw new FleetError("NOT_FOUND", `account_id \`${requested}\` is not one of the fleet's domains accounts`, {
@@ -132,7 +132,7 @@ export async function domainAccount(
   if (!pending) {
     pending = (async () => {
       const acct = await deps.client.domains.register({}, { signal });
-      deps.fleet.addDomainAccount({ accountId: acct.agentId, apiKey: acct.apiKey, label: "domains" });
+      await deps.fleet.addDomainAccount({ accountId: acct.agentId, apiKey: acct.apiKey, label: "domains" });
       return acct.agentId;
     })().finally(() => creating.delete(deps.fleet));
     creating.set(deps.fleet, pending);

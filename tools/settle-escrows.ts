@@ -61,7 +61,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
-      const job = deps.engine.enqueue(TASK.escrowSettle, {
+      const job = await deps.engine.enqueue(TASK.escrowSettle, {
         ...(args.escrow_ids ? { escrowIds: [...new Set(args.escrow_ids)] } : {}),
         policy: {
           kind: "counterparty_completed",

@@ -59,7 +59,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
-      if (!deps.fleet.getAgent(args.agent_id)) {
+      if (!(await deps.fleet.getAgent(args.agent_id))) {
         throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
           hint: "list_agents shows the fleet",
         });
@@ -67,7 +67,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
       const wantServer = args.source !== "local" && !args.cursor;
       const wantLocal = args.source !== "server";
       const serverRows = wantServer
-        ? (await deps.client.casino.ledger(deps.fleet.keyFor(args.agent_id), { signal: ctx.signal }))
+        ? (await deps.client.casino.ledger(await deps.fleet.keyFor(args.agent_id), { signal: ctx.signal }))
             .slice(0, args.limit)
             .map((e) => ({
               id: e.id,
@@ -80,7 +80,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
               at: e.at,
             }))
         : null;
-      const page = wantLocal ? localHistoryPage(deps.db, args.agent_id, args.limit, args.cursor) : null;
+      const page = wantLocal ? await localHistoryPage(deps.storage, args.agent_id, args.limit, args.cursor) : null;
       const text = [
         `${args.agent_id} (${deps.mode} mode)`,
         serverRows ? `server ledger: ${serverRows.length} row(s)` : "",

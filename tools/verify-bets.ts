@@ -8,6 +8,7 @@ import type { JobRow } from "../src/jobs/types.js";
 import { modeField, waitSeconds } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { awaitJob, isTerminal } from "../src/mcp/wait.js";
+import { unknownAgents } from "./_agents.js";
 import { failedJobError, jobSentence, jobView, toJobView } from "./_job.js";
 
 /**
@@ -83,14 +84,14 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
-      const ids = selectAgents(deps, args.agent_ids);
-      const group = deps.engine.group({
+      const ids = await selectAgents(deps, args.agent_ids);
+      const group = await deps.engine.group({
         members: ids.map((id) => ({ task: TASK.verifyBets, args: { agentId: id, rotate: args.rotate } })),
       });
       const awaited = await awaitJob(deps, group.id, { waitSeconds: args.wait_seconds, ctx });
-      const members = deps.engine
-        .list({ canvasId: group.id, limit: ids.length + 1 })
-        .jobs.filter((j) => j.id !== group.id);
+      const members = (await deps.engine.list({ canvasId: group.id, limit: ids.length + 1 })).jobs.filter(
+        (j) => j.id !== group.id,
+      );
       const agents = ids.map((id) =>
         agentOut(
           id,
@@ -128,9 +129,9 @@ export function register(server: McpServer, deps: FleetDeps): void {
   });
 }
 
-function selectAgents(deps: FleetDeps, requested: string[] | undefined): string[] {
+async function selectAgents(deps: FleetDeps, requested: string[] | undefined): Promise<string[]> {
   if (requested) {
-    const unknown = requested.filter((id) => !deps.fleet.getAgent(id));
+    const unknown = await unknownAgents(deps, requested);
     if (unknown.length) {
       throw new FleetError("NOT_FOUND", `not fleet agents: ${unknown.join(", ")}`, {
         hint: "list_agents shows the fleet's agent ids",
@@ -138,7 +139,7 @@ function selectAgents(deps: FleetDeps, requested: string[] | undefined): string[
     }
     return [...new Set(requested)];
   }
-  const all = deps.fleet.listAgents().map((a) => a.agentId);
+  const all = (await deps.fleet.listAgents()).map((a) => a.agentId);
   if (all.length === 0) {
     throw new FleetError("NOT_FOUND", "the fleet has no agents to verify", { hint: "register_agent creates one" });
   }

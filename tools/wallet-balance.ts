@@ -44,7 +44,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async handler(args, ctx) {
-      const agents = args.agent_id ? [deps.fleet.getAgent(args.agent_id)] : deps.fleet.listAgents();
+      const agents = args.agent_id ? [await deps.fleet.getAgent(args.agent_id)] : await deps.fleet.listAgents();
       if (args.agent_id && !agents[0]) {
         throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
           hint: "list_agents shows the fleet",
@@ -54,9 +54,9 @@ export function register(server: McpServer, deps: FleetDeps): void {
         agents
           .flatMap((a) => (a ? [a] : []))
           .map(async (a) => {
-            const local = localBalance(deps.db, a.agentId);
+            const local = await localBalance(deps.storage, a.agentId);
             try {
-              const b = await deps.client.casino.balance(deps.fleet.keyFor(a.agentId), { signal: ctx.signal });
+              const b = await deps.client.casino.balance(await deps.fleet.keyFor(a.agentId), { signal: ctx.signal });
               const difference = b.balance - local;
               return {
                 agent_id: a.agentId,
