@@ -6,7 +6,7 @@
  *
  * - bullmq: bench/bullmq.ts, a fresh `redis-server --save '' --appendonly yes --appendfsync always` per run
  *   (bench/bullmq-redis.ts), CPU = Node + redis-server.
- * - pf-fleet: NOT WIRED YET — see `runPfFleetPhase` below; until it returns results the table has BullMQ only.
+ * - pf-fleet: bench/phase.ts in engine mode (the same phase bench/engine.ts measures), CPU = its process.
  *
  * The sandbox runs in its own process (bench/bullmq-sandbox.ts) and is warmed up with unrecorded batch calls
  * before the first measured run; its CPU is in neither mode's figures.
@@ -26,10 +26,12 @@ import { createPurpleFleaClient } from "../src/purpleflea/index.js";
 import type { BetRequest } from "../src/purpleflea/types.js";
 import { BETS_PER_CALL, STAKE_MICROS } from "./bullmq.js";
 import type { BullmqPhaseInput, BullmqPhaseResult } from "./bullmq-phase.js";
+import type { PhaseInput, PhaseResult } from "./phase-types.js";
 import { killAllRedisSync, startRedis, stopAllRedis } from "./bullmq-redis.js";
 
 const SANDBOX = fileURLToPath(new URL("./bullmq-sandbox.js", import.meta.url));
 const BULLMQ_PHASE = fileURLToPath(new URL("./bullmq-phase.js", import.meta.url));
+const ENGINE_PHASE = fileURLToPath(new URL("./phase.js", import.meta.url));
 const PHASE_TIMEOUT_MS = 20 * 60_000;
 
 export type Mode = "pf-fleet" | "bullmq";
@@ -71,18 +73,37 @@ export interface RunContext {
 }
 
 /**
- * PLACEHOLDER — the pf-fleet side of one run, for the lead to fill in once src compiles again. Until then it
- * returns null and the mode is left out of the table (no pf-fleet figures are made up).
- *
- * The engine phase already exists: spawn `dist/bench/phase.js` with
- * `{ mode: "engine", n, concurrency: inFlight * 20, agents, urls, controlUrl }` (phase-types' `callsInFlight`
- * turns that back into `inFlight` casino jobs), exactly as bench/engine.ts's `runPhase` does, and map its
- * PhaseResult: `betsPerSec = betsPerSecond`, `cpuUsPerBet = cpuMs * 1000 / ok` (the process's own CPU, which
- * includes a writer thread), `sideCpuUsPerBet = null`, `peakRssMb`, `sidePeakRssMb = null`,
- * `callMs = latencyMs`, `detail = result`.
+ * The pf-fleet side of one run: bench/phase.js in engine mode, in its own process — a fresh SQLite file, the real
+ * engine and tasks, one chord of `casino.bet_batch` jobs with `inFlight` of them running at once, every receipt
+ * committed to the ledger with its job. CPU is the process's own (any thread inside it included).
  */
-export async function runPfFleetPhase(_ctx: RunContext): Promise<ModeRun | null> {
-  return null;
+export async function runPfFleetPhase(ctx: RunContext): Promise<ModeRun | null> {
+  const input: PhaseInput = {
+    mode: "engine",
+    n: ctx.n,
+    concurrency: ctx.inFlight * BETS_PER_CALL,
+    agents: ctx.agents,
+    urls: ctx.urls,
+    controlUrl: ctx.controlUrl,
+  };
+  const lines = (await runChild(ENGINE_PHASE, JSON.stringify(input))).trim().split("\n");
+  const r = JSON.parse(lines.at(-1) ?? "") as PhaseResult;
+  return {
+    mode: "pf-fleet",
+    n: r.n,
+    inFlight: ctx.inFlight,
+    round: ctx.round,
+    ok: r.ok,
+    errors: r.errors,
+    elapsedMs: r.elapsedMs,
+    betsPerSec: r.betsPerSecond,
+    cpuUsPerBet: r.ok > 0 ? (r.cpuMs * 1000) / r.ok : 0,
+    sideCpuUsPerBet: null,
+    peakRssMb: r.peakRssMb,
+    sidePeakRssMb: null,
+    callMs: r.latencyMs,
+    detail: r,
+  };
 }
 
 /** The BullMQ side of one run: a fresh redis-server, bench/bullmq-phase.js in its own process, the server stopped. */

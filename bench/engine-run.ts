@@ -3,13 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DEFAULT_CONCURRENCY } from "../src/config.js";
-import { openDatabase } from "../src/db.js";
 import { createFleetStore } from "../src/fleet/index.js";
 import { type BetAggregate, createJobEngine, type JobEngine, type JobRow } from "../src/jobs/index.js";
 import { loadBankrolls, planBatch, registerFleetTasks, submitBatch, TASK } from "../src/jobs/tasks/index.js";
-import { migrateLedger } from "../src/ledger/index.js";
 import { silentLogger } from "../src/log.js";
 import { createPurpleFleaClient } from "../src/purpleflea/index.js";
+import { openStorage } from "../src/storage/index.js";
 import { callsInFlight, type PhaseInput, type PhaseResult } from "./phase-types.js";
 import type { BenchAgent } from "./plain-loop.js";
 import { cpuMeter, mb, percentile, rssSampler } from "./stats.js";
@@ -17,31 +16,31 @@ import { cpuMeter, mb, percentile, rssSampler } from "./stats.js";
 const HUGE = 1_000_000_000_000;
 
 /**
- * The same bets as durable jobs: a fresh SQLite file (WAL, synchronous=FULL), the real engine and tasks, one
+ * The same bets as durable jobs: a fresh SQLite file (WAL, every commit synced before it is acted on, off the
+ * event loop), the real engine and tasks, one
  * chord of N bets as the batch tools submit it — `casino.bet_batch` members of ≤ 20 bets, one `bets/batch` call
  * each — with every receipt committed to the ledger in its job's own transaction. The casino queue runs as many
  * calls at once as keep `concurrency` bets in flight, like the plain batch loop.
  */
 export async function runEngine(input: PhaseInput, agents: readonly BenchAgent[]): Promise<PhaseResult> {
   const dir = mkdtempSync(join(tmpdir(), "pf-bench-"));
-  const db = openDatabase(join(dir, "bench.db"));
-  migrateLedger(db);
-  const fleet = createFleetStore(db, {
+  const storage = await openStorage(join(dir, "bench.db"));
+  const fleet = createFleetStore(storage, {
     limits: { maxBet: HUGE, maxBatch: HUGE, dailyLossLimit: HUGE, fleetDailyLossLimit: HUGE },
   });
   const client = createPurpleFleaClient({ urls: input.urls });
   const calls = callsInFlight(input.concurrency);
   const engine = createJobEngine({
-    db,
+    storage,
     config: {
       concurrency: { ...DEFAULT_CONCURRENCY, casino: calls },
       resultTtlMs: 24 * 3_600_000,
       alertWebhookUrl: undefined,
     },
   });
-  const deps = { db, client, engine, fleet, logger: silentLogger };
+  const deps = { storage, client, engine, fleet, logger: silentLogger };
   registerFleetTasks(engine, deps, { rateLimits: false });
-  for (const a of agents) fleet.addAgent({ agentId: a.agentId, apiKey: a.apiKey, source: "registered" });
+  for (const a of agents) await fleet.addAgent({ agentId: a.agentId, apiKey: a.apiKey, source: "registered" });
   const bankrolls = await loadBankrolls(
     deps,
     agents.map((a) => a.agentId),
@@ -58,17 +57,17 @@ export async function runEngine(input: PhaseInput, agents: readonly BenchAgent[]
     agents: bankrolls,
     origin: "bench",
   });
-  const chord = submitBatch(deps, plan);
+  const chord = await submitBatch(deps, plan);
   const done = await engine.wait(chord.id, { timeoutMs: 30 * 60_000 });
   const elapsedMs = performance.now() - started;
   const cpuMs = cpu.stop();
   const peak = sampler.stop();
 
-  const members = memberRows(engine, chord.id);
+  const members = await memberRows(engine, chord.id);
   const ok = (done.result as BetAggregate | null)?.totalBets ?? 0;
   await engine.stop();
   await client.close();
-  db.close();
+  await storage.close();
   rmSync(dir, { recursive: true, force: true });
 
   const run = members.filter((m) => m.startedAt !== null && m.finishedAt !== null);
@@ -90,11 +89,11 @@ export async function runEngine(input: PhaseInput, agents: readonly BenchAgent[]
   };
 }
 
-function memberRows(engine: JobEngine, chordId: string): JobRow[] {
+async function memberRows(engine: JobEngine, chordId: string): Promise<JobRow[]> {
   const rows: JobRow[] = [];
   let cursor: string | undefined;
   do {
-    const page = engine.list({ canvasId: chordId, task: TASK.betBatch, limit: 500, ...(cursor ? { cursor } : {}) });
+    const page = await engine.list({ canvasId: chordId, task: TASK.betBatch, limit: 500, ...(cursor ? { cursor } : {}) });
     rows.push(...page.jobs);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

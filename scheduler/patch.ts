@@ -12,6 +12,7 @@ import type { Schedule, SchedulePatch } from "./types.js";
 
 const MAX_INTERVAL_SECONDS = 366 * 86_400;
 const MAX_EXPIRY_SECONDS = 30 * 86_400;
+const UNCHANGED = "nothing was changed; list_schedules shows each schedule's current settings";
 
 /** NOT_FOUND for a schedule name, listing the ones that exist. */
 export function unknownSchedule(name: string, known: readonly string[]): FleetError {
@@ -60,6 +61,7 @@ export function applyPatch(current: Schedule, patch: SchedulePatch, now: number)
       throw new FleetError(
         "INVALID_INPUT",
         `intervalSeconds must be a whole number from 1 to ${MAX_INTERVAL_SECONDS}, got \`${s}\``,
+        { hint: UNCHANGED },
       );
     }
     next.intervalSeconds = s;
@@ -72,7 +74,11 @@ export function applyPatch(current: Schedule, patch: SchedulePatch, now: number)
   }
   if (patch.catchUp !== undefined) {
     if (patch.catchUp !== "skip" && patch.catchUp !== "latest") {
-      throw new FleetError("INVALID_INPUT", `catchUp must be \`skip\` or \`latest\`, got \`${String(patch.catchUp)}\``);
+      throw new FleetError(
+        "INVALID_INPUT",
+        `catchUp must be \`skip\` or \`latest\`, got \`${String(patch.catchUp)}\``,
+        { hint: UNCHANGED },
+      );
     }
     next.catchUp = patch.catchUp;
   }
@@ -82,6 +88,7 @@ export function applyPatch(current: Schedule, patch: SchedulePatch, now: number)
       throw new FleetError(
         "INVALID_INPUT",
         `expirySeconds must be null or a whole number from 1 to ${MAX_EXPIRY_SECONDS}, got \`${e}\``,
+        { hint: UNCHANGED },
       );
     }
     next.expirySeconds = e;
@@ -90,7 +97,9 @@ export function applyPatch(current: Schedule, patch: SchedulePatch, now: number)
 
   // parses the cron and proves the schedule can fire at all (`0 0 30 2 *` cannot)
   if (nextSlot(slotRule(next), now) === null) {
-    throw new FleetError("INVALID_INPUT", `cron \`${next.cron}\` never fires (no match within eight years)`);
+    throw new FleetError("INVALID_INPUT", `cron \`${next.cron}\` never fires (no match within eight years)`, {
+      hint: `check the day-of-month and month fields (\`0 0 30 2 *\` asks for 30 February); ${UNCHANGED}`,
+    });
   }
   const timingChanged =
     next.cron !== current.cron ||

@@ -19,6 +19,7 @@ export function canonicalTimeZone(name: string): string {
     throw new FleetError(
       "INVALID_INPUT",
       `timezone must be an IANA name like \`UTC\` or \`Europe/Berlin\`, got \`${name}\``,
+      { hint: "a zone of the tz database (`America/New_York`, `Asia/Tokyo`); omit it for UTC; nothing was changed" },
     );
   }
 }

@@ -26,7 +26,7 @@ export const input = {
     .optional()
     .describe('only jobs in these states, e.g. ["dead", "unknown"] for what needs attention'),
   queue: z.enum(QUEUE_NAMES).optional().describe("only this queue"),
-  task: z.string().min(1).optional().describe("only this task, e.g. `casino.bet` or `escrow.release`"),
+  task: z.string().min(1).optional().describe("only this task, e.g. `casino.bet_batch` or `escrow.release`"),
   canvas_id: z.string().min(1).optional().describe("only the members of this batch/chain"),
   limit: pageLimit(200, 50),
   cursor,
@@ -44,6 +44,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     description: [
       "Lists background jobs, newest first, filtered by state, queue, task or batch (canvas_id), one page at a time (limit 1–200, default 50; follow next_cursor).",
       "Use it to find failures (state dead/failed/unknown), what a batch is doing, or a job id you lost; use job_status for one job and queue_stats for totals.",
+      "Each job shows its args and result with money in USD under `_usd` names (amount_usd: 0.01 is one cent).",
       "Read-only. Finished jobs are kept for PF_RESULT_TTL_HOURS (default 24 h); the ledger keeps bets and escrows for good.",
     ].join(" "),
     input,

@@ -26,6 +26,12 @@ export interface DispatcherOptions {
   pollMs: number;
   /** how often leases are renewed (well inside leaseMs) */
   heartbeatMs: number;
+  /**
+   * Celery's prefetch: jobs claimed per queue beyond its concurrency, leased and waiting in this process, so a
+   * slot that frees up starts its next job at once instead of after the next claim's commit. A waiting money
+   * job's claim is its intent: if this process dies, it is reconciled like any other (nothing was sent).
+   */
+  prefetch: Record<QueueName, number>;
 }
 
 export class Dispatcher {
@@ -138,14 +144,15 @@ export class Dispatcher {
     if (free.length === 0) return;
     this.#pumping = true;
     let claimed: StoredJob[] = [];
+    let reserved: StoredJob[] = [];
     try {
       claimed = await this.#core.write(async (scope) => {
-        const leased = await claimDue(this.#core, scope, free, this.#tasks());
-        this.#reserve(leased, +1);
-        return leased;
+        reserved = await claimDue(this.#core, scope, free, this.#tasks());
+        this.#reserve(reserved, +1);
+        return reserved;
       });
     } catch (err) {
-      this.#reserve(claimed, -1);
+      this.#reserve(reserved, -1);
       this.#core.logger.error({ err: errorText(err) }, "claiming jobs failed; the poll will try again");
       return;
     } finally {
@@ -189,7 +196,8 @@ export class Dispatcher {
     const free: Array<[QueueName, number]> = [];
     for (const queue of QUEUE_NAMES) {
       if (this.#dry.has(queue)) continue;
-      const slots = this.#opts.concurrency[queue] - (this.#inFlight.get(queue) ?? 0);
+      const held = this.#opts.concurrency[queue] + this.#opts.prefetch[queue];
+      const slots = held - (this.#inFlight.get(queue) ?? 0);
       if (slots > 0) free.push([queue, slots]);
     }
     return free;

@@ -2,7 +2,7 @@
 
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { FleetConfig } from "../config.js";
+import { type FleetConfig, QUEUE_NAMES } from "../config.js";
 import { FleetError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
 import { aggregateBetResultsTask } from "./aggregate-bet-results.js";
@@ -41,6 +41,11 @@ export interface JobEngineOptions {
   maxReconciles?: number;
   /** real-time period of recovery, expiry, chord-deadline and TTL sweeps. Default 1 s */
   sweepMs?: number;
+  /**
+   * jobs each queue claims ahead of its concurrency (Celery's prefetch), so finished work is followed at once by
+   * the next job instead of by the next claim's commit. Default: as many as the queue's concurrency.
+   */
+  prefetch?: Partial<Record<QueueName, number>>;
   /** group-commit window for completions; 0 (the default) commits what finished in one turn of the event loop */
   commitWindowMs?: number;
   /** jitter source; default Math.random */
@@ -139,6 +144,9 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     concurrency: config.concurrency,
     pollMs,
     heartbeatMs: Math.max(10, Math.min(leaseMs / 3, 5_000)),
+    prefetch: Object.fromEntries(
+      QUEUE_NAMES.map((queue) => [queue, opts.prefetch?.[queue] ?? config.concurrency[queue]]),
+    ) as Record<QueueName, number>,
   });
   wakeDispatcher = (queue) => dispatcher.wake(queue);
   const maintenance = new Maintenance(core, canvas, {

@@ -129,6 +129,8 @@ describe("money jobs", () => {
     const hung = await engine.enqueue("pay", { ref: "hang" });
     await inState(engine, crashed.id, "retrying");
     await inState(engine, hung.id, "running");
+    // a row is `running` from its claim's commit; the attempt (and its time limit) starts once the claim is durable
+    await expect.poll(() => server.processed.has("hang")).toBe(true);
     clock.advance(5_000);
     await inState(engine, hung.id, "retrying");
     clock.advance(SETTLE_MS);

@@ -1,8 +1,10 @@
 /**
  * Several pf-fleet processes on one database file: real child processes (test/jobs/support/worker.mjs) running
- * the built engine, each writing every run it makes to the `runs` table.
+ * the built engine, each writing every run it makes to the `runs` table of a bookkeeping database beside it.
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { JobEngine } from "../../src/jobs/index.js";
@@ -27,6 +29,8 @@ beforeAll(() => {
 
 describe("several processes on one database", () => {
   let t: TempDb;
+  /** what the workers did (runs, requests sent), kept apart from the jobs file (see worker.mjs) */
+  let book: Database.Database;
   let engine: JobEngine;
   const workers: Worker[] = [];
 
@@ -37,6 +41,7 @@ describe("several processes on one database", () => {
         JOBS_MODULE: modules.jobs,
         STORAGE_MODULE: modules.storage,
         JOBS_DB: t.path,
+        RUNS_DB: book.name,
         OWNER: owner,
         LEASE_MS: String(leaseMs),
       },
@@ -64,14 +69,17 @@ describe("several processes on one database", () => {
   };
 
   const runs = (task: string) =>
-    t.db.prepare("SELECT job_id AS jobId, owner FROM runs WHERE task = ?").all(task) as Array<{
+    book.prepare("SELECT job_id AS jobId, owner FROM runs WHERE task = ?").all(task) as Array<{
       jobId: string;
       owner: string;
     }>;
 
   beforeEach(() => {
     t = tempDb();
-    t.db.exec(`CREATE TABLE runs (job_id TEXT NOT NULL, task TEXT NOT NULL, owner TEXT NOT NULL);
+    book = new Database(join(t.dir, "runs.db"));
+    book.pragma("journal_mode = WAL");
+    book.pragma("busy_timeout = 10000");
+    book.exec(`CREATE TABLE runs (job_id TEXT NOT NULL, task TEXT NOT NULL, owner TEXT NOT NULL);
                CREATE TABLE sent (ref TEXT PRIMARY KEY)`);
     // this process's engine enqueues and observes; it is started only where a test says so
     engine = testEngine(t.storage, { settleMs: 50 });
@@ -88,6 +96,7 @@ describe("several processes on one database", () => {
   afterEach(async () => {
     await Promise.all(workers.splice(0).map(stopWorker));
     await engine.stop({ graceMs: 100 });
+    book.close();
     await t.cleanup();
   });
 
@@ -156,7 +165,7 @@ describe("several processes on one database", () => {
     await doomed.ready;
     let reconciled = 0;
     let sentAgain = 0;
-    const sent = (ref: string) => t.db.prepare("SELECT 1 FROM sent WHERE ref = ?").get(ref) !== undefined;
+    const sent = (ref: string) => book.prepare("SELECT 1 FROM sent WHERE ref = ?").get(ref) !== undefined;
     engine.register({
       name: "work.money",
       queue: "escrow",

@@ -167,6 +167,8 @@ describe("retries, limits and the dead-letter queue", () => {
     await engine.start();
     const job = await engine.enqueue("stuck", {});
     await inState(engine, job.id, "running");
+    // a row is `running` from its claim's commit; the attempt (and its time limit) starts once the claim is durable
+    await expect.poll(() => signal).toBeDefined();
     clock.advance(5_000);
     const dead = await inState(engine, job.id, "dead");
     expect(dead.error).toMatchObject({ code: "TIMEOUT" });

@@ -71,4 +71,13 @@ describe("the tool catalogue an LLM sees", () => {
       expect(byName.get(name)?.annotations?.readOnlyHint, name).toBe(true);
     }
   });
+
+  it("tells the model that money in job views is USD under `_usd` names", async () => {
+    const { tools } = await h.client.listTools();
+    for (const name of ["job_status", "list_jobs"]) {
+      const tool = tools.find((t) => t.name === name);
+      expect(tool?.description, name).toMatch(/USD under `_usd` names/);
+      expect(JSON.stringify(tool?.outputSchema), name).toMatch(/amount_usd: 0\.01 is one cent/);
+    }
+  });
 });

@@ -111,7 +111,7 @@ describe("claim_faucet", () => {
     );
     expect(out).toMatchObject({ mode: "sandbox", state: "succeeded", finished: true });
     expect(sandbox.balanceOf(id)).toBeCloseTo(before + 1, 9);
-    const job = h.fleet.deps.engine.get(out.job_id);
+    const job = await h.fleet.deps.engine.get(out.job_id);
     expect(job?.task).toBe("faucet.claim");
   });
 

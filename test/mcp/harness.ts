@@ -7,6 +7,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { type CreateServerOptions, createServer, type FleetServer } from "../../src/server.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 
 /**
  * A real pf-fleet for tests: a temp-dir database, the embedded sandbox on loopback (rate limits off), the
@@ -66,7 +67,7 @@ export function toolError(result: CallToolResult): { code: string; message: stri
 
 /** Rows in every table a tool could write to: jobs, agents, ledger. */
 export function rowCounts(fleet: FleetServer): Record<string, number> {
-  const db = fleet.deps.db;
+  const db = sqliteDbForTests(fleet.deps.storage);
   const tables = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     .pluck()

@@ -6,7 +6,7 @@ import { awaitJob } from "../../src/mcp/wait.js";
 import { type Harness, ok, startHarness, toolError } from "./harness.js";
 
 interface JobOut {
-  job: { id: string; state: string; task: string; error: { code: string } | null; result: unknown };
+  job: { id: string; state: string; task: string; error: { code: string } | null; args: unknown; result: unknown };
   finished: boolean;
   members: Record<string, number> | null;
   events?: Array<{ to: string; reason: string }>;
@@ -16,11 +16,12 @@ let h: Harness;
 let agentId: string;
 let seq = 0;
 
+/** One bet in one `bets/batch` call: $0.01 (10,000 micro-USD) on heads. */
 const betArgs = () => ({
   agentId,
   bet: { game: "coin-flip", side: "heads" },
   amount: 10_000,
-  clientSeed: `job-tools-${Date.now()}-${++seq}`,
+  clientSeeds: [`job-tools-${Date.now()}-${++seq}`],
 });
 
 beforeAll(async () => {
@@ -32,7 +33,7 @@ afterAll(async () => h?.close());
 
 describe("job_status", () => {
   it("waits for a job, sending progress notifications while it does", async () => {
-    const job = h.fleet.deps.engine.enqueue(TASK.bet, betArgs(), { dueAt: Date.now() + 300 });
+    const job = await h.fleet.deps.engine.enqueue(TASK.betBatch, betArgs(), { dueAt: Date.now() + 300 });
     const progress: number[] = [];
     const result = (await h.client.callTool(
       { name: "job_status", arguments: { job_id: job.id, wait_seconds: 20, include_events: true } },
@@ -42,22 +43,26 @@ describe("job_status", () => {
     const out = ok<JobOut>(result);
     expect(out.finished).toBe(true);
     expect(out.job.state).toBe("succeeded");
-    expect(out.job.result).toMatchObject({ agentId, clientSeed: expect.any(String) });
+    expect(out.job.result).toMatchObject({
+      agentId,
+      bets: [expect.objectContaining({ clientSeed: expect.any(String), stake_usd: 0.01 })],
+      refused: [],
+    });
     expect(out.events?.map((e) => e.to)).toContain("succeeded");
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
   });
 
   it("answers at once with the job id and state when the job is not done", async () => {
-    const job = h.fleet.deps.engine.enqueue(TASK.bet, betArgs(), { dueAt: Date.now() + 3_600_000 });
+    const job = await h.fleet.deps.engine.enqueue(TASK.betBatch, betArgs(), { dueAt: Date.now() + 3_600_000 });
     const out = ok<JobOut>(await h.call("job_status", { job_id: job.id }));
     expect(out).toMatchObject({ finished: false, job: { id: job.id, state: "queued" } });
-    h.fleet.deps.engine.cancel(job.id, "test cleanup");
+    await h.fleet.deps.engine.cancel(job.id, "test cleanup");
   });
 
   it("reports members of a group by state", async () => {
-    const group = h.fleet.deps.engine.group({
-      members: [1, 2, 3].map(() => ({ task: TASK.bet, args: betArgs() })),
+    const group = await h.fleet.deps.engine.group({
+      members: [1, 2, 3].map(() => ({ task: TASK.betBatch, args: betArgs() })),
     });
     const out = ok<JobOut>(await h.call("job_status", { job_id: group.id, wait_seconds: 20 }));
     expect(out.finished).toBe(true);
@@ -72,12 +77,12 @@ describe("job_status", () => {
 describe("cancel_job", () => {
   it("revokes a queued job so it never runs", async () => {
     const requests = h.fleet.deps.sandbox!.stats().requests;
-    const job = h.fleet.deps.engine.enqueue(TASK.bet, betArgs(), { dueAt: Date.now() + 3_600_000 });
+    const job = await h.fleet.deps.engine.enqueue(TASK.betBatch, betArgs(), { dueAt: Date.now() + 3_600_000 });
     const out = ok<{ job: { state: string } }>(
       await h.call("cancel_job", { job_id: job.id, reason: "changed my mind" }),
     );
     expect(out.job.state).toBe("cancelled");
-    expect(h.fleet.deps.engine.get(job.id)?.state).toBe("cancelled");
+    expect((await h.fleet.deps.engine.get(job.id))?.state).toBe("cancelled");
     expect(h.fleet.deps.sandbox!.stats().requests).toBe(requests);
   });
 });
@@ -88,8 +93,8 @@ describe("retry_job", () => {
     h.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       warnings.push(String(n.params.data));
     });
-    h.fleet.deps.fleet.pause({ agentId, reason: "test: hold bets" });
-    const job = h.fleet.deps.engine.enqueue(TASK.bet, betArgs());
+    await h.fleet.deps.fleet.pause({ agentId, reason: "test: hold bets" });
+    const job = await h.fleet.deps.engine.enqueue(TASK.betBatch, betArgs());
     const failed = await h.fleet.deps.engine.wait(job.id, { timeoutMs: 20_000 });
     expect(failed.state).toBe("failed");
     expect(failed.error?.code).toBe("TRADING_PAUSED");
@@ -99,7 +104,7 @@ describe("retry_job", () => {
     const listed = ok<{ jobs: Array<{ id: string }> }>(await h.call("list_jobs", { state: ["failed"] }));
     expect(listed.jobs.map((j) => j.id)).toContain(job.id);
 
-    h.fleet.deps.fleet.resume({ agentId });
+    await h.fleet.deps.fleet.resume({ agentId });
     const retried = ok<{ job: { id: string; state: string } }>(await h.call("retry_job", { job_id: job.id }));
     expect(["queued", "running", "succeeded"]).toContain(retried.job.state);
     const done = ok<JobOut>(await h.call("job_status", { job_id: job.id, wait_seconds: 20 }));
@@ -110,13 +115,13 @@ describe("retry_job", () => {
 describe("list_jobs and queue_stats", () => {
   it("pages through jobs with a cursor and filters by task", async () => {
     const first = ok<{ jobs: Array<{ id: string; task: string }>; next_cursor: string | null }>(
-      await h.call("list_jobs", { task: TASK.bet, limit: 2 }),
+      await h.call("list_jobs", { task: TASK.betBatch, limit: 2 }),
     );
     expect(first.jobs).toHaveLength(2);
-    expect(first.jobs.every((j) => j.task === TASK.bet)).toBe(true);
+    expect(first.jobs.every((j) => j.task === TASK.betBatch)).toBe(true);
     expect(first.next_cursor).not.toBeNull();
     const second = ok<{ jobs: Array<{ id: string }> }>(
-      await h.call("list_jobs", { task: TASK.bet, limit: 2, cursor: first.next_cursor }),
+      await h.call("list_jobs", { task: TASK.betBatch, limit: 2, cursor: first.next_cursor }),
     );
     expect(second.jobs.map((j) => j.id)).not.toContain(first.jobs[0]!.id);
   });
@@ -131,10 +136,54 @@ describe("list_jobs and queue_stats", () => {
   });
 });
 
+describe("money in job views", () => {
+  it("job_status and list_jobs show a bet batch's stake and outcome in USD; the row keeps micro-USD", async () => {
+    const job = await h.fleet.deps.engine.enqueue(TASK.betBatch, betArgs());
+    const out = ok<JobOut>(await h.call("job_status", { job_id: job.id, wait_seconds: 20 }));
+    expect(out.job.state).toBe("succeeded");
+    expect(out.job.args).toEqual({
+      agentId,
+      bet: { game: "coin-flip", side: "heads" },
+      amount_usd: 0.01,
+      clientSeeds: [expect.any(String)],
+    });
+    const bets = (out.job.result as { bets: Array<Record<string, number>> }).bets;
+    expect(bets).toHaveLength(1);
+    const bet = bets[0]!;
+    expect(bet).toMatchObject({ stake_usd: 0.01, payout_usd: expect.any(Number), net_usd: expect.any(Number) });
+    for (const micro of ["stake", "payout", "net"]) expect(bet).not.toHaveProperty(micro);
+    expect(bet.net_usd).toBeCloseTo(bet.payout_usd! - bet.stake_usd!, 9);
+    // Internally nothing changed: the job row holds integer micro-USD.
+    expect((await h.fleet.deps.engine.get(job.id))?.args).toMatchObject({ amount: 10_000 });
+
+    const listed = ok<{ jobs: Array<{ id: string; args: unknown; result: unknown }> }>(
+      await h.call("list_jobs", { task: TASK.betBatch, limit: 200 }),
+    );
+    expect(listed.jobs.find((j) => j.id === job.id)).toMatchObject({ args: out.job.args, result: out.job.result });
+  });
+
+  it("a batch's chord shows its aggregate in USD, matching the batch tool's summary", async () => {
+    const batch = ok<{ job_id: string; summary: { wagered_usd: number; total_pnl_usd: number } }>(
+      await h.call("place_coinflip_batch", { side: "tails", count: 2, amount: 0.01, agent_ids: [agentId] }),
+    );
+    const out = ok<JobOut>(await h.call("job_status", { job_id: batch.job_id }));
+    expect(out.job.state).toBe("succeeded");
+    expect(out.job.result).toMatchObject({
+      totalBets: 2,
+      wagered_usd: 0.02,
+      total_pnl_usd: batch.summary.total_pnl_usd,
+      best: { net_usd: expect.any(Number) },
+      worst: { net_usd: expect.any(Number) },
+    });
+    expect(out.job.result).not.toHaveProperty("wagered");
+    expect(out.job.result).not.toHaveProperty("totalPnl");
+  });
+});
+
 describe("awaitJob", () => {
   it("stops waiting when the request is aborted, and cancels the job only when asked", async () => {
-    const keep = h.fleet.deps.engine.enqueue(TASK.bet, betArgs(), { dueAt: Date.now() + 3_600_000 });
-    const drop = h.fleet.deps.engine.enqueue(TASK.bet, betArgs(), { dueAt: Date.now() + 3_600_000 });
+    const keep = await h.fleet.deps.engine.enqueue(TASK.betBatch, betArgs(), { dueAt: Date.now() + 3_600_000 });
+    const drop = await h.fleet.deps.engine.enqueue(TASK.betBatch, betArgs(), { dueAt: Date.now() + 3_600_000 });
     const ctx = (signal: AbortSignal) => ({ signal, sessionId: undefined, progress: async () => {} });
 
     const a = new AbortController();
@@ -145,9 +194,9 @@ describe("awaitJob", () => {
     b.abort();
     const [kept, dropped] = await Promise.all([waitingKeep, waitingDrop]);
     expect(kept).toMatchObject({ aborted: true, cancelled: false, finished: false });
-    expect(h.fleet.deps.engine.get(keep.id)?.state).toBe("queued");
+    expect((await h.fleet.deps.engine.get(keep.id))?.state).toBe("queued");
     expect(dropped).toMatchObject({ aborted: true, cancelled: true });
-    expect(h.fleet.deps.engine.get(drop.id)?.state).toBe("cancelled");
-    h.fleet.deps.engine.cancel(keep.id, "test cleanup");
+    expect((await h.fleet.deps.engine.get(drop.id))?.state).toBe("cancelled");
+    await h.fleet.deps.engine.cancel(keep.id, "test cleanup");
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TASK } from "../../src/jobs/tasks/args.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 import { type Harness, ok, startHarness } from "./harness.js";
 
 /**
@@ -20,11 +21,11 @@ beforeAll(async () => {
     agentIds.push(ok<{ agent: { agent_id: string } }>(out).agent.agent_id);
   }
   for (const id of agentIds) h.fleet.deps.sandbox!.fund(id, 5);
-  const job = h.fleet.deps.engine.enqueue(TASK.bet, {
+  const job = await h.fleet.deps.engine.enqueue(TASK.betBatch, {
     agentId: agentIds[0],
     bet: { game: "crash", cash_out_at: 2 },
     amount: 10_000,
-    clientSeed: `keys-${Date.now()}`,
+    clientSeeds: [`keys-${Date.now()}`],
   });
   await h.fleet.deps.engine.wait(job.id, { timeoutMs: 20_000 });
 });
@@ -32,7 +33,7 @@ afterAll(async () => h?.close());
 
 describe("keys", () => {
   it("appear nowhere a user or the model can read", async () => {
-    const keys = agentIds.map((id) => h.fleet.deps.fleet.keyFor(id));
+    const keys = await Promise.all(agentIds.map((id) => h.fleet.deps.fleet.keyFor(id)));
     for (const key of keys) expect(key).toMatch(/^sk_live_/);
 
     const calls: Array<[string, Record<string, unknown>]> = [
@@ -47,13 +48,13 @@ describe("keys", () => {
       ["resume_trading", { agent_id: agentIds[1] }],
     ];
     for (const [name, args] of calls) seen.push(JSON.stringify(await h.call(name, args)));
-    for (const job of h.fleet.deps.engine.list({ limit: 200 }).jobs) {
+    for (const job of (await h.fleet.deps.engine.list({ limit: 200 })).jobs) {
       seen.push(JSON.stringify(await h.call("job_status", { job_id: job.id, include_events: true })));
     }
     const { resources } = await h.client.listResources();
     for (const r of resources) seen.push(JSON.stringify(await h.client.readResource({ uri: r.uri })));
 
-    const db = h.fleet.deps.db;
+    const db = sqliteDbForTests(h.fleet.deps.storage);
     const jobRows = JSON.stringify(db.prepare("SELECT * FROM jobs").all());
     const log = h.logText();
     expect(log.length).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import { createPurpleFleaClient } from "../../src/purpleflea/index.js";
 import { startSandbox } from "../../src/sandbox/index.js";
 import type { RunningSandbox } from "../../src/sandbox/types.js";
 import { createServer } from "../../src/server.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 
 /**
  * Live mode against a "staging" copy of the services: a sandbox started separately, reached only through
@@ -51,9 +52,9 @@ describe("live mode", () => {
     try {
       expect(fleet.deps.mode).toBe("live");
       expect(fleet.deps.sandbox).toBeUndefined();
-      const agent = fleet.deps.fleet.getAgent(agentId);
+      const agent = await fleet.deps.fleet.getAgent(agentId);
       expect(agent).toMatchObject({ label: "primary", source: "imported" });
-      const opening = fleet.deps.db
+      const opening = sqliteDbForTests(fleet.deps.storage)
         .prepare("SELECT amount FROM movements WHERE agent_id = ? AND kind = 'opening_balance'")
         .pluck()
         .get(agentId);
@@ -65,7 +66,10 @@ describe("live mode", () => {
     // A restart imports the same key again without a second opening balance.
     const again = await createServer(loadConfig(env), { logger: silentLogger });
     try {
-      const rows = again.deps.db.prepare("SELECT COUNT(*) FROM movements WHERE agent_id = ?").pluck().get(agentId);
+      const rows = sqliteDbForTests(again.deps.storage)
+        .prepare("SELECT COUNT(*) FROM movements WHERE agent_id = ?")
+        .pluck()
+        .get(agentId);
       expect(rows).toBe(1);
     } finally {
       await again.close();

@@ -31,11 +31,11 @@ describe("resources", () => {
   });
 
   it("serves PnL from the ledger after a bet", async () => {
-    const job = h.fleet.deps.engine.enqueue(TASK.bet, {
+    const job = await h.fleet.deps.engine.enqueue(TASK.betBatch, {
       agentId,
       bet: { game: "dice", direction: "over", threshold: 50 },
       amount: 20_000,
-      clientSeed: `res-${Date.now()}`,
+      clientSeeds: [`res-${Date.now()}`],
     });
     expect((await h.fleet.deps.engine.wait(job.id, { timeoutMs: 20_000 })).state).toBe("succeeded");
     const summary = (await readJson("pnl://summary")) as {
@@ -54,9 +54,15 @@ describe("resources", () => {
   });
 
   it("serves a job, the queues and the agents", async () => {
-    const job = h.fleet.deps.engine.list({ task: TASK.bet, limit: 1 }).jobs[0]!;
-    const read = (await readJson(`jobs://${job.id}`)) as { job: { id: string; state: string }; events: unknown[] };
+    const job = (await h.fleet.deps.engine.list({ task: TASK.betBatch, limit: 1 })).jobs[0]!;
+    const read = (await readJson(`jobs://${job.id}`)) as {
+      job: { id: string; state: string; args: unknown; result: unknown };
+      events: unknown[];
+    };
     expect(read.job).toMatchObject({ id: job.id, state: "succeeded" });
+    // Money in USD, as the tools show it.
+    expect(read.job.args).toMatchObject({ amount_usd: 0.02 });
+    expect(read.job.result).toMatchObject({ bets: [expect.objectContaining({ stake_usd: 0.02 })] });
     expect(read.events.length).toBeGreaterThan(0);
     const queues = (await readJson("queues://stats")) as { queues: Array<{ queue: string }> };
     expect(queues.queues.map((q) => q.queue)).toContain("casino");
@@ -66,15 +72,15 @@ describe("resources", () => {
   });
 
   it("tells a subscriber when a job finishes", async () => {
-    const job = h.fleet.deps.engine.enqueue(
-      TASK.bet,
-      { agentId, bet: { game: "coin-flip", side: "heads" }, amount: 10_000, clientSeed: `sub-${Date.now()}` },
+    const job = await h.fleet.deps.engine.enqueue(
+      TASK.betBatch,
+      { agentId, bet: { game: "coin-flip", side: "heads" }, amount: 10_000, clientSeeds: [`sub-${Date.now()}`] },
       { dueAt: Date.now() + 500 },
     );
     const uri = `jobs://${job.id}`;
     const finished = new Promise<void>((resolve) => {
-      h.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
-        if (n.params.uri === uri && h.fleet.deps.engine.get(job.id)?.state === "succeeded") resolve();
+      h.client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+        if (n.params.uri === uri && (await h.fleet.deps.engine.get(job.id))?.state === "succeeded") resolve();
       });
     });
     await h.client.subscribeResource({ uri });

@@ -77,11 +77,11 @@ describe("pause_trading and resume_trading", () => {
         .filter(([r]) => r.includes("/games/") || r.includes("/bets/batch"))
         .reduce((n, [, c]) => n + c, 0);
     const before = games();
-    const job = h.fleet.deps.engine.enqueue(TASK.bet, {
+    const job = await h.fleet.deps.engine.enqueue(TASK.betBatch, {
       agentId,
       bet: { game: "coin-flip", side: "tails" },
       amount: 10_000,
-      clientSeed: `risk-paused-${Date.now()}`,
+      clientSeeds: [`risk-paused-${Date.now()}`],
     });
     const refused = await h.fleet.deps.engine.wait(job.id, { timeoutMs: 20_000 });
     expect(refused.error?.code).toBe("TRADING_PAUSED");
@@ -89,11 +89,11 @@ describe("pause_trading and resume_trading", () => {
 
     const resumed = ok<{ trading: { fleet_paused: boolean } }>(await h.call("resume_trading", {}));
     expect(resumed.trading.fleet_paused).toBe(false);
-    const again = h.fleet.deps.engine.enqueue(TASK.bet, {
+    const again = await h.fleet.deps.engine.enqueue(TASK.betBatch, {
       agentId,
       bet: { game: "coin-flip", side: "tails" },
       amount: 10_000,
-      clientSeed: `risk-resumed-${Date.now()}`,
+      clientSeeds: [`risk-resumed-${Date.now()}`],
     });
     expect((await h.fleet.deps.engine.wait(again.id, { timeoutMs: 20_000 })).state).toBe("succeeded");
   });

@@ -62,7 +62,7 @@ describe("place_crash_batch", () => {
     expect(out.progress).toEqual({ done: 20, total: 20 });
 
     const pnl = usdToMicros(out.summary!.total_pnl_usd);
-    const ledger = listBets(h.fleet.deps.db, { agentIds: agents, limit: 1000 });
+    const ledger = await listBets(h.fleet.deps.storage, { agentIds: agents, limit: 1000 });
     expect(ledger).toHaveLength(20);
     expect(sum(ledger.map((b) => b.net))).toBe(pnl);
     expect(sum(after) - sum(before)).toBe(pnl);
@@ -118,9 +118,9 @@ describe("place_coinflip_batch", () => {
       await h.call("place_coinflip_batch", { side: "alternate", count: 4, amount: 0.02, agent_ids: [agents[0]] }),
     );
     expect(out.summary?.total_bets).toBe(4);
-    const sides = listBets(h.fleet.deps.db, { agentIds: [agents[0]!], game: "coin-flip", order: "asc" }).map(
-      (b) => b.params.side,
-    );
+    const sides = (
+      await listBets(h.fleet.deps.storage, { agentIds: [agents[0]!], game: "coin-flip", order: "asc" })
+    ).map((b) => b.params.side);
     expect(sides).toEqual(["heads", "tails", "heads", "tails"]);
   });
 
@@ -198,7 +198,7 @@ describe("long batches", () => {
         state = status.job.state;
       }
       expect(state).toBe("succeeded");
-      const row = h.fleet.deps.engine.get(out.job_id!);
+      const row = await h.fleet.deps.engine.get(out.job_id!);
       expect(row?.result).toMatchObject({ totalBets: 30 });
     } finally {
       sandbox().setFaults(null);
@@ -231,7 +231,7 @@ describe("long batches", () => {
     sandbox().setFaults({ latencyMs: 150 });
     try {
       const settledBefore = sandbox().stats().betsSettled;
-      const ledgerBefore = listBets(h.fleet.deps.db, { limit: 10_000 }).length;
+      const ledgerBefore = (await listBets(h.fleet.deps.storage, { limit: 10_000 })).length;
       const out = ok<BatchOut>(
         await h.call("place_crash_batch", { cash_out_at: 2, count: 200, amount: 0.01, wait_seconds: 0 }),
       );
@@ -241,7 +241,7 @@ describe("long batches", () => {
       await quiesce(out.job_id!);
       const placed = sandbox().stats().betsSettled - settledBefore;
       expect(placed).toBeLessThan(200);
-      expect(listBets(h.fleet.deps.db, { limit: 10_000 }).length - ledgerBefore).toBe(placed);
+      expect((await listBets(h.fleet.deps.storage, { limit: 10_000 })).length - ledgerBefore).toBe(placed);
     } finally {
       sandbox().setFaults(null);
     }
@@ -269,7 +269,7 @@ describe("long batches", () => {
 async function quiesce(chordId: string): Promise<void> {
   const { engine } = h.fleet.deps;
   for (let i = 0; i < 200; i++) {
-    const open = engine.list({ canvasId: chordId, state: ["queued", "running", "retrying"], limit: 1 }).jobs;
+    const open = (await engine.list({ canvasId: chordId, state: ["queued", "running", "retrying"], limit: 1 })).jobs;
     if (open.length === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -279,7 +279,7 @@ async function quiesce(chordId: string): Promise<void> {
 async function waitForCancelledChord(): Promise<string> {
   const { engine } = h.fleet.deps;
   for (let i = 0; i < 200; i++) {
-    const row = engine.list({ task: "chord", limit: 1 }).jobs[0];
+    const row = (await engine.list({ task: "chord", limit: 1 })).jobs[0];
     if (row && ["cancelled", "succeeded", "failed"].includes(row.state)) return row.state;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -28,13 +28,13 @@ describe("search_domains", () => {
   it("creates the fleet's domains account once, says so, and returns prices", async () => {
     const first = ok<SearchOut>(await h.call("search_domains", { query: "fleetbot" }));
     expect(first.account_created).toBe(true);
-    expect(h.fleet.deps.fleet.listDomainAccounts().map((a) => a.accountId)).toEqual([first.account_id]);
+    expect((await h.fleet.deps.fleet.listDomainAccounts()).map((a) => a.accountId)).toEqual([first.account_id]);
     expect(first.results.length).toBeGreaterThan(1);
     for (const r of first.results) expect(r.price_usd_estimate).toBeCloseTo(r.price_eur * 1.08, 2);
 
     const again = ok<SearchOut>(await h.call("search_domains", { query: "fleetbot" }));
     expect(again).toMatchObject({ account_created: false, account_id: first.account_id });
-    expect(h.fleet.deps.fleet.listDomainAccounts()).toHaveLength(1);
+    expect(await h.fleet.deps.fleet.listDomainAccounts()).toHaveLength(1);
   });
 
   it("never returns the domains key", async () => {

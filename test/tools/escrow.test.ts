@@ -48,7 +48,7 @@ const balance = (agentId: string) => usdToMicros(h.fleet.deps.sandbox!.balanceOf
 /** An escrow made straight through the client, as another pf-fleet session or the creator's own code would. */
 async function directEscrow(amount: number): Promise<string> {
   const { client, fleet } = h.fleet.deps;
-  const e = await client.escrow.create(fleet.keyFor(creator), {
+  const e = await client.escrow.create(await fleet.keyFor(creator), {
     amount: usdToMicros(amount),
     description: "deliver the weekly dataset",
     counterpartyAgentId: worker,
@@ -100,7 +100,7 @@ describe("create_escrow_chain", () => {
 
   it("releases once the counterparty completes the work", async () => {
     const workerBefore = balance(worker);
-    const known = createJobIds();
+    const known = await createJobIds();
     const chain = h.call("create_escrow_chain", {
       agent_id: creator,
       counterparty_agent_id: worker,
@@ -117,7 +117,7 @@ describe("create_escrow_chain", () => {
     expect(out).toMatchObject({ outcome: "released", escrow_id: escrowId, amount_released_usd: 0.99 });
     expect(out.escrow?.status).toBe("released");
     expect(balance(worker)).toBe(workerBefore + 990_000);
-    const credits = listMovements(h.fleet.deps.db, { agentIds: [worker], kinds: ["escrow_release"] });
+    const credits = await listMovements(h.fleet.deps.storage, { agentIds: [worker], kinds: ["escrow_release"] });
     expect(credits.filter((m) => m.reference.startsWith(escrowId)).map((m) => m.amount)).toEqual([990_000]);
   });
 
@@ -235,13 +235,13 @@ function postCount(): number {
 async function createdEscrowId(known: Set<string>): Promise<string> {
   const { engine } = h.fleet.deps;
   for (let i = 0; i < 400; i++) {
-    const job = engine.list({ task: TASK.escrowCreate, limit: 1 }).jobs[0];
+    const job = (await engine.list({ task: TASK.escrowCreate, limit: 1 })).jobs[0];
     if (job && !known.has(job.id) && job.state === "succeeded") return (job.result as { escrowId: string }).escrowId;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error("the chain never created its escrow");
 }
 
-function createJobIds(): Set<string> {
-  return new Set(h.fleet.deps.engine.list({ task: TASK.escrowCreate, limit: 200 }).jobs.map((j) => j.id));
+async function createJobIds(): Promise<Set<string>> {
+  return new Set((await h.fleet.deps.engine.list({ task: TASK.escrowCreate, limit: 200 })).jobs.map((j) => j.id));
 }

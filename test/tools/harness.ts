@@ -9,6 +9,7 @@ import { loadConfig } from "../../src/config.js";
 import { TASK } from "../../src/jobs/tasks/args.js";
 import { redactSecrets, silentLogger } from "../../src/log.js";
 import { type CreateServerOptions, createServer, type FleetServer } from "../../src/server.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 
 /**
  * A real pf-fleet for the money-tool tests: a temp-dir database, the embedded sandbox on loopback (rate limits
@@ -65,7 +66,7 @@ export async function startHarness(
         // would count as part of it. One sandbox second later it is unambiguously a later deposit.
         sandbox().advanceClock(1_000);
         sandbox().fund(id, fundUsd);
-        const job = fleet.deps.engine.enqueue(TASK.ledgerRefresh, { agentIds: [id] });
+        const job = await fleet.deps.engine.enqueue(TASK.ledgerRefresh, { agentIds: [id] });
         const done = await fleet.deps.engine.wait(job.id, { timeoutMs: 20_000 });
         if (done.state !== "succeeded") throw new Error(`ledger refresh ${done.state}: ${JSON.stringify(done.error)}`);
       }
@@ -96,7 +97,7 @@ export function toolError(result: CallToolResult): { code: string; message: stri
 }
 
 function rowCounts(fleet: FleetServer): Record<string, number> {
-  const db = fleet.deps.db;
+  const db = sqliteDbForTests(fleet.deps.storage);
   const tables = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     .pluck()

@@ -38,7 +38,7 @@ afterAll(async () => {
 describe("pnl_report", () => {
   it("reports today by game and by agent, matching the ledger's bets", async () => {
     const out = ok<ReportOut>(await h.call("pnl_report", {}));
-    const bets = listBets(h.fleet.deps.db, { limit: 1000 });
+    const bets = await listBets(h.fleet.deps.storage, { limit: 1000 });
     const sumNet = (rows: typeof bets) => microsToUsd(rows.reduce((n, r) => n + r.net, 0));
     expect(out.period.kind).toBe("today");
     expect(out.totals.bets).toBe(12);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 import { ok, startHarness, type ToolHarness } from "./harness.js";
 
 /** verify_bets re-derives the sandbox's provably-fair rolls from the revealed seed. */
@@ -44,7 +45,7 @@ describe("verify_bets", () => {
   });
 
   it("reports a bet whose recorded roll the revealed seed does not give", async () => {
-    const db = h.fleet.deps.db;
+    const db = sqliteDbForTests(h.fleet.deps.storage);
     const bet = db.prepare("SELECT bet_id, roll FROM bets WHERE agent_id = ? ORDER BY id LIMIT 1").get(a) as {
       bet_id: string;
       roll: number;

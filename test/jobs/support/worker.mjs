@@ -1,5 +1,6 @@
 // A pf-fleet worker process for the multi-process tests: one job engine on a shared database file, running the
-// test tasks below. It writes every run to the `runs` table, so the parent test can count runs per job.
+// test tasks below. It writes every run to the `runs` table of a bookkeeping database of the test's own (RUNS_DB),
+// so the parent test can count runs per job.
 
 import Database from "better-sqlite3";
 import { z } from "zod";
@@ -9,11 +10,11 @@ const { openStorage } = await import(process.env.STORAGE_MODULE);
 
 const owner = process.env.OWNER;
 const storage = await openStorage(process.env.JOBS_DB);
-// the test's own bookkeeping, on a connection of its own
-const db = new Database(process.env.JOBS_DB);
+// The test's own bookkeeping, in a file of its own: the engine's connection may hold the jobs file's write lock
+// while a task starts (a transaction body spans microtasks), and a second connection of this process writing the
+// jobs file then would sleep in SQLite's busy handler, on the thread that has to finish that transaction.
+const db = new Database(process.env.RUNS_DB);
 db.pragma("busy_timeout = 10000");
-db.exec(`CREATE TABLE IF NOT EXISTS runs (job_id TEXT NOT NULL, task TEXT NOT NULL, owner TEXT NOT NULL);
-         CREATE TABLE IF NOT EXISTS sent (ref TEXT PRIMARY KEY)`);
 const recordRun = db.prepare("INSERT INTO runs (job_id, task, owner) VALUES (?, ?, ?)");
 const recordSent = db.prepare("INSERT INTO sent (ref) VALUES (?)");
 
