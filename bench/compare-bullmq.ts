@@ -26,8 +26,8 @@ import { createPurpleFleaClient } from "../src/purpleflea/index.js";
 import type { BetRequest } from "../src/purpleflea/types.js";
 import { BETS_PER_CALL, STAKE_MICROS } from "./bullmq.js";
 import type { BullmqPhaseInput, BullmqPhaseResult } from "./bullmq-phase.js";
-import type { PhaseInput, PhaseResult } from "./phase-types.js";
 import { killAllRedisSync, startRedis, stopAllRedis } from "./bullmq-redis.js";
+import type { PhaseInput, PhaseResult } from "./phase-types.js";
 
 const SANDBOX = fileURLToPath(new URL("./bullmq-sandbox.js", import.meta.url));
 const BULLMQ_PHASE = fileURLToPath(new URL("./bullmq-phase.js", import.meta.url));

@@ -93,7 +93,12 @@ async function memberRows(engine: JobEngine, chordId: string): Promise<JobRow[]>
   const rows: JobRow[] = [];
   let cursor: string | undefined;
   do {
-    const page = await engine.list({ canvasId: chordId, task: TASK.betBatch, limit: 500, ...(cursor ? { cursor } : {}) });
+    const page = await engine.list({
+      canvasId: chordId,
+      task: TASK.betBatch,
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    });
     rows.push(...page.jobs);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

@@ -13,6 +13,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
         "Per queue: concurrency, queued, running, retrying, succeeded, failed, dead, unknown, throughput, runtimes",
       mimeType: "application/json",
     },
-    async (uri) => jsonContents(uri.href, { generated_at: new Date().toISOString(), queues: await deps.engine.stats() }),
+    async (uri) =>
+      jsonContents(uri.href, { generated_at: new Date().toISOString(), queues: await deps.engine.stats() }),
   );
 }

@@ -44,7 +44,10 @@ export type SummaryView = z.output<typeof summaryView>;
 const PAGE = 500;
 
 /** The chord's own aggregate when it finished; else the aggregate of its members so far. */
-export async function batchAggregate(deps: Pick<FleetDeps, "engine" | "storage">, chord: JobRow): Promise<BetAggregate> {
+export async function batchAggregate(
+  deps: Pick<FleetDeps, "engine" | "storage">,
+  chord: JobRow,
+): Promise<BetAggregate> {
   if (chord.state === "succeeded" && isAggregate(chord.result)) return chord.result;
   const outcomes: ChordMemberOutcome[] = [];
   for await (const m of members(deps.engine, chord.id)) outcomes.push(m);

@@ -48,17 +48,19 @@ export function register(server: McpServer, deps: FleetDeps): void {
       const effective = await deps.fleet.limits();
       const losses = await lossesToday(deps);
       const agentIds = args.agent_id ? [args.agent_id] : (await deps.fleet.listAgents()).map((a) => a.agentId);
-      const agents = await Promise.all(agentIds.map(async (id) => {
-        const limits = await deps.fleet.limitsFor(id);
-        const lost = losses.byAgent.get(id) ?? 0;
-        return {
-          agent_id: id,
-          paused: (await deps.fleet.getAgent(id))?.paused ?? false,
-          limits: limitsView(limits),
-          lost_today_usd: microsToUsd(lost),
-          loss_headroom_usd: microsToUsd(Math.max(0, limits.dailyLossLimit - lost)),
-        };
-      }));
+      const agents = await Promise.all(
+        agentIds.map(async (id) => {
+          const limits = await deps.fleet.limitsFor(id);
+          const lost = losses.byAgent.get(id) ?? 0;
+          return {
+            agent_id: id,
+            paused: (await deps.fleet.getAgent(id))?.paused ?? false,
+            limits: limitsView(limits),
+            lost_today_usd: microsToUsd(lost),
+            loss_headroom_usd: microsToUsd(Math.max(0, limits.dailyLossLimit - lost)),
+          };
+        }),
+      );
       const trading = await pauseView(deps);
       const headroom = Math.max(0, effective.fleetDailyLossLimit - losses.fleet);
       const text = [

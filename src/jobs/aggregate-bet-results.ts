@@ -4,7 +4,9 @@
  * `bets/batch` call); every figure counts bets, not jobs. Amounts are integer micro-USD.
  */
 import { z } from "zod";
+import { FleetError } from "../errors.js";
 import type { Micros } from "../money.js";
+import type { JobRepo } from "../storage/jobs.js";
 import { describeJobError } from "./job-error.js";
 import type { ChordMemberOutcome, TaskDefinition } from "./types.js";
 
@@ -45,7 +47,8 @@ const memberSchema = z.object({
   args: z.unknown().optional(),
 });
 
-const argsSchema = z.looseObject({ results: z.array(memberSchema) });
+/** `chordId` from the engine (the callback reads its members); `results` from callbacks fired by older versions */
+const argsSchema = z.looseObject({ results: z.array(memberSchema).optional(), chordId: z.string().optional() });
 
 export interface BetLine {
   jobId: string;
@@ -89,7 +92,37 @@ export async function aggregateBetResults(
   results: readonly ChordMemberOutcome[],
   placedBy?: PlacedBets,
 ): Promise<BetAggregate> {
-  const agg: BetAggregate = {
+  const tally = new BetTally(placedBy);
+  await tally.add(results);
+  return tally.result();
+}
+
+/**
+ * The aggregate of a chord read from its member rows a page at a time, so a chord of 2,500 calls (50,000 bets)
+ * is summed in constant memory: no list of every result is ever held, stored in the callback's args, or parsed.
+ */
+export async function aggregateChordMembers(
+  jobs: Pick<JobRepo, "memberOutcomes">,
+  chordId: string,
+  opts: { placedBy?: PlacedBets; skipJobId?: string; pageSize?: number } = {},
+): Promise<BetAggregate> {
+  const tally = new BetTally(opts.placedBy);
+  const limit = opts.pageSize ?? MEMBER_PAGE;
+  // canvas indexes are 0…size−1 for the members (the callback comes last), so a page ends where the next begins
+  for (let afterIndex = -1; ; ) {
+    const page = await jobs.memberOutcomes(chordId, { afterIndex, limit });
+    await tally.add(page.filter((m) => m.jobId !== opts.skipJobId));
+    if (page.length < limit) return tally.result();
+    afterIndex += page.length;
+  }
+}
+
+const MEMBER_PAGE = 200;
+
+/** Running totals over members, added a page at a time. */
+export class BetTally {
+  readonly #placedBy: PlacedBets | undefined;
+  readonly #agg: BetAggregate = {
     totalBets: 0,
     wins: 0,
     losses: 0,
@@ -104,7 +137,18 @@ export async function aggregateBetResults(
     failedBets: 0,
     pendingBets: 0,
   };
-  const add = (jobId: string, b: BetOutcome): void => {
+
+  constructor(placedBy?: PlacedBets) {
+    this.#placedBy = placedBy;
+  }
+
+  result(): BetAggregate {
+    const agg = this.#agg;
+    return { ...agg, winRate: agg.totalBets === 0 ? null : agg.wins / agg.totalBets };
+  }
+
+  #bet(jobId: string, b: BetOutcome): void {
+    const agg = this.#agg;
     agg.totalBets++;
     if (b.won) agg.wins++;
     else agg.losses++;
@@ -114,47 +158,51 @@ export async function aggregateBetResults(
     const line: BetLine = { jobId, clientSeed: b.clientSeed, betId: b.betId, game: b.game, net: b.net };
     if (!agg.best || b.net > agg.best.net) agg.best = line;
     if (!agg.worst || b.net < agg.worst.net) agg.worst = line;
-  };
-  const unsettled = results.filter((m) => m.state !== "succeeded" && !UNFINISHED.has(m.state)).map((m) => m.jobId);
-  const placedAnyway = placedBy && unsettled.length > 0 ? await placedBy(unsettled) : new Map<string, BetOutcome[]>();
-  for (const member of results) {
-    const { jobId, task, state } = member;
-    if (UNFINISHED.has(state)) {
-      const bets = betsAskedOf(member);
-      agg.pending.push({ jobId, task, state, bets });
-      agg.pendingBets += bets;
-      continue;
-    }
-    if (state !== "succeeded") {
-      const placed = placedAnyway.get(jobId) ?? [];
-      for (const b of placed) add(jobId, b);
-      const bets = Math.max(0, betsAskedOf(member) - placed.length);
-      if (bets > 0) {
-        agg.failed.push({ jobId, task, state, reason: describeJobError(member.error), bets });
-        agg.failedBets += bets;
-      }
-      continue;
-    }
-    const batch = batchOutcomeSchema.safeParse(member.result);
-    if (batch.success) {
-      for (const b of batch.data.bets) add(jobId, b);
-      for (const r of batch.data.refused) {
-        agg.failed.push({ jobId, task, state, reason: `${r.code}: ${r.reason}`, bets: 1, clientSeed: r.clientSeed });
-        agg.failedBets++;
-      }
-      continue;
-    }
-    const bet = betOutcomeSchema.safeParse(member.result);
-    if (!bet.success) {
-      const bets = betsAskedOf(member);
-      agg.failed.push({ jobId, task, state, reason: `result is not a bet: ${z.prettifyError(bet.error)}`, bets });
-      agg.failedBets += bets;
-      continue;
-    }
-    add(jobId, bet.data);
   }
-  agg.winRate = agg.totalBets === 0 ? null : agg.wins / agg.totalBets;
-  return agg;
+
+  async add(results: readonly ChordMemberOutcome[]): Promise<void> {
+    const agg = this.#agg;
+    const add = (jobId: string, b: BetOutcome) => this.#bet(jobId, b);
+    const placedBy = this.#placedBy;
+    const unsettled = results.filter((m) => m.state !== "succeeded" && !UNFINISHED.has(m.state)).map((m) => m.jobId);
+    const placedAnyway = placedBy && unsettled.length > 0 ? await placedBy(unsettled) : new Map<string, BetOutcome[]>();
+    for (const member of results) {
+      const { jobId, task, state } = member;
+      if (UNFINISHED.has(state)) {
+        const bets = betsAskedOf(member);
+        agg.pending.push({ jobId, task, state, bets });
+        agg.pendingBets += bets;
+        continue;
+      }
+      if (state !== "succeeded") {
+        const placed = placedAnyway.get(jobId) ?? [];
+        for (const b of placed) add(jobId, b);
+        const bets = Math.max(0, betsAskedOf(member) - placed.length);
+        if (bets > 0) {
+          agg.failed.push({ jobId, task, state, reason: describeJobError(member.error), bets });
+          agg.failedBets += bets;
+        }
+        continue;
+      }
+      const batch = batchOutcomeSchema.safeParse(member.result);
+      if (batch.success) {
+        for (const b of batch.data.bets) add(jobId, b);
+        for (const r of batch.data.refused) {
+          agg.failed.push({ jobId, task, state, reason: `${r.code}: ${r.reason}`, bets: 1, clientSeed: r.clientSeed });
+          agg.failedBets++;
+        }
+        continue;
+      }
+      const bet = betOutcomeSchema.safeParse(member.result);
+      if (!bet.success) {
+        const bets = betsAskedOf(member);
+        agg.failed.push({ jobId, task, state, reason: `result is not a bet: ${z.prettifyError(bet.error)}`, bets });
+        agg.failedBets += bets;
+        continue;
+      }
+      add(jobId, bet.data);
+    }
+  }
 }
 
 function betsAskedOf(member: ChordMemberOutcome): number {
@@ -173,7 +221,18 @@ export function aggregateBetResultsTaskWith(
     timeLimitMs: 30_000,
     retry: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 10_000, jitter: 0.2 },
     args: argsSchema,
-    run: async ({ args }) => aggregateBetResults(args.results as ChordMemberOutcome[], placedBy),
+    readsMembers: true,
+    run: async ({ args, job, storage }) => {
+      // a callback an earlier version fired still carries its members' outcomes
+      if (args.results) return aggregateBetResults(args.results as ChordMemberOutcome[], placedBy);
+      if (args.chordId === undefined || job.parentId !== args.chordId) {
+        throw new FleetError("INVALID_INPUT", `${AGGREGATE_BET_RESULTS} must run as a chord callback`);
+      }
+      return aggregateChordMembers(storage.jobs, args.chordId, {
+        skipJobId: job.id,
+        ...(placedBy ? { placedBy } : {}),
+      });
+    },
   };
 }
 

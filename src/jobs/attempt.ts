@@ -1,9 +1,9 @@
 /** One attempt of one job: the task's `run` (or `reconcile`) with its signal, time limit and commit writes. */
 import { FleetError } from "../errors.js";
+import type { StoredJob } from "../storage/jobs.js";
 import { type EngineCore, toJobRow } from "./core.js";
 import { parseArgs } from "./job-factory.js";
 import type { AbortCause, AttemptOutcome, CommitWrite } from "./outcome.js";
-import type { StoredJob } from "../storage/jobs.js";
 import type { JobProgress, ReconcileOutcome, TaskContext, TaskDefinition } from "./types.js";
 
 /** A claimed job being worked on in this process. */

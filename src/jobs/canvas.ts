@@ -5,10 +5,11 @@
  * processes finish members at the same moment, and across restarts.
  */
 import { FleetError, type FleetErrorCode } from "../errors.js";
+import type { StoredJob } from "../storage/jobs.js";
+import type { Tx } from "../storage/types.js";
 import { type EngineCore, toJobRow } from "./core.js";
 import { describeJobError, errorText, jobError } from "./job-error.js";
 import { buildCanvasJob, buildTaskJob, type Placement } from "./job-factory.js";
-import type { StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 import type { ChainSpec, ChordMemberOutcome, ChordSpec, GroupSpec, JobRow } from "./types.js";
 
@@ -34,7 +35,7 @@ export class Canvas {
     this.#core = core;
   }
 
-  async group(spec: GroupSpec): Promise<JobRow> {
+  async group(spec: GroupSpec, tx?: Tx): Promise<JobRow> {
     const now = this.#core.clock.now();
     const members = checkMembers(spec.members, "group");
     const parent = buildCanvasJob(
@@ -43,10 +44,10 @@ export class Canvas {
       { size: members.length },
       now,
     );
-    return this.#create(parent, this.#buildMembers(members, parent, spec.priority, now));
+    return this.#create(parent, this.#buildMembers(members, parent, spec.priority, now), tx);
   }
 
-  async chord(spec: ChordSpec): Promise<JobRow> {
+  async chord(spec: ChordSpec, tx?: Tx): Promise<JobRow> {
     const { registry, clock } = this.#core;
     const now = clock.now();
     const members = checkMembers(spec.members, "chord");
@@ -66,10 +67,10 @@ export class Canvas {
       deadlineAt: spec.deadlineAt ?? null,
     };
     const parent = { ...buildCanvasJob("chord", callbackTask.queue, args, now), deadlineAt: args.deadlineAt };
-    return this.#create(parent, this.#buildMembers(members, parent, spec.priority, now));
+    return this.#create(parent, this.#buildMembers(members, parent, spec.priority, now), tx);
   }
 
-  async chain(spec: ChainSpec): Promise<JobRow> {
+  async chain(spec: ChainSpec, tx?: Tx): Promise<JobRow> {
     const { registry, clock } = this.#core;
     const now = clock.now();
     const steps = checkMembers(spec.steps, "chain").map((step, i) => {
@@ -85,7 +86,7 @@ export class Canvas {
       canvasId: parent.id,
       canvasIndex: 0,
     });
-    return this.#create(parent, [head]);
+    return this.#create(parent, [head], tx);
   }
 
   /**
@@ -138,16 +139,19 @@ export class Canvas {
   async fireChord(scope: WriteScope, chord: StoredJob, why: string): Promise<void> {
     const { registry, transitions } = this.#core;
     const spec = chord.args as ChordArgs;
-    const results = await scope.tx.jobs.memberOutcomes(chord.id);
     const task = registry.get(spec.callback.task);
-    const placement: Placement = { parentId: chord.id, canvasId: chord.id, canvasIndex: results.length };
+    // a callback that reads its members itself gets only the chord's id: nothing the size of the chord is copied
+    const members = task?.readsMembers
+      ? { chordId: chord.id }
+      : { results: await scope.tx.jobs.memberOutcomes(chord.id) };
+    const placement: Placement = { parentId: chord.id, canvasId: chord.id, canvasIndex: spec.size };
     try {
       await transitions.savepoint(scope, async (inner) => {
         if (!task)
           throw new FleetError("INVALID_INPUT", `chord callback task \`${spec.callback.task}\` is not registered`);
         const callback = buildTaskJob(
           task,
-          { ...spec.callback.args, results },
+          { ...spec.callback.args, ...members },
           { priority: chord.priority },
           inner.now,
           placement,
@@ -167,11 +171,11 @@ export class Canvas {
     }
   }
 
-  async #create(parent: StoredJob, members: StoredJob[]): Promise<JobRow> {
+  async #create(parent: StoredJob, members: StoredJob[], tx: Tx | undefined): Promise<JobRow> {
     const { transitions } = this.#core;
     parent.progress ??= { done: 0, total: members.length };
     if (parent.kind !== "chain") parent.openMembers = members.length;
-    await this.#core.write(async (scope) => {
+    await this.#core.writeIn(tx, async (scope) => {
       await transitions.insert(scope, parent, `${parent.kind} created`);
       for (const m of members) {
         await transitions.insert(scope, m, `member ${(m.canvasIndex ?? 0) + 1} of ${parent.kind} ${parent.id}`);

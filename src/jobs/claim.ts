@@ -4,11 +4,12 @@
  * compare-and-set, so two processes can never both claim a job. Several jobs per transaction = group commit of
  * claims; the dispatcher also claims in the transaction that commits finished jobs, for the slots they free.
  */
+
+import type { JobPatch, StoredJob } from "../storage/jobs.js";
 import { type EngineCore, mustReconcile } from "./core.js";
 import { errorText } from "./job-error.js";
-import type { JobPatch, StoredJob } from "../storage/jobs.js";
-import type { WriteScope } from "./transitions.js";
 import { validateClaim } from "./rate-window.js";
+import type { WriteScope } from "./transitions.js";
 import type { QueueName, RateLimitClaim } from "./types.js";
 
 /** extra candidates read in later rounds, to stand in for rows that expired or wait for rate-limit tokens */

@@ -1,9 +1,9 @@
 /** Writing an attempt's decision (and its progress) back, guarded by the lease that the attempt held. */
 import { FleetError } from "../errors.js";
+import type { StoredJob } from "../storage/jobs.js";
 import type { EngineCore } from "./core.js";
 import { errorText, jobError } from "./job-error.js";
 import type { Decision } from "./outcome.js";
-import type { StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 import type { JobProgress } from "./types.js";
 

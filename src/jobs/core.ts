@@ -1,7 +1,7 @@
 /** What the engine's parts share: the store, the clock, the registry and the one way to write. */
 import type { Logger } from "../log.js";
 import type { StoredJob } from "../storage/jobs.js";
-import type { Storage } from "../storage/types.js";
+import type { Storage, Tx } from "../storage/types.js";
 import type { Clock } from "./clock.js";
 import type { DecisionPolicy } from "./outcome.js";
 import type { TaskRegistry } from "./registry.js";
@@ -24,6 +24,8 @@ export interface EngineCore {
   readonly random: () => number;
   /** one write transaction; its changes are published to listeners once it has committed durably */
   write<T>(fn: (scope: WriteScope) => Promise<T>): Promise<T>;
+  /** the same inside the caller's transaction `tx`: published once that transaction has committed */
+  writeIn<T>(tx: Tx | undefined, fn: (scope: WriteScope) => Promise<T>): Promise<T>;
 }
 
 /** for jobs whose task is not registered in this process (recovery still has to decide for them) */

@@ -1,8 +1,8 @@
 /** The dead-letter operations: send a finished-badly job round again, or throw it away. */
 import { FleetError } from "../errors.js";
+import type { JobPatch, StoredJob } from "../storage/jobs.js";
 import { type EngineCore, mustReconcile } from "./core.js";
 import { isTerminal } from "./state-machine.js";
-import type { JobPatch, StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 
 /**

@@ -8,6 +8,7 @@
 import PQueue from "p-queue";
 import { QUEUE_NAMES } from "../config.js";
 import { FleetError } from "../errors.js";
+import type { StoredJob } from "../storage/jobs.js";
 import { Attempt, runAttempt } from "./attempt.js";
 import { claimDue } from "./claim.js";
 import type { ClockTimer } from "./clock.js";
@@ -16,7 +17,6 @@ import { applyDecision, recordProgress } from "./completion.js";
 import { decisionPolicy, type EngineCore } from "./core.js";
 import { errorText } from "./job-error.js";
 import { type AbortCause, decideAttempt } from "./outcome.js";
-import type { StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 import type { JobProgress, QueueName } from "./types.js";
 

@@ -5,6 +5,8 @@ import { hostname } from "node:os";
 import { type FleetConfig, QUEUE_NAMES } from "../config.js";
 import { FleetError } from "../errors.js";
 import { type Logger, silentLogger } from "../log.js";
+import type { StoredJob } from "../storage/jobs.js";
+import type { Storage, Tx } from "../storage/types.js";
 import { aggregateBetResultsTask } from "./aggregate-bet-results.js";
 import { Canvas } from "./canvas.js";
 import { type Clock, systemClock } from "./clock.js";
@@ -16,8 +18,6 @@ import { JobEvents, notFound, waitForJob } from "./events.js";
 import { createFailureHook, type JobFailure } from "./failure-hook.js";
 import { buildTaskJob } from "./job-factory.js";
 import { Maintenance } from "./maintenance.js";
-import type { StoredJob } from "../storage/jobs.js";
-import type { Storage, Tx } from "../storage/types.js";
 import { TaskRegistry } from "./registry.js";
 import { revoke } from "./revoke.js";
 import { queueStats } from "./stats.js";
@@ -100,7 +100,8 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     }
     for (const parent of parents) {
       const { id, state, progress } = parent;
-      if (progress) events.emit(toJobRow(parent), { at: now, jobId: id, from: state, to: state, reason: "progress", progress });
+      if (progress)
+        events.emit(toJobRow(parent), { at: now, jobId: id, from: state, to: state, reason: "progress", progress });
     }
   };
 
@@ -135,6 +136,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     maxReconciles: opts.maxReconciles ?? 5,
     random: opts.random ?? Math.random,
     write: (fn) => storage.transaction((tx) => writeIn(tx, fn)),
+    writeIn: (tx, fn) => (tx ? writeIn(tx, fn) : storage.transaction((own) => writeIn(own, fn))),
   };
 
   const canvas = new Canvas(core);
@@ -172,13 +174,12 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     async enqueue(task, args, { tx, ...options } = {}) {
       const row = buildTaskJob(registry.require(task), args, options, clock.now());
       const when = row.dueAt > clock.now() ? `, due at ${new Date(row.dueAt).toISOString()}` : "";
-      const insert = (scope: WriteScope) => transitions.insert(scope, row, `enqueued${when}`);
-      await (tx ? writeIn(tx, insert) : core.write(insert));
+      await core.writeIn(tx, (scope) => transitions.insert(scope, row, `enqueued${when}`));
       return toJobRow(row);
     },
-    group: (spec) => canvas.group(spec),
-    chord: (spec) => canvas.chord(spec),
-    chain: (spec) => canvas.chain(spec),
+    group: (spec, options) => canvas.group(spec, options?.tx),
+    chord: (spec, options) => canvas.chord(spec, options?.tx),
+    chain: (spec, options) => canvas.chain(spec, options?.tx),
     get: current,
     async list(filter = {}) {
       const page = await storage.jobs.list(filter);

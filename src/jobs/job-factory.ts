@@ -4,8 +4,8 @@
  */
 import { z } from "zod";
 import { FleetError } from "../errors.js";
-import { newJobId } from "./job-id.js";
 import type { JobKind, StoredJob } from "../storage/jobs.js";
+import { newJobId } from "./job-id.js";
 import type { EnqueueOptions, JobState, QueueName, TaskDefinition } from "./types.js";
 
 const MAX_PRIORITY = 1_000;

@@ -4,10 +4,10 @@
  * `not_done` lets it run again.
  */
 import { FleetError, toFleetError } from "../errors.js";
-import { backoffDelay } from "./backoff.js";
-import { describeJobError, type JobError, jobError } from "./job-error.js";
 import type { JobPatch, StoredJob } from "../storage/jobs.js";
 import type { ReceiptWriter } from "../storage/types.js";
+import { backoffDelay } from "./backoff.js";
+import { describeJobError, type JobError, jobError } from "./job-error.js";
 import type { JobState, ReconcileOutcome, RetryPolicy } from "./types.js";
 
 export type AbortCause = "cancel" | "time_limit" | "shutdown" | "lease_lost";

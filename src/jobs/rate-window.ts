@@ -3,7 +3,11 @@ import { FleetError } from "../errors.js";
 import type { RateLimitClaim } from "./types.js";
 
 /** 0 when the claim fits now; otherwise how long until enough of the oldest calls leave the window. */
-export function waitFor(calls: ReadonlyArray<{ at: number; cost: number }>, claim: RateLimitClaim, now: number): number {
+export function waitFor(
+  calls: ReadonlyArray<{ at: number; cost: number }>,
+  claim: RateLimitClaim,
+  now: number,
+): number {
   const cost = claim.cost ?? 1;
   let used = calls.reduce((sum, c) => sum + c.cost, 0);
   if (used + cost <= claim.limit) return 0;
@@ -35,4 +39,3 @@ export function validateClaim(c: RateLimitClaim): void {
   }
   if (problem) throw new FleetError("INVALID_INPUT", `rate limit \`${c.key}\`: ${problem}`);
 }
-

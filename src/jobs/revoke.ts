@@ -5,9 +5,9 @@
  * cancelled.
  */
 import { FleetError } from "../errors.js";
+import type { StoredJob } from "../storage/jobs.js";
 import { type EngineCore, mustReconcile } from "./core.js";
 import { isTerminal } from "./state-machine.js";
-import type { StoredJob } from "../storage/jobs.js";
 import type { WriteScope } from "./transitions.js";
 
 /** Returns the job as it now stands; ids of this process's attempts to abort are pushed to `toAbort`. */

@@ -162,6 +162,11 @@ export interface TaskDefinition<A = unknown, R = unknown> {
   /** failures of critical tasks (escrow release, faucet claim) are flagged in alerts */
   critical?: boolean;
   args: z.ZodType<A>;
+  /**
+   * As a chord callback: receive `chordId` and read the members from `ctx.storage.jobs` (in pages) instead of
+   * every member's outcome in `args.results` — what keeps a chord of thousands of members in constant memory.
+   */
+  readsMembers?: boolean;
   /** the idempotency key for a money job, derived from its args (e.g. the bet's client_seed) */
   idempotencyKey?: (args: A) => string;
   /**
@@ -243,9 +248,10 @@ export interface JobEngine {
    * published when it commits.
    */
   enqueue(task: string, args: unknown, opts?: EnqueueOptions & { tx?: Tx }): Promise<JobRow>;
-  group(spec: GroupSpec): Promise<JobRow>;
-  chord(spec: ChordSpec): Promise<JobRow>;
-  chain(spec: ChainSpec): Promise<JobRow>;
+  /** a canvas and all its members in one transaction (`tx`: the caller's, published when it commits) */
+  group(spec: GroupSpec, opts?: { tx?: Tx }): Promise<JobRow>;
+  chord(spec: ChordSpec, opts?: { tx?: Tx }): Promise<JobRow>;
+  chain(spec: ChainSpec, opts?: { tx?: Tx }): Promise<JobRow>;
   get(id: string): Promise<JobRow | undefined>;
   list(filter?: JobFilter): Promise<{ jobs: JobRow[]; nextCursor: string | null }>;
   events(jobId: string): Promise<JobEvent[]>;

@@ -1,5 +1,5 @@
-import type { Db } from "../storage/sqlite/connection.js";
 import { FleetError } from "../errors.js";
+import type { Db } from "../storage/sqlite/connection.js";
 import type { SandboxClock } from "./clock.js";
 import { newUuid } from "./ids.js";
 

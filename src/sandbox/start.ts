@@ -1,8 +1,8 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { migrate, openDatabase } from "../storage/sqlite/connection.js";
 import { FleetError } from "../errors.js";
 import { silentLogger } from "../log.js";
+import { migrate, openDatabase } from "../storage/sqlite/connection.js";
 import { casinoService } from "./casino/service.js";
 import { SandboxClock } from "./clock.js";
 import { createControls } from "./control/operations.js";

@@ -1,5 +1,5 @@
-import type { Db } from "../storage/sqlite/connection.js";
 import type { Logger } from "../log.js";
+import type { Db } from "../storage/sqlite/connection.js";
 import { AgentStore } from "./casino/agents.js";
 import type { SandboxClock } from "./clock.js";
 import { Faucet } from "./faucet/faucet.js";

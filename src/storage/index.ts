@@ -2,7 +2,7 @@
  * Opens pf-fleet's storage: a SQLite file (the embedded default) or, next, a PostgreSQL URL. Migrations run on
  * open. Everything outside src/storage/ reaches the database only through the returned `Storage`.
  */
-import { SqliteConn, openDatabase } from "./sqlite/connection.js";
+import { openDatabase, SqliteConn } from "./sqlite/connection.js";
 import { migrateAll, sqliteRepos } from "./sqlite/repos.js";
 import { SqliteStorage } from "./sqlite/storage.js";
 import { WalSync } from "./sqlite/wal-sync.js";

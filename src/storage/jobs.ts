@@ -62,6 +62,12 @@ export interface FinishedRun {
   runtimeMs: number;
 }
 
+export interface MemberPage {
+  /** canvas index to start after; -1 for the first page */
+  afterIndex: number;
+  limit: number;
+}
+
 export interface JobRepo {
   /** throws CONFLICT when the idempotency key is taken */
   insert(job: StoredJob): Promise<void>;
@@ -97,8 +103,12 @@ export interface JobRepo {
   chordsPastDeadline(now: number, limit: number): Promise<StoredJob[]>;
   /** a canvas's members in order (a chord's callback, once it exists, comes last) */
   members(canvasId: string): Promise<StoredJob[]>;
-  /** the same members as a chord callback or a group result reports them: what each ended as, nothing more */
-  memberOutcomes(canvasId: string): Promise<ChordMemberOutcome[]>;
+  /**
+   * The same members as a chord callback or a group result reports them: what each ended as, nothing more. With
+   * `page`, only those after canvas index `afterIndex`, at most `limit` of them: a reader of a large canvas holds
+   * one page at a time.
+   */
+  memberOutcomes(canvasId: string, page?: MemberPage): Promise<ChordMemberOutcome[]>;
   /**
    * A member of group/chord `parentId` became terminal: counts it off, if the parent still waits for its members
    * (waiting, no chord callback yet). Returns the members still open and the canvas size, or undefined when the

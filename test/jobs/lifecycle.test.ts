@@ -113,8 +113,8 @@ describe("expiry, cancel, TTL", () => {
       if (lives === 1) return new Promise(() => {}); // the first life hangs and never reports back
       return "second life";
     });
-    // the "old process": its single slot stays busy with the stuck attempt
-    engine = testEngine(t.storage, { ownerId: "node-1", concurrency: { default: 1 } });
+    // the "old process": its single slot stays busy with the stuck attempt, and it claims nothing ahead of it
+    engine = testEngine(t.storage, { ownerId: "node-1", concurrency: { default: 1 }, prefetch: { default: 0 } });
     engine.register(task);
     await engine.start();
     const job = await engine.enqueue("once-stuck", {});

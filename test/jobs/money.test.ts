@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { FleetError } from "../../src/errors.js";
 import { type JobEngine, ManualClock, type TaskContext, type TaskDefinition } from "../../src/jobs/index.js";
-import type { ReceiptWriter } from "../../src/storage/types.js";
+import { recordMovement } from "../../src/ledger/index.js";
 import { type TempDb, tempDb } from "./support/db.js";
 import { inState, testEngine, until } from "./support/engine.js";
 
@@ -196,15 +196,27 @@ describe("money jobs", () => {
   });
 
   it("commits the task's onCommit writes in the same transaction as its success, and only then", async () => {
-    // the receipt: a row keyed by the ref, written through the ReceiptWriter (the tasks' memory: its submission
-    // rows are a plain insert under a primary key, so writing one key twice fails)
-    const receipt = (tx: ReceiptWriter, ref: string) => tx.taskMemory.rememberSubmission(ref, `receipt:${ref}`, 0);
+    // the receipt: a ledger movement under the ref, written through the job's ReceiptWriter
+    const receipt = (ref: string, amount: number) => ({
+      agentId: "ag_payer",
+      kind: "escrow_release" as const,
+      amount,
+      reference: ref,
+      at: clock.now(),
+    });
     engine.register(
       payTask(server, async (ctx) => {
         const { ref } = ctx.args;
-        ctx.onCommit((tx) => receipt(tx, ref));
+        ctx.onCommit(async (tx) => {
+          await recordMovement(tx, receipt(ref, 1_000_000), clock.now());
+        });
         if (ref === "refused") throw new FleetError("KELLY_LIMIT_EXCEEDED", "kelly_limit_exceeded");
-        if (ref === "clash") ctx.onCommit((tx) => receipt(tx, "clash")); // second insert of one key: the commit fails
+        // a second, different receipt under one key (CONFLICT): the commit fails
+        if (ref === "clash") {
+          ctx.onCommit(async (tx) => {
+            await recordMovement(tx, receipt("clash", 2_000_000), clock.now());
+          });
+        }
         server.processed.add(ref);
         return { receipt: ref };
       }),
@@ -217,7 +229,7 @@ describe("money jobs", () => {
     await inState(engine, refused.id, "failed");
     const broken = await inState(engine, clash.id, "failed");
 
-    const refs = t.db.prepare("SELECT job_id AS ref FROM task_batch_submissions ORDER BY job_id").all();
+    const refs = t.db.prepare("SELECT reference AS ref FROM movements ORDER BY reference").all();
     expect(refs).toEqual([{ ref: "ok" }]);
     // the server did process it: the job says so, keeps the receipt, and refuses to be re-run
     expect(broken).toMatchObject({ moneyState: "done", result: { receipt: "clash" }, error: { code: "INTERNAL" } });

@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { JobEngine } from "../../src/jobs/index.js";
+import { recordMovement } from "../../src/ledger/index.js";
 import { builtJobsModule, WORKER_SCRIPT } from "./support/build.js";
 import { type TempDb, tempDb } from "./support/db.js";
 import { taskWithArgs, testEngine } from "./support/engine.js";
@@ -181,8 +182,16 @@ describe("several processes on one database", () => {
       reconcile: async ({ args, onCommit }) => {
         reconciled++;
         if (!sent(args.ref)) return { outcome: "not_done", reason: "absent from the server's records" };
-        // the receipt commits with the success, through the ReceiptWriter (a row keyed by the ref)
-        onCommit((tx) => tx.taskMemory.rememberSubmission(args.ref, `receipt:${args.ref}`, 0));
+        // the ledger receipt commits with the success, through the job's ReceiptWriter
+        onCommit(async (tx) => {
+          await recordMovement(tx, {
+            agentId: "ag_payer",
+            kind: "escrow_release",
+            amount: 1_000_000,
+            reference: args.ref,
+            at: Date.now(),
+          });
+        });
         return { outcome: "done", result: { ref: args.ref, source: "reconciled" } };
       },
     });
@@ -203,7 +212,7 @@ describe("several processes on one database", () => {
     expect(done).toMatchObject({ state: "succeeded", moneyState: "done", result: { source: "reconciled" } });
     expect({ reconciled, sentAgain }).toEqual({ reconciled: 1, sentAgain: 0 });
     expect(runs("work.money")).toHaveLength(1);
-    expect(t.db.prepare("SELECT job_id AS ref FROM task_batch_submissions").all()).toEqual([{ ref: "escrow-42" }]);
+    expect(t.db.prepare("SELECT reference AS ref FROM movements").all()).toEqual([{ ref: "escrow-42" }]);
     expect((await engine.events(job.id)).map((e) => e.reason).join("\n")).toMatch(/lease of worker-doomed expired/);
   });
 });

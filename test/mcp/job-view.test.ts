@@ -36,7 +36,9 @@ describe("job views in USD", () => {
     const args = { agentId: "ag_1a2b3c", bet: { game: "crash", cash_out_at: 2 }, amount: 250_000, clientSeeds: ["s1"] };
     const result = {
       agentId: "ag_1a2b3c",
-      bets: [{ clientSeed: "s1", betId: "b1", game: "crash", stake: 250_000, payout: 500_000, net: 250_000, won: true }],
+      bets: [
+        { clientSeed: "s1", betId: "b1", game: "crash", stake: 250_000, payout: 500_000, net: 250_000, won: true },
+      ],
       refused: [],
     };
     const job = row("casino.bet_batch", args, result);
@@ -49,7 +51,9 @@ describe("job views in USD", () => {
     });
     expect(view.result).toEqual({
       agentId: "ag_1a2b3c",
-      bets: [{ clientSeed: "s1", betId: "b1", game: "crash", stake_usd: 0.25, payout_usd: 0.5, net_usd: 0.25, won: true }],
+      bets: [
+        { clientSeed: "s1", betId: "b1", game: "crash", stake_usd: 0.25, payout_usd: 0.5, net_usd: 0.25, won: true },
+      ],
       refused: [],
     });
     expect(job.args).toBe(args);
@@ -93,7 +97,11 @@ describe("job views in USD", () => {
       moneyInUsd("pnl.daily_summary", {
         kind: "daily",
         from: 1_700_000_000_000,
-        report: { totals: { bets: 0, pnl: 0 }, days: [{ date: "2026-11-23", pnl: -50_000, bets: 3 }], averageDailyPnl: null },
+        report: {
+          totals: { bets: 0, pnl: 0 },
+          days: [{ date: "2026-11-23", pnl: -50_000, bets: 3 }],
+          averageDailyPnl: null,
+        },
       }),
     ).toEqual({
       kind: "daily",
@@ -107,7 +115,9 @@ describe("job views in USD", () => {
   });
 
   it("reads `server`, `local` and `difference` as money only in a balance check", () => {
-    const check = { agents: [{ agentId: "ag_1", server: 1_500_000, local: 1_000_000, difference: 500_000, low: false }] };
+    const check = {
+      agents: [{ agentId: "ag_1", server: 1_500_000, local: 1_000_000, difference: 500_000, low: false }],
+    };
     expect(moneyInUsd("wallet.balance_check", check)).toEqual({
       agents: [{ agentId: "ag_1", server_usd: 1.5, local_usd: 1, difference_usd: 0.5, low: false }],
     });

@@ -6,7 +6,7 @@ import { listBets } from "../../src/ledger/index.js";
 import { usdToMicros } from "../../src/money.js";
 import type { GameBet } from "../../src/purpleflea/fairness.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
-import { addAgent, agreement, type Fleet, settled, startFleet } from "./harness.js";
+import { addAgent, agreement, type Fleet, poke, settled, startFleet } from "./harness.js";
 
 describe("a bet batch against the sandbox", () => {
   let sandbox: RunningSandbox;
@@ -32,7 +32,7 @@ describe("a bet batch against the sandbox", () => {
       agents: await loadBankrolls(f.deps, agents),
     });
     sandbox.resetStats();
-    const done = await settled(f.engine, submitBatch(f.deps, plan).id);
+    const done = await settled(f.engine, (await submitBatch(f.deps, plan)).id);
     expect(done.state).toBe("succeeded");
     const summary = done.result as BetAggregate;
     expect(summary.totalBets).toBe(60);
@@ -43,14 +43,14 @@ describe("a bet batch against the sandbox", () => {
     expect(Object.keys(routes).filter((r) => r.includes("/games/"))).toEqual([]);
     expect(routes["POST /api/v1/bets/batch"]).toBe(3);
 
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, agents);
     expect(a.serverBets).toHaveLength(60);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.onlyOnServer).toEqual([]);
     expect(a.onlyInLedger).toEqual([]);
     // $0.03 at 1.37× credits $0.0411 though the response says 0.04: only exact payouts keep this equal.
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
-    const ledger = listBets(f.db, { agentIds: agents, limit: 1000 });
+    const ledger = await listBets(f.storage, { agentIds: agents, limit: 1000 });
     expect(ledger.filter((b) => b.won).every((b) => b.payout === 41_100)).toBe(true);
     expect(summary.totalPnl).toBe(ledger.reduce((s, b) => s + b.net, 0));
   });
@@ -69,19 +69,19 @@ describe("a bet batch against the sandbox", () => {
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(2);
     expect(sandbox.stats().betsSettled).toBe(20);
 
-    const members = f.engine.list({ canvasId: chord.id, task: TASK.betBatch }).jobs;
+    const members = (await f.engine.list({ canvasId: chord.id, task: TASK.betBatch })).jobs;
     expect(members).toHaveLength(1);
     const member = members[0] as (typeof members)[number];
-    const reasons = f.engine.events(member.id).map((e) => e.reason);
+    const reasons = (await f.engine.events(member.id)).map((e) => e.reason);
     expect(reasons.some((r) => r.includes("10 of 20 bets are not in"))).toBe(true);
     expect((member.result as { bets: unknown[] }).bets).toHaveLength(20);
 
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, agents);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.onlyOnServer).toEqual([]);
     expect(a.onlyInLedger).toEqual([]);
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
-    const ledger = listBets(f.db, { agentIds: [agent], limit: 1000 }).filter((b) => b.jobId === member.id);
+    const ledger = (await listBets(f.storage, { agentIds: [agent], limit: 1000 })).filter((b) => b.jobId === member.id);
     expect(ledger.filter((b) => b.source === "reconciled")).toHaveLength(10);
     expect(ledger.filter((b) => b.source === "response")).toHaveLength(10);
   });
@@ -96,7 +96,7 @@ describe("a bet batch against the sandbox", () => {
       agents: [{ agentId: poor, balance: usdToMicros(1_000), riskFactor: 1 }],
     });
     sandbox.resetStats();
-    const done = await settled(f.engine, submitBatch(f.deps, plan).id);
+    const done = await settled(f.engine, (await submitBatch(f.deps, plan)).id);
 
     expect(done.state).toBe("succeeded");
     const summary = done.result as BetAggregate;
@@ -108,7 +108,7 @@ describe("a bet batch against the sandbox", () => {
     // One call, settled with five refusals: a refusal is final, nothing is retried.
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
     expect(sandbox.balanceOf(poor)).toBe(1);
-    expect(listBets(f.db, { agentIds: [poor] })).toEqual([]);
+    expect(await listBets(f.storage, { agentIds: [poor] })).toEqual([]);
   });
 
   it("counts the bets a partly settled batch placed when a pause stops the rest; a retry sends only the rest", async () => {
@@ -116,13 +116,13 @@ describe("a bet batch against the sandbox", () => {
     const { plan, chord } = await partlySettled(agent, { game: "coin-flip", side: "heads" }, (p) =>
       submitBatch(f.deps, p),
     );
-    f.fleet.pause({ reason: "operator stop" });
+    await f.fleet.pause({ reason: "operator stop" });
     const done = await settled(f.engine, chord.id);
-    f.fleet.resume({});
+    await f.fleet.resume({});
 
-    const member = chordMember(chord.id);
-    expect(f.engine.get(member)).toMatchObject({ state: "failed", error: { code: "TRADING_PAUSED" } });
-    expectTenOfTwenty(done, member, "TRADING_PAUSED");
+    const member = await chordMember(chord.id);
+    expect(await f.engine.get(member)).toMatchObject({ state: "failed", error: { code: "TRADING_PAUSED" } });
+    await expectTenOfTwenty(done, member, "TRADING_PAUSED");
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
 
     await retriedToTheEnd(agent, member, plan, 2);
@@ -146,9 +146,9 @@ describe("a bet batch against the sandbox", () => {
       const done = await settled(f.engine, chord.id);
       sandbox.setFaults(null);
 
-      const member = chordMember(chord.id);
-      expect(f.engine.get(member)).toMatchObject({ state: "dead", attempts: 2 });
-      expectTenOfTwenty(done, member, "OUTCOME_UNKNOWN");
+      const member = await chordMember(chord.id);
+      expect(await f.engine.get(member)).toMatchObject({ state: "dead", attempts: 2 });
+      await expectTenOfTwenty(done, member, "OUTCOME_UNKNOWN");
       expect(sandbox.stats().betsSettled).toBe(10);
 
       await retriedToTheEnd(agent, member, plan, 3);
@@ -157,20 +157,22 @@ describe("a bet batch against the sandbox", () => {
 
   it("counts the bets a partly settled batch placed when its key is refused; a retry sends only the rest", async () => {
     const agent = await addAgent(f, sandbox, 5);
-    const setKey = f.db.prepare("UPDATE fleet_agents SET api_key = ? WHERE agent_id = ?");
-    const realKey = f.fleet.keyFor(agent);
+    const setKey = (key: string) => poke(f, "UPDATE fleet_agents SET api_key = ? WHERE agent_id = ?", key, agent);
+    const realKey = await f.fleet.keyFor(agent);
     const { plan, chord } = await partlySettled(agent, { game: "coin-flip", side: "heads" }, (p) =>
       submitBatch(f.deps, p),
     );
     // The key is revoked while the lost answer is reconciled: the call for the other ten is refused (401).
-    const member = chordMember(chord.id);
-    await expect.poll(() => f.engine.events(member).some((e) => e.reason.includes("10 of 20"))).toBe(true);
-    setKey.run(`${realKey.slice(0, -4)}dead`, agent);
+    const member = await chordMember(chord.id);
+    await expect
+      .poll(async () => (await f.engine.events(member)).some((e) => e.reason.includes("10 of 20")))
+      .toBe(true);
+    await setKey(`${realKey.slice(0, -4)}dead`);
     const done = await settled(f.engine, chord.id);
-    setKey.run(realKey, agent);
+    await setKey(realKey);
 
-    expect(f.engine.get(member)).toMatchObject({ state: "failed", error: { code: "UNAUTHORIZED" } });
-    expectTenOfTwenty(done, member, "UNAUTHORIZED");
+    expect(await f.engine.get(member)).toMatchObject({ state: "failed", error: { code: "UNAUTHORIZED" } });
+    await expectTenOfTwenty(done, member, "UNAUTHORIZED");
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(2);
 
     await retriedToTheEnd(agent, member, plan, 3);
@@ -184,42 +186,44 @@ describe("a bet batch against the sandbox", () => {
     const { chord } = await partlySettled(agent, { game: "dice", direction: "over", threshold: 50 }, (p) =>
       submitBatch(f.deps, p),
     );
-    const member = chordMember(chord.id);
+    const member = await chordMember(chord.id);
     if (afterReconcile) {
-      await expect.poll(() => f.engine.events(member).some((e) => e.reason.includes("10 of 20"))).toBe(true);
+      await expect
+        .poll(async () => (await f.engine.events(member)).some((e) => e.reason.includes("10 of 20")))
+        .toBe(true);
     }
-    f.engine.cancel(member, "enough");
+    await f.engine.cancel(member, "enough");
     const done = await settled(f.engine, chord.id);
 
-    expect(f.engine.get(member)?.state).toBe("cancelled");
-    expectTenOfTwenty(done, member, "");
+    expect((await f.engine.get(member))?.state).toBe("cancelled");
+    await expectTenOfTwenty(done, member, "");
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, [agent]);
     expect(a.onlyOnServer).toEqual([]);
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
   });
 
   /** The chord's summary: the ten bets the member placed, counted from the ledger; the other ten failed. */
-  function expectTenOfTwenty(done: JobRow, member: string, code: string): void {
+  async function expectTenOfTwenty(done: JobRow, member: string, code: string): Promise<void> {
     const summary = done.result as BetAggregate;
     expect(summary.totalBets).toBe(10);
     expect(summary.failedBets).toBe(10);
     expect(summary.failed).toEqual([expect.objectContaining({ jobId: member, bets: 10 })]);
     expect(summary.failed[0]?.reason.startsWith(code)).toBe(true);
-    const placed = listBets(f.db, { limit: 10_000 }).filter((b) => b.jobId === member);
+    const placed = (await listBets(f.storage, { limit: 10_000 })).filter((b) => b.jobId === member);
     expect(placed).toHaveLength(10);
     expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
   }
 
   /** retry_job on the ended member: it sends only the ten bets the ledger lacks, and the server agrees. */
   async function retriedToTheEnd(agent: string, member: string, plan: BatchPlan, calls: number): Promise<void> {
-    f.engine.retry(member);
+    await f.engine.retry(member);
     const again = await settled(f.engine, member);
     expect(again.state).toBe("succeeded");
     expect((again.result as { bets: unknown[] }).bets).toHaveLength(20);
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(calls);
     expect(sandbox.stats().betsSettled).toBe(20);
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, [agent]);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.onlyOnServer).toEqual([]);
     expect(a.onlyInLedger).toEqual([]);
@@ -231,7 +235,7 @@ describe("a bet batch against the sandbox", () => {
    * A 20-bet batch of `agent` whose first call the server settles only in part — ten bets — before the line
    * dies; returns once that happened, with the faults off again.
    */
-  async function partlySettled(agent: string, bet: GameBet, submit: (plan: BatchPlan) => JobRow) {
+  async function partlySettled(agent: string, bet: GameBet, submit: (plan: BatchPlan) => Promise<JobRow>) {
     const plan = planBatch({
       bet,
       count: 20,
@@ -240,12 +244,12 @@ describe("a bet batch against the sandbox", () => {
     });
     sandbox.resetStats();
     sandbox.setFaults({ partial: 1, scope: "money" });
-    const chord = submit(plan);
+    const chord = await submit(plan);
     while (sandbox.stats().faults.partial === 0) await sleep(2);
     sandbox.setFaults(null);
     return { plan, chord };
   }
 
-  const chordMember = (chordId: string): string =>
-    f.engine.list({ canvasId: chordId, task: TASK.betBatch }).jobs[0]?.id as string;
+  const chordMember = async (chordId: string): Promise<string> =>
+    (await f.engine.list({ canvasId: chordId, task: TASK.betBatch })).jobs[0]?.id as string;
 });

@@ -33,17 +33,18 @@ describe("cancelling a money job while its request is on the wire", () => {
     ) {
       await sleep(5);
     }
-    f.engine.cancel(jobId, "changed my mind");
+    await f.engine.cancel(jobId, "changed my mind");
   }
 
   it("a bet cancelled mid-call is reconciled from the server's answer and recorded, never lost", async () => {
     sandbox.resetStats();
     sandbox.setFaults({ latencyMs: 1_000, scope: "money" });
-    const job = f.engine.enqueue(TASK.bet, {
+    // A single bet: a bet-batch job of one (casino.bet, the single-bet task, is gone; one call either way).
+    const job = await f.engine.enqueue(TASK.betBatch, {
       agentId: agent,
       bet: { game: "coin-flip", side: "heads" },
       amount: usdToMicros(0.05),
-      clientSeed: "cancel-mid-call-0001",
+      clientSeeds: ["cancel-mid-call-0001"],
     });
     await cancelOnceSent(job.id);
     const done = await settled(f.engine, job.id);
@@ -51,8 +52,10 @@ describe("cancelling a money job while its request is on the wire", () => {
 
     // Cancelling cannot unsend money: the bet happened, so the job ends succeeded with its receipt.
     expect(done.state).toBe("succeeded");
-    expect(listBets(f.db, { agentIds: [agent] }).map((b) => b.clientSeed)).toEqual(["cancel-mid-call-0001"]);
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    expect((await listBets(f.storage, { agentIds: [agent] })).map((b) => b.clientSeed)).toEqual([
+      "cancel-mid-call-0001",
+    ]);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, [agent]);
     expect(a.onlyOnServer).toEqual([]);
     expect(a.balances[0]?.local).toBe(a.balances[0]?.server);
   });
@@ -61,7 +64,7 @@ describe("cancelling a money job while its request is on the wire", () => {
     sandbox.resetStats();
     sandbox.setFaults({ latencyMs: 1_000, scope: "money" });
     const seeds = [1, 2, 3, 4].map((i) => `cancel-batch-000${i}`);
-    const job = f.engine.enqueue(TASK.betBatch, {
+    const job = await f.engine.enqueue(TASK.betBatch, {
       agentId: agent,
       bet: { game: "coin-flip", side: "tails" },
       amount: usdToMicros(0.05),
@@ -73,9 +76,9 @@ describe("cancelling a money job while its request is on the wire", () => {
 
     expect(done.state).toBe("succeeded");
     expect((done.result as { bets: unknown[] }).bets).toHaveLength(4);
-    const recorded = listBets(f.db, { agentIds: [agent] }).filter((b) => seeds.includes(b.clientSeed));
+    const recorded = (await listBets(f.storage, { agentIds: [agent] })).filter((b) => seeds.includes(b.clientSeed));
     expect(recorded.map((b) => b.source)).toEqual(["reconciled", "reconciled", "reconciled", "reconciled"]);
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, [agent]);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, [agent]);
     expect(a.onlyOnServer).toEqual([]);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.balances[0]?.local).toBe(a.balances[0]?.server);
@@ -84,7 +87,7 @@ describe("cancelling a money job while its request is on the wire", () => {
   it("a transfer cancelled mid-call is found on the server and recorded once", async () => {
     sandbox.resetStats();
     sandbox.setFaults({ latencyMs: 1_000, scope: "money" });
-    const job = f.engine.enqueue(TASK.transfer, {
+    const job = await f.engine.enqueue(TASK.transfer, {
       agentId: agent,
       toAgentId: other,
       amount: usdToMicros(0.5),
@@ -95,7 +98,7 @@ describe("cancelling a money job while its request is on the wire", () => {
     sandbox.setFaults(null);
     expect(done.state).toBe("succeeded");
     expect((done.result as TransferResult).amount).toBe(usdToMicros(0.5));
-    expect(listMovements(f.db, { agentIds: [other], kinds: ["transfer_in"] })).toHaveLength(1);
-    for (const id of [agent, other]) expect(localBalance(f.db, id)).toBe(usdToMicros(sandbox.balanceOf(id)));
+    expect(await listMovements(f.storage, { agentIds: [other], kinds: ["transfer_in"] })).toHaveLength(1);
+    for (const id of [agent, other]) expect(await localBalance(f.storage, id)).toBe(usdToMicros(sandbox.balanceOf(id)));
   });
 });

@@ -10,7 +10,7 @@ import type { StoredSummary } from "../../src/ledger/index.js";
 import { getStoredSummary, listBets, listMovements, localBalance, utcDateKey } from "../../src/ledger/index.js";
 import { usdToMicros } from "../../src/money.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
-import { addAgent, type Fleet, settled, startFleet } from "./harness.js";
+import { addAgent, type Fleet, poke, settled, startFleet } from "./harness.js";
 
 describe("casino, transfer and bookkeeping tasks", () => {
   let sandbox: RunningSandbox;
@@ -29,12 +29,12 @@ describe("casino, transfer and bookkeeping tasks", () => {
     await sandbox?.close();
   });
 
-  const agree = () => {
-    for (const a of [alice, bob]) expect(localBalance(f.db, a), a).toBe(usdToMicros(sandbox.balanceOf(a)));
+  const agree = async () => {
+    for (const a of [alice, bob]) expect(await localBalance(f.storage, a), a).toBe(usdToMicros(sandbox.balanceOf(a)));
   };
 
   it("casino.place_batch plans over every active agent and its chord aggregates the bets", async () => {
-    const job = f.engine.enqueue(TASK.placeBatch, {
+    const job = await f.engine.enqueue(TASK.placeBatch, {
       bet: { game: "dice", direction: "under", threshold: 50 },
       count: 12,
       amount: usdToMicros(0.05),
@@ -50,7 +50,7 @@ describe("casino, transfer and bookkeeping tasks", () => {
     expect(result.warnings.join(" ")).toMatch(/real house edge/);
     const summary = (await settled(f.engine, result.chordId)).result as BetAggregate;
     expect(summary.totalBets).toBe(12);
-    agree();
+    await agree();
   });
 
   it("submitting the same job's plan twice returns the first chord and places nothing twice", async () => {
@@ -61,34 +61,37 @@ describe("casino, transfer and bookkeeping tasks", () => {
       agents: await loadBankrolls(f.deps, [alice]),
       seedPrefix: seedPrefixFor("job-under-test"),
     });
-    const first = submitBatch(f.deps, plan, { submittedBy: "job-under-test" });
-    const second = submitBatch(f.deps, plan, { submittedBy: "job-under-test" });
+    const first = await submitBatch(f.deps, plan, { submittedBy: "job-under-test" });
+    const second = await submitBatch(f.deps, plan, { submittedBy: "job-under-test" });
     expect(second.id).toBe(first.id);
     await settled(f.engine, first.id);
-    const seeds = listBets(f.db, { agentIds: [alice], limit: 1000 }).map((b) => b.clientSeed);
+    const seeds = (await listBets(f.storage, { agentIds: [alice], limit: 1000 })).map((b) => b.clientSeed);
     expect(seeds.filter((s) => s.startsWith(seedPrefixFor("job-under-test")))).toHaveLength(4);
   });
 
   it("casino.verify_bets re-derives every bet under the revealed seed and reports a tampered one", async () => {
-    const clean = await settled(f.engine, f.engine.enqueue(TASK.verifyBets, { agentId: alice }).id);
+    const clean = await settled(f.engine, (await f.engine.enqueue(TASK.verifyBets, { agentId: alice })).id);
     const result = clean.result as VerifyResult;
-    const alicesBets = listBets(f.db, { agentIds: [alice], limit: 1000 }).length;
+    const alicesBets = (await listBets(f.storage, { agentIds: [alice], limit: 1000 })).length;
     expect(result.rotated).toBe(true);
     expect(result.checked).toBe(alicesBets);
     expect(result.seeds.every((s) => s.commitmentOk)).toBe(true);
     expect(result.mismatches).toEqual([]);
 
     // Alter one recorded roll: the verifier must notice (the revealed seed is kept, no rotation needed).
-    const [victim] = listBets(f.db, { agentIds: [alice], limit: 1 });
-    f.db.prepare("UPDATE bets SET roll = roll + 0.01 WHERE client_seed = ?").run(victim?.clientSeed);
-    const again = await settled(f.engine, f.engine.enqueue(TASK.verifyBets, { agentId: alice, rotate: false }).id);
+    const [victim] = await listBets(f.storage, { agentIds: [alice], limit: 1 });
+    expect(await poke(f, "UPDATE bets SET roll = roll + 0.01 WHERE client_seed = ?", victim?.clientSeed)).toBe(1);
+    const again = await settled(
+      f.engine,
+      (await f.engine.enqueue(TASK.verifyBets, { agentId: alice, rotate: false })).id,
+    );
     const mismatches = (again.result as VerifyResult).mismatches;
     expect(mismatches.map((m) => [m.clientSeed, m.field])).toEqual([[victim?.clientSeed, "roll"]]);
   });
 
   it("a transfer whose answer was lost is found by the request id in its memo and recorded once", async () => {
     sandbox.setFaults({ drop: 1, scope: "money" });
-    const job = f.engine.enqueue(TASK.transfer, {
+    const job = await f.engine.enqueue(TASK.transfer, {
       agentId: alice,
       toAgentId: bob,
       amount: usdToMicros(1.25),
@@ -99,17 +102,17 @@ describe("casino, transfer and bookkeeping tasks", () => {
     sandbox.setFaults(null);
     expect(done.state).toBe("succeeded");
     expect((done.result as TransferResult).transferId).toMatch(/^tr_/);
-    const serverOut = (await f.client.casino.ledger(f.fleet.keyFor(alice))).filter((e) =>
+    const serverOut = (await f.client.casino.ledger(await f.fleet.keyFor(alice))).filter((e) =>
       e.reason.startsWith("transfer_out"),
     );
     expect(serverOut).toHaveLength(1);
-    expect(listMovements(f.db, { agentIds: [alice], kinds: ["transfer_out"] }).map((m) => m.amount)).toEqual([
-      -usdToMicros(1.25),
-    ]);
-    expect(listMovements(f.db, { agentIds: [bob], kinds: ["transfer_in"] }).map((m) => m.amount)).toEqual([
+    expect(
+      (await listMovements(f.storage, { agentIds: [alice], kinds: ["transfer_out"] })).map((m) => m.amount),
+    ).toEqual([-usdToMicros(1.25)]);
+    expect((await listMovements(f.storage, { agentIds: [bob], kinds: ["transfer_in"] })).map((m) => m.amount)).toEqual([
       usdToMicros(1.25),
     ]);
-    agree();
+    await agree();
   });
 
   it("ledger.refresh imports server credits pf-fleet did not cause, and the daily summary is stored", async () => {
@@ -117,16 +120,16 @@ describe("casino, transfer and bookkeeping tasks", () => {
     // balance's second would count as part of it).
     sandbox.advanceClock(2_000);
     sandbox.fund(bob, 3.5);
-    expect(localBalance(f.db, bob)).not.toBe(usdToMicros(sandbox.balanceOf(bob)));
-    const refresh = await settled(f.engine, f.engine.enqueue(TASK.ledgerRefresh, {}).id);
+    expect(await localBalance(f.storage, bob)).not.toBe(usdToMicros(sandbox.balanceOf(bob)));
+    const refresh = await settled(f.engine, (await f.engine.enqueue(TASK.ledgerRefresh, {})).id);
     const imported = (refresh.result as LedgerRefreshResult).agents.find((a) => a.agentId === bob)?.imported;
     expect(imported).toBe(1);
-    agree();
+    await agree();
 
     const date = utcDateKey(Date.now());
-    const daily = await settled(f.engine, f.engine.enqueue(TASK.dailyPnl, { date }).id);
-    const stored = getStoredSummary(f.db, "daily", date);
+    const daily = await settled(f.engine, (await f.engine.enqueue(TASK.dailyPnl, { date })).id);
+    const stored = await getStoredSummary(f.storage, "daily", date);
     expect((daily.result as StoredSummary).key).toBe(date);
-    expect(stored?.report.totals.bets).toBe(listBets(f.db, { limit: 10_000 }).length);
+    expect(stored?.report.totals.bets).toBe((await listBets(f.storage, { limit: 10_000 })).length);
   });
 });

@@ -37,7 +37,7 @@ describe("a worker killed mid-batch (SIGKILL) while the sandbox drops answers", 
       amount: usdToMicros(0.03),
       agents: await loadBankrolls(f.deps, agents),
     });
-    const chord = submitBatch(f.deps, plan);
+    const chord = await submitBatch(f.deps, plan);
     // Answers lost after the money moved, and latency so that calls are in flight when the worker dies.
     // (seed 11 drops the 7th and 32nd money request, so a drop always happens.)
     sandbox.setFaults({ drop: 0.1, latencyMs: 40, scope: "money", seed: 11 });
@@ -56,13 +56,13 @@ describe("a worker killed mid-batch (SIGKILL) while the sandbox drops answers", 
     sandbox.setFaults(null);
 
     expect(done.state).toBe("succeeded");
-    const callbacks = f.engine.list({ task: AGGREGATE_BET_RESULTS, canvasId: chord.id }).jobs;
+    const callbacks = (await f.engine.list({ task: AGGREGATE_BET_RESULTS, canvasId: chord.id })).jobs;
     expect(callbacks).toHaveLength(1);
     const summary = done.result as BetAggregate;
     expect(summary.failed).toEqual([]);
     expect(summary.totalBets).toBe(BETS);
 
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, agents);
     expect(a.serverBets).toHaveLength(BETS);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.onlyOnServer).toEqual([]);
@@ -72,7 +72,7 @@ describe("a worker killed mid-batch (SIGKILL) while the sandbox drops answers", 
     expect(new Set(a.serverBets.map((b) => b.clientSeed))).toEqual(new Set(plan.bets.map((b) => b.clientSeed)));
 
     // The chord's PnL is the ledger's, which is the server's balance change.
-    const ledger = listBets(f.db, { agentIds: agents, limit: 10_000 });
+    const ledger = await listBets(f.storage, { agentIds: agents, limit: 10_000 });
     expect(summary.totalPnl).toBe(ledger.reduce((s, b) => s + b.net, 0));
     // Both kinds of lost answer were exercised: some receipts came from reconciliation, not a response.
     expect(sandbox.stats().faults.drop).toBeGreaterThan(0);

@@ -20,7 +20,7 @@ describe("domain purchases", () => {
     accountId = account.agentId;
     key = account.apiKey;
     sandbox.fund(accountId, 200);
-    f.fleet.addDomainAccount({ accountId, apiKey: key });
+    await f.fleet.addDomainAccount({ accountId, apiKey: key });
   });
   afterAll(async () => {
     await f?.close();
@@ -40,21 +40,21 @@ describe("domain purchases", () => {
   it("registers a domain and records what the account was charged", async () => {
     const before = (await f.client.domains.account(key)).balance;
     const domain = await availableDomain();
-    const done = await settled(f.engine, f.engine.enqueue(TASK.domainRegister, { accountId, domain }).id);
+    const done = await settled(f.engine, (await f.engine.enqueue(TASK.domainRegister, { accountId, domain })).id);
     expect(done.state).toBe("succeeded");
     const r = done.result as DomainRegisterResult;
     expect(r.domain).toBe(domain);
     expect((await f.client.domains.account(key)).balance).toBe(before - r.charged);
     comPrice = r.charged;
-    expect(listMovements(f.db, { agentIds: [accountId], kinds: ["domain_purchase"] }).map((m) => m.amount)).toEqual([
-      -r.charged,
-    ]);
+    expect(
+      (await listMovements(f.storage, { agentIds: [accountId], kinds: ["domain_purchase"] })).map((m) => m.amount),
+    ).toEqual([-r.charged]);
   });
 
   it("a purchase refused with a 500 is proven not done by the name still being free, then bought once", async () => {
     const domain = await availableDomain();
     sandbox.setFaults({ error: 1, scope: "money" });
-    const job = f.engine.enqueue(TASK.domainRegister, { accountId, domain });
+    const job = await f.engine.enqueue(TASK.domainRegister, { accountId, domain });
     while (sandbox.stats().faults.error === 0) await new Promise((r) => setTimeout(r, 5));
     sandbox.setFaults(null);
     const done = await settled(f.engine, job.id);
@@ -66,7 +66,7 @@ describe("domain purchases", () => {
     const before = (await f.client.domains.account(key)).balance;
     const domain = await availableDomain();
     sandbox.setFaults({ drop: 1, scope: "money" });
-    const done = await settled(f.engine, f.engine.enqueue(TASK.domainRegister, { accountId, domain }).id);
+    const done = await settled(f.engine, (await f.engine.enqueue(TASK.domainRegister, { accountId, domain })).id);
     sandbox.setFaults(null);
     expect(done.state).toBe("unknown");
     expect(done.error?.message).toMatch(/no longer available/);

@@ -30,23 +30,23 @@ describe("escrow jobs against the sandbox", () => {
     await sandbox?.close();
   });
 
-  function expectLedgerAgrees(): void {
+  async function expectLedgerAgrees(): Promise<void> {
     for (const agentId of [creator, counterparty]) {
-      expect(localBalance(f.db, agentId), agentId).toBe(usdToMicros(sandbox.balanceOf(agentId)));
+      expect(await localBalance(f.storage, agentId), agentId).toBe(usdToMicros(sandbox.balanceOf(agentId)));
     }
   }
 
   /** The chain's first step, once it has created the escrow. */
   async function createdEscrow(chainId: string): Promise<EscrowCreateResult> {
     for (;;) {
-      const [step] = f.engine.list({ canvasId: chainId, task: TASK.escrowCreate }).jobs;
+      const [step] = (await f.engine.list({ canvasId: chainId, task: TASK.escrowCreate })).jobs;
       if (step?.state === "succeeded") return step.result as EscrowCreateResult;
       if (step && ["failed", "dead", "unknown"].includes(step.state)) throw new Error(`create ${step.state}`);
       await sleep(20);
     }
   }
 
-  function chain(policy: Record<string, unknown>, amountUsd: number): JobRow {
+  function chain(policy: Record<string, unknown>, amountUsd: number): Promise<JobRow> {
     return f.engine.chain({
       steps: [
         {
@@ -66,10 +66,10 @@ describe("escrow jobs against the sandbox", () => {
   }
 
   it("create → validate → release pays the counterparty once it marked the work completed", async () => {
-    const c = chain({ kind: "counterparty_completed", waitSeconds: 30 }, 2);
+    const c = await chain({ kind: "counterparty_completed", waitSeconds: 30 }, 2);
     const escrow = await createdEscrow(c.id);
     // The counterparty (also a fleet agent) marks it complete while validation waits.
-    const complete = f.engine.enqueue(TASK.escrowComplete, { agentId: counterparty, escrowId: escrow.escrowId });
+    const complete = await f.engine.enqueue(TASK.escrowComplete, { agentId: counterparty, escrowId: escrow.escrowId });
     expect((await settled(f.engine, complete.id)).state).toBe("succeeded");
 
     const done = await settled(f.engine, c.id);
@@ -79,15 +79,15 @@ describe("escrow jobs against the sandbox", () => {
     expect(release.amountReleased).toBe(usdToMicros(1.98));
     expect((await f.client.escrow.get(escrow.escrowId)).status).toBe("released");
 
-    const lock = listMovements(f.db, { agentIds: [creator], kinds: ["escrow_lock"] });
+    const lock = await listMovements(f.storage, { agentIds: [creator], kinds: ["escrow_lock"] });
     expect(lock.map((m) => [m.amount, m.fee])).toEqual([[-usdToMicros(2), usdToMicros(0.02)]]);
-    const paid = listMovements(f.db, { agentIds: [counterparty], kinds: ["escrow_release"] });
+    const paid = await listMovements(f.storage, { agentIds: [counterparty], kinds: ["escrow_release"] });
     expect(paid.map((m) => m.amount)).toEqual([usdToMicros(1.98)]);
-    expectLedgerAgrees();
+    await expectLedgerAgrees();
   });
 
   it("a failed validation leaves the escrow funded and says how to release or dispute it", async () => {
-    const c = chain({ kind: "counterparty_completed", waitSeconds: 0 }, 1);
+    const c = await chain({ kind: "counterparty_completed", waitSeconds: 0 }, 1);
     const done = await settled(f.engine, c.id);
     expect(done.state).toBe("succeeded");
     const release = done.result as EscrowReleaseResult;
@@ -96,13 +96,13 @@ describe("escrow jobs against the sandbox", () => {
     expect(release.reason).toMatch(/release_escrow/);
     expect(release.reason).toMatch(/dispute_escrow/);
     expect((await f.client.escrow.get(release.escrowId)).status).toBe("funded");
-    expectLedgerAgrees();
+    await expectLedgerAgrees();
   });
 
   it("an escrow create whose answer was lost is found by its description tag, not created twice", async () => {
-    const before = listMovements(f.db, { agentIds: [creator], kinds: ["escrow_lock"] }).length;
+    const before = (await listMovements(f.storage, { agentIds: [creator], kinds: ["escrow_lock"] })).length;
     sandbox.setFaults({ drop: 1, scope: "money" });
-    const job = f.engine.enqueue(TASK.escrowCreate, {
+    const job = await f.engine.enqueue(TASK.escrowCreate, {
       agentId: creator,
       counterpartyAgentId: counterparty,
       amount: usdToMicros(0.5),
@@ -114,24 +114,24 @@ describe("escrow jobs against the sandbox", () => {
     sandbox.setFaults(null);
     expect(done.state).toBe("succeeded");
     expect(done.moneyState).toBe("done");
-    expect(f.engine.events(job.id).some((e) => /reconcil/i.test(e.reason))).toBe(true);
+    expect((await f.engine.events(job.id)).some((e) => /reconcil/i.test(e.reason))).toBe(true);
     expect(sandbox.stats().faults.drop).toBeGreaterThan(0);
 
     const escrowId = (done.result as EscrowCreateResult).escrowId;
-    const serverLocks = (await f.client.casino.ledger(f.fleet.keyFor(creator))).filter(
+    const serverLocks = (await f.client.casino.ledger(await f.fleet.keyFor(creator))).filter(
       (e) => e.service === "escrow" && e.type === "debit",
     );
     expect(serverLocks.length).toBe(before + 1);
     expect(serverLocks.filter((e) => e.reference === escrowId)).toHaveLength(1);
-    expect(listMovements(f.db, { agentIds: [creator], kinds: ["escrow_lock"] })).toHaveLength(before + 1);
-    expectLedgerAgrees();
+    expect(await listMovements(f.storage, { agentIds: [creator], kinds: ["escrow_lock"] })).toHaveLength(before + 1);
+    await expectLedgerAgrees();
   });
 
   it("an escrow create refused with a 500 is proven not done, then sent again and created once", async () => {
-    const before = listMovements(f.db, { agentIds: [creator], kinds: ["escrow_lock"] }).length;
+    const before = (await listMovements(f.storage, { agentIds: [creator], kinds: ["escrow_lock"] })).length;
     sandbox.resetStats();
     sandbox.setFaults({ error: 1, scope: "money" });
-    const job = f.engine.enqueue(TASK.escrowCreate, {
+    const job = await f.engine.enqueue(TASK.escrowCreate, {
       agentId: creator,
       counterpartyAgentId: counterparty,
       amount: usdToMicros(0.4),
@@ -143,13 +143,13 @@ describe("escrow jobs against the sandbox", () => {
     const done = await settled(f.engine, job.id);
     expect(done.state).toBe("succeeded");
     expect(done.attempts).toBe(2);
-    expect(listMovements(f.db, { agentIds: [creator], kinds: ["escrow_lock"] })).toHaveLength(before + 1);
-    expectLedgerAgrees();
+    expect(await listMovements(f.storage, { agentIds: [creator], kinds: ["escrow_lock"] })).toHaveLength(before + 1);
+    await expectLedgerAgrees();
   });
 
   it("the weekly settlement releases the fleet's completed escrows and reports the others", async () => {
     const create = async (usd: number) => {
-      const j = f.engine.enqueue(TASK.escrowCreate, {
+      const j = await f.engine.enqueue(TASK.escrowCreate, {
         agentId: creator,
         counterpartyAgentId: counterparty,
         amount: usdToMicros(usd),
@@ -160,10 +160,13 @@ describe("escrow jobs against the sandbox", () => {
     };
     const completed = await create(0.3);
     const open = await create(0.2);
-    const mark = f.engine.enqueue(TASK.escrowComplete, { agentId: counterparty, escrowId: completed });
+    const mark = await f.engine.enqueue(TASK.escrowComplete, { agentId: counterparty, escrowId: completed });
     await settled(f.engine, mark.id);
 
-    const settle = await settled(f.engine, f.engine.enqueue(TASK.escrowSettle, { escrowIds: [completed, open] }).id);
+    const settle = await settled(
+      f.engine,
+      (await f.engine.enqueue(TASK.escrowSettle, { escrowIds: [completed, open] })).id,
+    );
     const result = settle.result as SettleResult;
     expect(result.releasing).toEqual([completed]);
     const report = (await settled(f.engine, result.chordId as string)).result as SettleReport;
@@ -172,6 +175,6 @@ describe("escrow jobs against the sandbox", () => {
     expect(report.skipped.map((s) => [s.escrowId, s.status])).toEqual([[open, "funded"]]);
     expect((await f.client.escrow.get(completed)).status).toBe("released");
     expect((await f.client.escrow.get(open)).status).toBe("funded");
-    expectLedgerAgrees();
+    await expectLedgerAgrees();
   });
 });

@@ -29,13 +29,13 @@ describe("faucet claims and the wallet balance check", () => {
     await sandbox?.close();
   });
 
-  const agree = (agentId: string) =>
-    expect(localBalance(f.db, agentId), agentId).toBe(usdToMicros(sandbox.balanceOf(agentId)));
+  const agree = async (agentId: string) =>
+    expect(await localBalance(f.storage, agentId), agentId).toBe(usdToMicros(sandbox.balanceOf(agentId)));
 
   it("a claim whose answer was lost is found in the server ledger and recorded once", async () => {
     sandbox.advanceClock(DAY_MS + 60_000); // the faucet's one-claim-per-IP-per-24 h window
     sandbox.setFaults({ drop: 1, scope: "money" });
-    const job = f.engine.enqueue(TASK.faucetClaim, { agentId: fresh });
+    const job = await f.engine.enqueue(TASK.faucetClaim, { agentId: fresh });
     const done = await settled(f.engine, job.id);
     sandbox.setFaults(null);
 
@@ -45,25 +45,28 @@ describe("faucet claims and the wallet balance check", () => {
     const result = done.result as FaucetClaimResult;
     expect(result.claimed).toBe(true);
     expect(result.credited).toBe(usdToMicros(1));
-    expect(listMovements(f.db, { agentIds: [fresh], kinds: ["faucet"] }).map((m) => m.amount)).toEqual([
+    expect((await listMovements(f.storage, { agentIds: [fresh], kinds: ["faucet"] })).map((m) => m.amount)).toEqual([
       usdToMicros(1),
     ]);
     expect(sandbox.balanceOf(fresh)).toBe(1);
-    agree(fresh);
+    await agree(fresh);
   });
 
   it("already_claimed (the claim at registration) is an answer, not a second credit", async () => {
     sandbox.advanceClock(DAY_MS + 60_000); // the IP check comes before the agent check
-    const done = await settled(f.engine, f.engine.enqueue(TASK.faucetClaim, { agentId: autoClaimed }).id);
+    const done = await settled(f.engine, (await f.engine.enqueue(TASK.faucetClaim, { agentId: autoClaimed })).id);
     expect(done.state).toBe("succeeded");
     expect((done.result as FaucetClaimResult).claimed).toBe(false);
-    expect(listMovements(f.db, { agentIds: [autoClaimed], kinds: ["faucet"] })).toEqual([]);
-    agree(autoClaimed);
+    expect(await listMovements(f.storage, { agentIds: [autoClaimed], kinds: ["faucet"] })).toEqual([]);
+    await agree(autoClaimed);
   });
 
   it("the balance check snapshots every agent and claims for a low agent once, ever", async () => {
     const check = async () => {
-      const done = await settled(f.engine, f.engine.enqueue(TASK.balanceCheck, { lowBalance: usdToMicros(0.5) }).id);
+      const done = await settled(
+        f.engine,
+        (await f.engine.enqueue(TASK.balanceCheck, { lowBalance: usdToMicros(0.5) })).id,
+      );
       return new Map((done.result as BalanceCheckResult).agents.map((a) => [a.agentId, a]));
     };
     const first = await check();
@@ -71,19 +74,17 @@ describe("faucet claims and the wallet balance check", () => {
     expect(first.get(fresh)?.low).toBe(false);
     expect(first.get(fresh)?.faucetJobId ?? null).toBeNull();
     for (const a of first.values()) expect(a.difference, a.agentId).toBe(0);
-    expect(
-      latestBalanceSnapshots(f.db)
-        .map((s) => s.agentId)
-        .sort(),
-    ).toEqual([autoClaimed, fresh, other].sort());
+    expect((await latestBalanceSnapshots(f.storage)).map((s) => s.agentId).sort()).toEqual(
+      [autoClaimed, fresh, other].sort(),
+    );
     const claim = await settled(f.engine, first.get(other)?.faucetJobId as string);
     expect((claim.result as FaucetClaimResult).claimed).toBe(true);
-    agree(other);
+    await agree(other);
 
     // Still low ($1 < the threshold raised below), but the agent has had its one claim: none is queued.
     const second = await settled(
       f.engine,
-      f.engine.enqueue(TASK.balanceCheck, { lowBalance: usdToMicros(5), agentIds: [other] }).id,
+      (await f.engine.enqueue(TASK.balanceCheck, { lowBalance: usdToMicros(5), agentIds: [other] })).id,
     );
     const line = (second.result as BalanceCheckResult).agents[0];
     expect(line?.low).toBe(true);
@@ -94,7 +95,7 @@ describe("faucet claims and the wallet balance check", () => {
   it("a claim refused for the IP's 24 h window fails now and is retried by a later check", async () => {
     const late = await addAgent(f, sandbox, 0);
     const check = async () => {
-      const job = f.engine.enqueue(TASK.balanceCheck, { lowBalance: usdToMicros(0.5), agentIds: [late] });
+      const job = await f.engine.enqueue(TASK.balanceCheck, { lowBalance: usdToMicros(0.5), agentIds: [late] });
       return ((await settled(f.engine, job.id)).result as BalanceCheckResult).agents[0];
     };
     const first = await check();
@@ -102,13 +103,13 @@ describe("faucet claims and the wallet balance check", () => {
     expect(claim.state).toBe("failed");
     expect(claim.error?.code).toBe("RATE_LIMITED");
     expect(String(claim.error?.hint)).toMatch(/24 h/);
-    agree(late);
+    await agree(late);
 
     sandbox.advanceClock(DAY_MS + 60_000);
     const next = await check();
     expect(next?.faucetJobId).toBe(claim.id);
     expect((await settled(f.engine, claim.id)).state).toBe("succeeded");
     expect(sandbox.balanceOf(late)).toBe(1);
-    agree(late);
+    await agree(late);
   });
 });

@@ -33,7 +33,7 @@ describe("a 500-bet batch through 500s, resets, dropped answers and 429 bursts",
     });
     // The brief's mix, plus batch calls the server settles only in part before the connection dies.
     sandbox.setFaults({ error: 0.1, reset: 0.05, drop: 0.05, partial: 0.05, burst429: 0.02, burstLength: 4, seed: 7 });
-    const chord = submitBatch(f.deps, plan);
+    const chord = await submitBatch(f.deps, plan);
     const done = await settled(f.engine, chord.id, 120_000);
     const faults = sandbox.stats().faults;
     sandbox.setFaults(null);
@@ -49,14 +49,14 @@ describe("a 500-bet batch through 500s, resets, dropped answers and 429 bursts",
     expect(faults.partial).toBeGreaterThan(0);
     expect(faults.burst429).toBeGreaterThan(0);
 
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, agents);
     expect(a.serverBets).toHaveLength(BETS);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.onlyOnServer).toEqual([]);
     expect(a.onlyInLedger).toEqual([]);
     expect(a.betIdMismatches).toEqual([]);
     for (const b of a.balances) expect(b.local, b.agentId).toBe(b.server);
-    const ledger = listBets(f.db, { agentIds: agents, limit: 10_000 });
+    const ledger = await listBets(f.storage, { agentIds: agents, limit: 10_000 });
     expect(summary.totalPnl).toBe(ledger.reduce((s, b) => s + b.net, 0));
     expect(ledger.some((b) => b.source === "reconciled")).toBe(true);
   }, 150_000);

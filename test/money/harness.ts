@@ -6,18 +6,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_CONCURRENCY, type QueueName } from "../../src/config.js";
-import { type Db, openDatabase } from "../../src/db.js";
 import { createFleetStore } from "../../src/fleet/index.js";
 import type { FleetStore } from "../../src/fleet/types.js";
 import { createJobEngine, type JobEngine, type JobEngineOptions, type JobRow } from "../../src/jobs/index.js";
 import { registerFleetTasks, type TaskDeps } from "../../src/jobs/tasks/index.js";
 import { recordOpeningBalance } from "../../src/jobs/tasks/opening-balance.js";
-import { listBets, localBalance, migrateLedger } from "../../src/ledger/index.js";
+import { listBets, localBalance } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { usdToMicros } from "../../src/money.js";
 import { createPurpleFleaClient } from "../../src/purpleflea/index.js";
 import type { ExportedBet, PurpleFleaClient } from "../../src/purpleflea/types.js";
 import type { RunningSandbox } from "../../src/sandbox/index.js";
+import { openStorage, type Storage } from "../../src/storage/index.js";
+import type { Db } from "../../src/storage/sqlite/connection.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 
 /** Generous limits: the tests that are about limits set their own. */
 export const TEST_LIMITS = {
@@ -29,7 +31,7 @@ export const TEST_LIMITS = {
 
 export interface Fleet {
   deps: TaskDeps;
-  db: Db;
+  storage: Storage;
   dbPath: string;
   engine: JobEngine;
   fleet: FleetStore;
@@ -44,7 +46,7 @@ export interface FleetOptions {
   rateLimits?: boolean;
   concurrency?: Partial<Record<QueueName, number>>;
   limits?: Partial<typeof TEST_LIMITS>;
-  engine?: Partial<Omit<JobEngineOptions, "db" | "config">>;
+  engine?: Partial<Omit<JobEngineOptions, "storage" | "config">>;
   /** start the dispatcher (default true) */
   start?: boolean;
 }
@@ -57,15 +59,14 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const temp = opts.dbPath ? undefined : tempDir("pf-money-");
   const dbPath = opts.dbPath ?? join(temp?.dir as string, "fleet.db");
-  const db = openDatabase(dbPath);
-  migrateLedger(db);
-  const fleet = createFleetStore(db, { limits: { ...TEST_LIMITS, ...opts.limits } });
+  const storage = await openStorage(dbPath);
+  const fleet = createFleetStore(storage, { limits: { ...TEST_LIMITS, ...opts.limits } });
   const client = createPurpleFleaClient({
     urls: { ...opts.sandbox.urls, wallet: "http://127.0.0.1:9/v1" },
     timeoutMs: 5_000,
   });
   const engine = createJobEngine({
-    db,
+    storage,
     config: {
       concurrency: { ...DEFAULT_CONCURRENCY, casino: 40, ...opts.concurrency },
       resultTtlMs: 24 * 3_600_000,
@@ -75,12 +76,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     pollMs: 50,
     ...opts.engine,
   });
-  const deps: TaskDeps = { db, client, engine, fleet, logger: silentLogger };
+  const deps: TaskDeps = { storage, client, engine, fleet, logger: silentLogger };
   registerFleetTasks(engine, deps, { rateLimits: opts.rateLimits ?? false });
   if (opts.start ?? true) await engine.start();
   return {
     deps,
-    db,
+    storage,
     dbPath,
     engine,
     fleet,
@@ -88,7 +89,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     async close() {
       await engine.stop({ graceMs: 1_000 });
       await client.close();
-      db.close();
+      await storage.close();
       temp?.remove();
     },
   };
@@ -98,7 +99,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
 export async function addAgent(f: Pick<Fleet, "deps">, sandbox: RunningSandbox, fundUsd: number): Promise<string> {
   const reg = await f.deps.client.casino.register();
   if (fundUsd > 0) sandbox.fund(reg.agentId, fundUsd);
-  f.deps.fleet.addAgent({ agentId: reg.agentId, apiKey: reg.apiKey, source: "registered" });
+  await f.deps.fleet.addAgent({ agentId: reg.agentId, apiKey: reg.apiKey, source: "registered" });
   await recordOpeningBalance(f.deps, reg.agentId);
   return reg.agentId;
 }
@@ -126,7 +127,7 @@ export interface Agreement {
 }
 
 export async function agreement(
-  db: Db,
+  storage: Storage,
   fleet: Pick<FleetStore, "keyFor">,
   client: PurpleFleaClient,
   sandbox: RunningSandbox,
@@ -141,14 +142,14 @@ export async function agreement(
     balances: [],
   };
   for (const agentId of agentIds) {
-    const exported = await client.casino.exportBets(fleet.keyFor(agentId), { since: "2000-01-01T00:00:00Z" });
+    const exported = await client.casino.exportBets(await fleet.keyFor(agentId), { since: "2000-01-01T00:00:00Z" });
     out.serverBets.push(...exported);
     const serverBySeed = new Map<string, ExportedBet>();
     for (const b of exported) {
       if (serverBySeed.has(b.clientSeed)) out.seedsPlacedTwice.push(b.clientSeed);
       serverBySeed.set(b.clientSeed, b);
     }
-    const ledger = listBets(db, { agentIds: [agentId], limit: 10_000 });
+    const ledger = await listBets(storage, { agentIds: [agentId], limit: 10_000 });
     const ledgerBySeed = new Map(ledger.map((b) => [b.clientSeed, b]));
     for (const seed of serverBySeed.keys()) if (!ledgerBySeed.has(seed)) out.onlyOnServer.push(seed);
     for (const [seed, b] of ledgerBySeed) {
@@ -159,8 +160,22 @@ export async function agreement(
     out.balances.push({
       agentId,
       server: usdToMicros(sandbox.balanceOf(agentId)),
-      local: localBalance(db, agentId),
+      local: await localBalance(storage, agentId),
     });
   }
   return out;
+}
+
+/** The raw SQLite handle behind the fleet's storage, for reads the seam does not offer. */
+export function rawDb(f: Pick<Fleet, "storage">): Db {
+  return sqliteDbForTests(f.storage);
+}
+
+/**
+ * A write the seam does not offer (a test's corner case), made inside a storage transaction: the storage shares
+ * its one connection with it, so a bare statement could land inside (and roll back with) the engine's own.
+ */
+export async function poke(f: Pick<Fleet, "storage">, sql: string, ...params: unknown[]): Promise<number> {
+  const db = rawDb(f);
+  return f.storage.transaction(async () => db.prepare(sql).run(...params).changes);
 }

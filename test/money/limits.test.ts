@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FleetError } from "../../src/errors.js";
+import type { BetBatchResult } from "../../src/jobs/tasks/args.js";
 import { loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
 import { listBets } from "../../src/ledger/index.js";
 import { usdToMicros } from "../../src/money.js";
@@ -21,31 +22,33 @@ describe("risk limits, the kill switch and Kelly caps stop bets before the sandb
     await sandbox?.close();
   });
 
-  // A single-bet job, or a bet-batch job (the members of a planned batch) of three bets.
-  const bet = (task: string, usd: number, clientSeed: string) => {
-    const common = { agentId: agent, bet: { game: "coin-flip", side: "tails" }, amount: usdToMicros(usd) };
-    return task === TASK.bet
-      ? f.engine.enqueue(task, { ...common, clientSeed })
-      : f.engine.enqueue(task, { ...common, clientSeeds: [1, 2, 3].map((i) => `${clientSeed}-${i}`) });
-  };
+  // A bet-batch job (the member of a planned batch, one bets/batch call) of one bet or of three. (The single-bet
+  // task casino.bet is gone: a single bet is a batch of one.)
+  const bet = (bets: number, usd: number, clientSeed: string) =>
+    f.engine.enqueue(TASK.betBatch, {
+      agentId: agent,
+      bet: { game: "coin-flip", side: "tails" },
+      amount: usdToMicros(usd),
+      clientSeeds: Array.from({ length: bets }, (_, i) => `${clientSeed}-${i + 1}`),
+    });
 
-  it.each([TASK.bet, TASK.betBatch])("a paused fleet fails a %s job permanently with nothing sent", async (task) => {
-    f.fleet.pause({ reason: "operator stop" });
+  it.each([1, 3])("a paused fleet fails a bet-batch job of %i bet(s) permanently with nothing sent", async (bets) => {
+    await f.fleet.pause({ reason: "operator stop" });
     sandbox.resetStats();
-    const done = await settled(f.engine, bet(task, 0.1, `paused-${task}`).id);
-    f.fleet.resume({});
+    const done = await settled(f.engine, (await bet(bets, 0.1, `paused-${bets}`)).id);
+    await f.fleet.resume({});
     expect(done.state).toBe("failed");
     expect(done.error?.code).toBe("TRADING_PAUSED");
     expect(done.attempts).toBe(1);
     expect(sandbox.stats().requests).toBe(0);
-    expect(listBets(f.db, { agentIds: [agent] })).toEqual([]);
+    expect(await listBets(f.storage, { agentIds: [agent] })).toEqual([]);
   });
 
-  it.each([TASK.bet, TASK.betBatch])(
-    "a stake above the operator's max bet fails a %s job permanently with nothing sent",
-    async (task) => {
+  it.each([1, 3])(
+    "a stake above the operator's max bet fails a bet-batch job of %i bet(s) permanently with nothing sent",
+    async (bets) => {
       sandbox.resetStats();
-      const done = await settled(f.engine, bet(task, 0.75, `too-big-${task}`).id);
+      const done = await settled(f.engine, (await bet(bets, 0.75, `too-big-${bets}`)).id);
       expect(done.state).toBe("failed");
       expect(done.error?.code).toBe("LIMIT_EXCEEDED");
       expect(sandbox.stats().requests).toBe(0);
@@ -55,8 +58,8 @@ describe("risk limits, the kill switch and Kelly caps stop bets before the sandb
   it("a batch over the batch limit or over an agent's Kelly cap is refused before anything is enqueued", async () => {
     const bankrolls = await loadBankrolls(f.deps, [agent]);
     sandbox.resetStats();
-    const queued = () => f.engine.list({ limit: 500 }).jobs.length;
-    const before = queued();
+    const queued = async () => (await f.engine.list({ limit: 500 })).jobs.length;
+    const before = await queued();
 
     const overBatch = planBatch({
       bet: { game: "crash", cash_out_at: 2 },
@@ -64,7 +67,7 @@ describe("risk limits, the kill switch and Kelly caps stop bets before the sandb
       amount: usdToMicros(0.3),
       agents: bankrolls,
     });
-    expect(() => submitBatch(f.deps, overBatch)).toThrow(expect.objectContaining({ code: "LIMIT_EXCEEDED" }));
+    await expect(submitBatch(f.deps, overBatch)).rejects.toThrow(expect.objectContaining({ code: "LIMIT_EXCEEDED" }));
 
     // $10 balance × 0.25 × (0.995 / 50) ≈ $0.05 cap for a 50× target
     const overKelly = planBatch({
@@ -76,7 +79,7 @@ describe("risk limits, the kill switch and Kelly caps stop bets before the sandb
     expect(overKelly.agents[0]?.withinKelly).toBe(false);
     let refusal: unknown;
     try {
-      submitBatch(f.deps, overKelly);
+      await submitBatch(f.deps, overKelly);
     } catch (err) {
       refusal = err;
     }
@@ -84,34 +87,36 @@ describe("risk limits, the kill switch and Kelly caps stop bets before the sandb
     expect((refusal as FleetError).code).toBe("KELLY_LIMIT_EXCEEDED");
     expect((refusal as FleetError).hint).toContain(`≤ $0.05`);
 
-    expect(queued()).toBe(before);
+    expect(await queued()).toBe(before);
     expect(sandbox.stats().requests).toBe(0);
   });
 
   it("a bet the casino refuses inside a shared batch call fails alone; its neighbours are placed", async () => {
-    const poor = await addAgent(f, sandbox, 0.2);
+    const poor = await addAgent(f, sandbox, 2.005);
+    expect(sandbox.balanceOf(poor)).toBe(2.005);
     sandbox.resetStats();
-    const jobs = [
-      f.engine.enqueue(TASK.bet, {
-        agentId: poor,
-        bet: { game: "coin-flip", side: "heads" },
-        amount: 10_000,
-        clientSeed: "poor-ok-0001",
-      }),
-      // 0.5 × balance would exceed the Kelly cap of 12.5% of $0.20
-      f.engine.enqueue(TASK.bet, {
-        agentId: poor,
-        bet: { game: "coin-flip", side: "heads" },
-        amount: 100_000,
-        clientSeed: "poor-kelly-0001",
-      }),
-    ];
-    const [ok, refused] = await Promise.all(jobs.map((j) => settled(f.engine, j.id)));
-    expect(ok?.state).toBe("succeeded");
-    expect(refused?.state).toBe("failed");
-    expect(refused?.error?.code).toBe("KELLY_LIMIT_EXCEEDED");
-    expect(refused?.attempts).toBe(1);
-    expect(listBets(f.db, { agentIds: [poor] }).map((b) => b.clientSeed)).toEqual(["poor-ok-0001"]);
+    // One bets/batch call of two $0.01 bets. The casino checks each bet against the Kelly cap of the balance it
+    // has then: dice under 1 is priced at p = 0.01 (cap = round2(balance × 0.25 × 0.01)) and can never win (the
+    // die shows 1–100), so the first bet passes at $2.005 (cap $0.01), loses, and leaves $1.995 (cap $0.00),
+    // and the casino refuses its neighbour. Every bet of a batch job has one stake, so the refusal comes from
+    // the balance the first bet left, not from a bigger stake.
+    const job = await f.engine.enqueue(TASK.betBatch, {
+      agentId: poor,
+      bet: { game: "dice", direction: "under", threshold: 1 },
+      amount: 10_000,
+      clientSeeds: ["poor-ok-0001", "poor-kelly-0001"],
+    });
+    const done = await settled(f.engine, job.id);
+    // The job succeeds with the placed bet; the refused one is reported on its own, with its code, and not sent
+    // again (one attempt, one call).
+    expect(done.state).toBe("succeeded");
+    expect(done.attempts).toBe(1);
+    const result = done.result as BetBatchResult;
+    expect(result.bets.map((b) => [b.clientSeed, b.won])).toEqual([["poor-ok-0001", false]]);
+    expect(result.refused.map((r) => [r.clientSeed, r.code])).toEqual([["poor-kelly-0001", "KELLY_LIMIT_EXCEEDED"]]);
+    expect(result.refused[0]?.reason).toMatch(/\(kelly_limit_exceeded\)$/);
+    expect((await listBets(f.storage, { agentIds: [poor] })).map((b) => b.clientSeed)).toEqual(["poor-ok-0001"]);
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(1);
+    expect(sandbox.balanceOf(poor)).toBeCloseTo(1.995, 10);
   });
 });

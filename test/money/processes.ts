@@ -1,12 +1,14 @@
 /** Worker processes (test/money/worker.mjs on the built dist/) that share the test's SQLite file. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { QueueName, ServiceUrls } from "../../src/config.js";
 import type { RunningSandbox } from "../../src/sandbox/index.js";
 
 const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
-const BUILT = fileURLToPath(new URL("../../dist/src/jobs/tasks/index.js", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BUILT = join(ROOT, "dist/src/jobs/tasks/index.js");
 
 export interface WorkerOptions {
   dbPath: string;
@@ -26,6 +28,20 @@ export interface Worker {
 export function assertBuilt(): void {
   if (!existsSync(BUILT)) {
     throw new Error("dist/ is missing: run `npx tsc -p tsconfig.build.json` (npm test builds it first)");
+  }
+  // A worker on an older build would prove nothing about the code under test.
+  const stale = readdirSync(join(ROOT, "src"), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".ts"))
+    .filter((f) => {
+      const out = join(ROOT, "dist/src", f.replace(/\.ts$/, ".js"));
+      return !existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, "src", f)).mtimeMs;
+    });
+  if (stale.length > 0) {
+    throw new Error(
+      `dist/ is older than src/ (${stale.slice(0, 3).join(", ")}${stale.length > 3 ? ", …" : ""}): ` +
+        "run `npx tsc -p tsconfig.build.json` (npm test builds it first)",
+    );
   }
 }
 

@@ -42,7 +42,7 @@ describe("two processes on one database share the casino queue, with the real ra
     // batch before the second one starts: both must take a share for this to test anything.
     sandbox.setFaults({ latencyMs: 250, scope: "money" });
     const startedAt = Date.now();
-    const chord = submitBatch(f.deps, plan);
+    const chord = await submitBatch(f.deps, plan);
     workers.push(
       ...(await Promise.all(
         [1, 2].map(() => startWorker({ dbPath: f.dbPath, sandbox, rateLimits: true, concurrency: { casino: 2 } })),
@@ -57,17 +57,17 @@ describe("two processes on one database share the casino queue, with the real ra
 
     // No job ran twice: each bet-batch job was claimed exactly once, and both processes took a share.
     const owners = new Map<string, number>();
-    const members = f.engine.list({ canvasId: chord.id, task: TASK.betBatch, limit: 500 }).jobs;
+    const members = (await f.engine.list({ canvasId: chord.id, task: TASK.betBatch, limit: 500 })).jobs;
     expect(members).toHaveLength(CALLS);
     for (const job of members) {
-      const claims = f.engine.events(job.id).filter((e) => e.to === "running");
+      const claims = (await f.engine.events(job.id)).filter((e) => e.to === "running");
       expect(claims, job.id).toHaveLength(1);
       const owner = /claimed by (\S+):/.exec(claims[0]?.reason ?? "")?.[1] ?? "?";
       owners.set(owner, (owners.get(owner) ?? 0) + 1);
     }
     expect(owners.size).toBe(2);
 
-    const a = await agreement(f.db, f.fleet, f.client, sandbox, agents);
+    const a = await agreement(f.storage, f.fleet, f.client, sandbox, agents);
     expect(a.serverBets).toHaveLength(BETS);
     expect(a.seedsPlacedTwice).toEqual([]);
     expect(a.onlyOnServer).toEqual([]);

@@ -4,25 +4,23 @@
 //   { dbPath, urls, rateLimits, leaseMs, concurrency, logLevel? } (logLevel: pino logs to stderr, for debugging)
 // Prints "ready" on stdout once dispatching.
 import { DEFAULT_CONCURRENCY } from "../../dist/src/config.js";
-import { openDatabase } from "../../dist/src/db.js";
 import { createFleetStore } from "../../dist/src/fleet/index.js";
 import { createJobEngine } from "../../dist/src/jobs/index.js";
 import { registerFleetTasks } from "../../dist/src/jobs/tasks/index.js";
-import { migrateLedger } from "../../dist/src/ledger/index.js";
 import { createLogger, silentLogger } from "../../dist/src/log.js";
 import { createPurpleFleaClient } from "../../dist/src/purpleflea/index.js";
+import { openStorage } from "../../dist/src/storage/index.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}");
 const logger = opts.logLevel ? createLogger(opts.logLevel) : silentLogger;
-const db = openDatabase(opts.dbPath);
-migrateLedger(db);
+const storage = await openStorage(opts.dbPath);
 const big = 1_000_000_000;
-const fleet = createFleetStore(db, {
+const fleet = createFleetStore(storage, {
   limits: { maxBet: big, maxBatch: big, dailyLossLimit: big, fleetDailyLossLimit: big },
 });
 const client = createPurpleFleaClient({ urls: opts.urls, timeoutMs: 5_000, logger });
 const engine = createJobEngine({
-  db,
+  storage,
   config: {
     concurrency: { ...DEFAULT_CONCURRENCY, ...opts.concurrency },
     resultTtlMs: 24 * 3_600_000,
@@ -33,7 +31,7 @@ const engine = createJobEngine({
   settleMs: 200,
   pollMs: 50,
 });
-registerFleetTasks(engine, { db, client, engine, fleet, logger }, { rateLimits: opts.rateLimits ?? false });
+registerFleetTasks(engine, { storage, client, engine, fleet, logger }, { rateLimits: opts.rateLimits ?? false });
 await engine.start();
 // The engine's timers are unref'd (a library must not hold its host open); a worker is the host, so it does.
 const keepAlive = setInterval(() => {}, 60_000);
@@ -43,6 +41,6 @@ process.on("SIGTERM", async () => {
   clearInterval(keepAlive);
   await engine.stop({ graceMs: 2_000 });
   await client.close();
-  db.close();
+  await storage.close();
   process.exit(0);
 });

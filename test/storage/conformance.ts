@@ -7,7 +7,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { FleetError } from "../../src/errors.js";
-import { buildTaskJob } from "../../src/jobs/job-factory.js";
 import {
   createJobEngine,
   type JobEngine,
@@ -15,6 +14,7 @@ import {
   ManualClock,
   type TaskDefinition,
 } from "../../src/jobs/index.js";
+import { buildTaskJob } from "../../src/jobs/job-factory.js";
 import type { Storage } from "../../src/storage/types.js";
 
 export interface BackendHarness {
@@ -251,7 +251,12 @@ export function describeStorageConformance(backend: Backend): void {
       const old = await engine.enqueue("plain", { n: 1 });
       await engine.start();
       await engine.wait(old.id, { timeoutMs: 10_000 });
-      const unknown = buildTaskJob(task("plain", nArgs, async () => 0), { n: 2 }, {}, clock.now() - 10_000);
+      const unknown = buildTaskJob(
+        task("plain", nArgs, async () => 0),
+        { n: 2 },
+        {},
+        clock.now() - 10_000,
+      );
       await h.storage.transaction(async (tx) => {
         await tx.jobs.insert({
           ...unknown,

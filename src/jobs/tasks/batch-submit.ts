@@ -91,13 +91,17 @@ export async function submitBatch(
     if (row) return row;
   }
   await assertPlanAllowed(deps.fleet, plan);
-  const chord = await deps.engine.chord({
+  const spec = {
     members: betBatches(plan).map((args) => ({ task: TASK.betBatch, args })),
     callback: { task: TASK.aggregateBets, args: { origin: plan.origin } },
     priority: plan.priority,
+  };
+  const { submittedBy } = opts;
+  if (submittedBy === undefined) return deps.engine.chord(spec);
+  // the chord and the record of who submitted it commit together: a re-run finds one or the other, never half
+  return deps.storage.transaction(async (tx) => {
+    const chord = await deps.engine.chord(spec, { tx });
+    await tx.taskMemory.rememberSubmission(submittedBy, chord.id, Date.now());
+    return chord;
   });
-  if (opts.submittedBy !== undefined) {
-    await deps.storage.taskMemory.rememberSubmission(opts.submittedBy, chord.id, Date.now());
-  }
-  return chord;
 }

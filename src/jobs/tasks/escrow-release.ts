@@ -78,11 +78,19 @@ export function escrowReleaseTask(
       const escrowId = targetEscrowId(args);
       await inFlight.released(escrowId);
       try {
-        const escrow = await deps.client.escrow.get(escrowId, await deps.fleet.keyFor(args.agentId), { signal: ctx.signal });
+        const escrow = await deps.client.escrow.get(escrowId, await deps.fleet.keyFor(args.agentId), {
+          signal: ctx.signal,
+        });
         if (escrow.status !== "released") {
           return { outcome: "not_done", reason: `escrow ${escrowId} is ${escrow.status}, not released` };
         }
-        const credit = await releaseMovement(deps, escrowId, escrow.counterpartyId, escrow.netToCounterparty, ctx.job.id);
+        const credit = await releaseMovement(
+          deps,
+          escrowId,
+          escrow.counterpartyId,
+          escrow.netToCounterparty,
+          ctx.job.id,
+        );
         if (credit) ctx.onCommit((tx) => recordMovement(tx, credit));
         return {
           outcome: "done",

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Db } from "../../storage/sqlite/connection.js";
 import { BETS_PER_SEED, seedHash } from "../../purpleflea/fairness.js";
+import type { Db } from "../../storage/sqlite/connection.js";
 import type { SandboxClock } from "../clock.js";
 
 export interface ServerSeed {

@@ -7,7 +7,16 @@ import {
   type QueueName,
   TERMINAL_STATES,
 } from "../../jobs/types.js";
-import type { ClaimQuery, FinishedRun, JobExpectation, JobPatch, JobRepo, StateCount, StoredJob } from "../jobs.js";
+import type {
+  ClaimQuery,
+  FinishedRun,
+  JobExpectation,
+  JobPatch,
+  JobRepo,
+  MemberPage,
+  StateCount,
+  StoredJob,
+} from "../jobs.js";
 import type { SqliteConn } from "./connection.js";
 import { decodeJob, encodePatch, INSERT_JOB_SQL, insertValues } from "./job-rows.js";
 
@@ -196,10 +205,12 @@ export class SqliteJobRepo implements JobRepo {
     return rows.map(decodeJob);
   }
 
-  async memberOutcomes(canvasId: string): Promise<ChordMemberOutcome[]> {
+  async memberOutcomes(canvasId: string, page?: MemberPage): Promise<ChordMemberOutcome[]> {
     const rows = this.#sql(
-      "SELECT id, task, state, result, error, CASE WHEN state = 'succeeded' THEN NULL ELSE args END AS args FROM jobs WHERE canvas_id = ? ORDER BY canvas_index",
-    ).all(canvasId) as Array<{
+      `SELECT id, task, state, result, error,
+         CASE WHEN state = 'succeeded' THEN NULL ELSE args END AS args
+       FROM jobs WHERE canvas_id = @canvasId AND canvas_index > @after ORDER BY canvas_index LIMIT @limit`,
+    ).all({ canvasId, after: page?.afterIndex ?? -1, limit: page?.limit ?? -1 }) as Array<{
       id: string;
       task: string;
       state: JobState;
