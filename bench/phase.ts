@@ -47,5 +47,6 @@ async function batchCalls(input: PhaseInput): Promise<number> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench phase failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+  // an engine, a client or a storage left open by the failure must not keep the phase alive
+  process.exit(1);
 });

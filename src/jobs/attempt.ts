@@ -35,6 +35,10 @@ export async function runAttempt(
   onProgress: (p: JobProgress) => void,
 ): Promise<AttemptOutcome> {
   const { job, controller } = attempt;
+  if (controller.signal.aborted && attempt.abortCause) {
+    // it waited for its slot (prefetched) and was stopped before it began: its task must not run at all
+    return { ok: false, unstarted: true, error: controller.signal.reason, aborted: attempt.abortCause };
+  }
   const limit = core.clock.setTimeout(() => {
     const message = `task ${task.name} exceeded its time limit of ${task.timeLimitMs} ms`;
     attempt.abort("time_limit", new FleetError("TIMEOUT", message, { kind: "ambiguous" }));
@@ -80,7 +84,10 @@ async function reconcile(task: TaskDefinition, ctx: TaskContext<unknown>): Promi
  * signal cannot hold the slot past its hard limit.
  */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    work.catch(() => undefined); // its own failure is not news once the attempt has been aborted
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });

@@ -13,7 +13,8 @@ import { buildCanvasJob, buildTaskJob, type Placement } from "./job-factory.js";
 import type { WriteScope } from "./transitions.js";
 import type { ChainSpec, ChordMemberOutcome, ChordSpec, GroupSpec, JobRow } from "./types.js";
 
-const MAX_MEMBERS = 1_000;
+/** a 50,000-bet plan is 2,500 calls of 20: one chord */
+const MAX_MEMBERS = 2_500;
 
 interface StepSpec {
   task: string;

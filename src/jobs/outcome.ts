@@ -16,7 +16,9 @@ export type CommitWrite = (tx: ReceiptWriter) => Promise<unknown>;
 /** The result of one attempt; for a reconcile attempt `value` is the task's ReconcileOutcome. */
 export type AttemptOutcome =
   | { ok: true; value: unknown; commits: CommitWrite[]; aborted: null }
-  | { ok: false; error: unknown; aborted: AbortCause | null };
+  | { ok: false; error: unknown; aborted: AbortCause | null }
+  /** aborted while it waited for its slot (a prefetched claim): its task never ran, nothing was sent */
+  | { ok: false; unstarted: true; error: unknown; aborted: AbortCause };
 
 export interface Decision {
   to: JobState;
@@ -47,9 +49,30 @@ const ABORT_TEXT: Record<AbortCause, string> = {
 /** null: the lease was lost, so another process owns the job and this attempt writes nothing */
 export function decideAttempt(job: StoredJob, outcome: AttemptOutcome, p: DecisionPolicy): Decision | null {
   if (outcome.aborted === "lease_lost") return null;
+  if ("unstarted" in outcome) return decideUnstarted(job, outcome.aborted, outcome.error, p);
   if (job.phase === "reconcile") return decideReconcile(job, outcome, p);
   if (outcome.ok) return succeed(job, outcome.value, outcome.commits, `finished on attempt ${job.attempts}`);
   return job.money ? decideMoneyFailure(job, outcome.error, outcome.aborted, p) : decidePlainFailure(job, outcome, p);
+}
+
+/**
+ * A claim given up before its task ran: the lease goes back as if it had never been taken (a money job's intent
+ * is withdrawn, since nothing was sent), or the job ends cancelled when that is why.
+ */
+function decideUnstarted(job: StoredJob, cause: AbortCause, reason: unknown, p: DecisionPolicy): Decision {
+  if (job.phase === "reconcile") {
+    // a reconciliation's claim spent no attempt; it is still owed, whatever stopped this one
+    const why = `released before its reconciliation started (${cause})`;
+    return { to: "retrying", reason: why, patch: { dueAt: p.now }, commits: [] };
+  }
+  // before its claim, the job had never sent (first attempt) or was proven not_done: that is restored
+  const unsent: JobPatch = job.money ? { moneyState: job.attempts > 1 ? "not_done" : null } : {};
+  if (cause === "cancel" || job.cancelRequested) {
+    const error = jobError(toFleetError(reason));
+    return { to: "cancelled", reason: "cancelled before it started", patch: { ...unsent, error }, commits: [] };
+  }
+  const back = release(job, p, `released before it started (${cause}); nothing was sent, no attempt spent`);
+  return { ...back, patch: { ...back.patch, ...unsent } };
 }
 
 /** A running job whose owner stopped renewing its lease (the process died). */

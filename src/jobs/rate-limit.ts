@@ -41,7 +41,11 @@ export class RateLimiter {
 }
 
 /** One draw through `repo` (the storage's, or a transaction's: the dispatcher draws inside its claim). */
-export function drawLimits(repo: RateLimitRepo, claims: readonly RateLimitClaim[], now: number): Promise<TakeResult> {
+export async function drawLimits(
+  repo: RateLimitRepo,
+  claims: readonly RateLimitClaim[],
+  now: number,
+): Promise<TakeResult> {
   for (const claim of claims) validateClaim(claim);
   return repo.takeAll(claims, now);
 }

@@ -69,7 +69,7 @@ export interface BetResult {
 }
 
 /** The most bets one planned batch (one chord) may hold. */
-export const MAX_BATCH_BETS = 10_000;
+export const MAX_BATCH_BETS = 50_000;
 
 /** Bets one `bets/batch` call may carry (purpleflea-api.md §2.2). */
 export const MAX_BETS_PER_BATCH = 20;

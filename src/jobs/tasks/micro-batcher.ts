@@ -112,8 +112,9 @@ export class MicroBatcher<I, O> {
 
 /** A signal that aborts once every one of `signals` has (a shared call serves them all until then). */
 export function whenAllAborted(signals: ReadonlyArray<AbortSignal | undefined>): AbortSignal | undefined {
-  const live = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (live.length < signals.length || live.length === 0) return undefined;
+  if (signals.length === 0 || signals.includes(undefined)) return undefined;
+  // one job's lookups share its signal: listen once per signal, not once per lookup
+  const live = [...new Set(signals as AbortSignal[])];
   const controller = new AbortController();
   let remaining = live.filter((s) => !s.aborted).length;
   if (remaining === 0) controller.abort(live[0]?.reason);

@@ -14,6 +14,22 @@ import { betResultSchema, toReceipt } from "./receipts.js";
 export const MAX_BATCH = 20;
 
 const batchEntrySchema = z.union([betResultSchema, z.object({ error: z.string(), message: z.string().optional() })]);
+const batchSchemas = new Map<
+  number,
+  z.ZodType<{ results: Array<z.infer<typeof batchEntrySchema>>; balance_after: number }>
+>();
+
+/** One result per bet; built once per batch size, not on every call (this is the engine's hottest path). */
+function batchResponseSchema(size: number) {
+  let schema = batchSchemas.get(size);
+  if (!schema) {
+    schema = z
+      .object({ results: z.array(batchEntrySchema), balance_after: usd })
+      .refine((r) => r.results.length === size, `expected one result per bet (${size})`);
+    batchSchemas.set(size, schema);
+  }
+  return schema;
+}
 
 const historySchema = z.object({
   bets: z.array(
@@ -49,12 +65,9 @@ export function betMethods(http: HttpTransport): Pick<CasinoClient, "bet" | "bat
       const body = {
         bets: bets.map((bet, i) => ({ game: wireGameName(bet.game), ...betBody(bet, `bets[${i}]`) })),
       };
-      const schema = z
-        .object({ results: z.array(batchEntrySchema), balance_after: usd })
-        .refine((r) => r.results.length === bets.length, `expected one result per bet (${bets.length})`);
       const wire = await http.json(
         { service: "casino", method: "POST", path: "/bets/batch", key, body, effect: "money" },
-        schema,
+        batchResponseSchema(bets.length),
         opts,
       );
       return {

@@ -142,18 +142,20 @@ export class SqliteStorage implements Storage {
     this.#assertUsable("storage.transaction");
     const tx = new SqliteTx(this.#repos, this.#conn);
     const conn = this.#conn;
+    let commit = 0;
     const value = await this.#lock.run(async () => {
       conn.sql("BEGIN IMMEDIATE").run();
       try {
         const result = await holding.run(this.#lock, () => fn(tx));
         conn.sql("COMMIT").run();
+        commit = this.#wal?.noteCommit() ?? 0;
         return result;
       } catch (err) {
         if (conn.db.inTransaction) conn.sql("ROLLBACK").run();
         throw err;
       }
     });
-    await this.#wal?.sync();
+    await this.#wal?.syncThrough(commit);
     tx.runAfterCommit();
     return value;
   }
@@ -182,16 +184,20 @@ export class SqliteStorage implements Storage {
   async #call<T>(name: string, call: () => Promise<T>): Promise<T> {
     this.#assertUsable(name);
     const conn = this.#conn;
-    let wrote = false;
+    const wal = this.#wal;
+    let seen = 0;
     const value = await this.#lock.run(async () => {
       const before = conn.totalChanges();
       try {
         return await call();
       } finally {
-        wrote = conn.totalChanges() !== before;
+        if (conn.totalChanges() !== before) wal?.noteCommit();
+        seen = wal?.written ?? 0;
       }
     });
-    if (wrote) await this.#wal?.sync();
+    // What this call wrote, or saw of this process's other commits, is answered only once it is durable: a
+    // reader is never told of a state a crash could still take back.
+    await wal?.syncThrough(seen);
     return value;
   }
 

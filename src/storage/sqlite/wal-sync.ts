@@ -20,8 +20,13 @@ export class WalSync {
   readonly #dbPath: string;
   #handle: Promise<FileHandle> | undefined;
   #running: Promise<void> | undefined;
+  /** the commits the running sync covers (those made before it started) */
+  #runningCovers = 0;
   #next: Promise<void> | undefined;
   #syncs = 0;
+  /** commits this process made, and how many of them a finished sync has covered */
+  #written = 0;
+  #durable = 0;
 
   constructor(dbPath: string) {
     this.#dbPath = dbPath;
@@ -31,6 +36,23 @@ export class WalSync {
   /** how many fsyncs ran (each may have covered many commits) */
   get syncs(): number {
     return this.#syncs;
+  }
+
+  /** a commit of this process has returned; it is not durable until a sync that starts after it finishes */
+  noteCommit(): number {
+    return ++this.#written;
+  }
+
+  /** how many commits this process has made so far */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** resolves once the first `commits` commits of this process are on disk (at once if they already are) */
+  syncThrough(commits: number): Promise<void> {
+    if (this.#durable >= commits) return Promise.resolve();
+    if (this.#running && this.#runningCovers >= commits) return this.#running;
+    return this.sync();
   }
 
   /** resolves once every commit made before this call is on disk */
@@ -58,9 +80,15 @@ export class WalSync {
   }
 
   #start(): Promise<void> {
-    const run = this.#fsync().finally(() => {
-      if (this.#running === run) this.#running = undefined;
+    const covers = this.#written;
+    this.#runningCovers = covers;
+    const run = this.#fsync().then(() => {
+      this.#durable = Math.max(this.#durable, covers);
     });
+    const done = () => {
+      if (this.#running === run) this.#running = undefined;
+    };
+    run.then(done, done);
     this.#running = run;
     return run;
   }
