@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { planBatch } from "../../src/jobs/tasks/index.js";
+import { MAX_BATCH_BETS, planBatch } from "../../src/jobs/tasks/index.js";
 import { usdToMicros } from "../../src/money.js";
 
 const agent = (agentId: string, balanceUsd: number, riskFactor = 0.25) => ({
@@ -83,7 +83,7 @@ describe("planBatch", () => {
       amount: 10_000,
       agents: [agent("ag_aaaaaa", 1)],
     };
-    expect(() => planBatch({ ...base, count: 0 })).toThrow("count must be an integer 1–10000, got `0`");
+    expect(() => planBatch({ ...base, count: 0 })).toThrow(`count must be an integer 1–${MAX_BATCH_BETS}, got \`0\``);
     expect(() => planBatch({ ...base, count: 1, amount: 9_999 })).toThrow("got `9999`");
     expect(() => planBatch({ ...base, count: 1, agents: [] })).toThrow("at least one agent");
     expect(() => planBatch({ ...base, count: 2, agents: [agent("ag_aaaaaa", 1), agent("ag_aaaaaa", 2)] })).toThrow(

@@ -6,6 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { DEFAULT_SCHEDULES } from "../../scheduler/defaults.js";
+import { scheduleFromSeed } from "../../scheduler/patch.js";
 import { FleetError } from "../../src/errors.js";
 import {
   createJobEngine,
@@ -15,6 +17,7 @@ import {
   type TaskDefinition,
 } from "../../src/jobs/index.js";
 import { buildTaskJob } from "../../src/jobs/job-factory.js";
+import { recordMovement } from "../../src/ledger/index.js";
 import type { Storage } from "../../src/storage/types.js";
 
 export interface BackendHarness {
@@ -272,6 +275,90 @@ export function describeStorageConformance(backend: Backend): void {
       await waitFor(async () => (await engine.get(old.id)) === undefined);
       expect((await engine.get(unknown.id))?.state).toBe("unknown");
       expect((await engine.get(fresh.id))?.state).toBe("succeeded");
+    });
+
+    it("fires a schedule slot once however many processes claim it at the same moment", async () => {
+      const others = [await h.another(), await h.another()];
+      const seed = DEFAULT_SCHEDULES[0];
+      if (!seed) throw new Error("no default schedule");
+      const schedule = scheduleFromSeed(seed, Date.now());
+      await h.storage.schedules.insertIfAbsent(schedule);
+      const slot = Date.UTC(2026, 0, 1, 12);
+      const claims = await Promise.all(
+        [h.storage, ...others, h.storage, ...others].map((s) =>
+          s.transaction((tx) =>
+            tx.schedules.claimSlot({ name: schedule.name, slot, firedAt: slot, outcome: "enqueued", detail: null }),
+          ),
+        ),
+      );
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await others[0]?.schedules.lastSlot(schedule.name)).toBe(slot);
+    });
+
+    it("prunes old schedule slots and manual runs but keeps each schedule's latest of both", async () => {
+      const seed = DEFAULT_SCHEDULES[0];
+      if (!seed) throw new Error("no default schedule");
+      const schedule = scheduleFromSeed(seed, Date.now());
+      await h.storage.schedules.insertIfAbsent(schedule);
+      const day = 86_400_000;
+      const t0 = Date.UTC(2026, 0, 1);
+      for (let i = 0; i < 5; i++) {
+        const at = t0 + i * day;
+        await h.storage.schedules.claimSlot({
+          name: schedule.name,
+          slot: at,
+          firedAt: at,
+          outcome: "enqueued",
+          detail: null,
+        });
+        await h.storage.schedules.recordManualRun(schedule.name, `job-manual-${i}`, at + 1);
+      }
+      const pruned = await h.storage.schedules.pruneSlots(t0 + 10 * day);
+      expect(pruned).toEqual({ slots: 4, manualRuns: 4 });
+      expect(await h.storage.schedules.lastSlot(schedule.name)).toBe(t0 + 4 * day);
+      expect(await h.storage.schedules.lastFiring(schedule.name)).toMatchObject({
+        jobId: "job-manual-4",
+        manual: true,
+      });
+    });
+
+    it("commits a money job's receipts in the same transaction as its success, or neither", async () => {
+      const agentId = "ag_0123456789ab";
+      const pay = task(
+        "pay",
+        z.object({ ref: z.string(), clash: z.boolean() }),
+        async (ctx) => {
+          const at = Date.now();
+          const movement = { agentId, kind: "transfer_out" as const, amount: -10_000, reference: ctx.args.ref, at };
+          ctx.onCommit((tx) => recordMovement(tx, movement));
+          // a second, different receipt under the same key: the commit must fail as a whole
+          if (ctx.args.clash) ctx.onCommit((tx) => recordMovement(tx, { ...movement, amount: -20_000 }));
+          return { paid: ctx.args.ref };
+        },
+        {
+          moneyMoving: true,
+          idempotencyKey: (a) => a.ref,
+          reconcile: async () => ({ outcome: "unknown", reason: "never needed here" }),
+        },
+      );
+      const engine = spawn(h.storage, "proc-a");
+      engine.register(pay);
+      const other = await h.another();
+      const seen: string[] = [];
+      engine.on(async (job) => {
+        // whoever hears of the success finds the receipt already there, from any process
+        if (job.state === "succeeded")
+          seen.push((await other.ledger.movement(agentId, "ok-0001")) ? "receipt" : "none");
+      });
+      const ok = await engine.enqueue("pay", { ref: "ok-0001", clash: false });
+      const bad = await engine.enqueue("pay", { ref: "bad-0001", clash: true });
+      await engine.start();
+      expect(await engine.wait(ok.id, { timeoutMs: 10_000 })).toMatchObject({ state: "succeeded", moneyState: "done" });
+      expect(await engine.wait(bad.id, { timeoutMs: 10_000 })).toMatchObject({ state: "failed", moneyState: "done" });
+      await waitFor(async () => seen.length > 0);
+      expect(seen).toEqual(["receipt"]);
+      expect(await other.ledger.movement(agentId, "ok-0001")).toMatchObject({ amount: -10_000 });
+      expect(await other.ledger.movement(agentId, "bad-0001")).toBeUndefined();
     });
 
     it("makes a write visible to every other process once its promise resolves", async () => {

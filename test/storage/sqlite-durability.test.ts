@@ -1,0 +1,152 @@
+/**
+ * What only the SQLite backend has to prove: its commits are made durable by an fsync of the WAL that runs off
+ * the event loop, shared by every commit that lands while one runs (group commit), and nothing is acknowledged
+ * before it; the engine's older rows are migrated on open.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openSqliteStorage } from "../../src/storage/index.js";
+import { migrate, openDatabase } from "../../src/storage/sqlite/connection.js";
+import { JOBS_MIGRATIONS } from "../../src/storage/sqlite/jobs-schema.js";
+import type { SqliteStorage } from "../../src/storage/sqlite/storage.js";
+import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
+
+let dir: string;
+const opened: SqliteStorage[] = [];
+const open = (name = "fleet.db") => {
+  const storage = openSqliteStorage(join(dir, name));
+  opened.push(storage);
+  return storage;
+};
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "pf-fleet-durability-"));
+});
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const rateDraw = (key: string) => [{ key, limit: 1_000, windowMs: 60_000 }];
+
+describe("SQLite storage: durable commits off the event loop", () => {
+  it("runs without SQLite's own fsync at COMMIT; pf-fleet syncs the WAL itself", () => {
+    const db = sqliteDbForTests(open());
+    expect(db.pragma("synchronous", { simple: true })).toBe(1); // NORMAL
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+  });
+
+  it("acknowledges a write only after an fsync that started after its commit", async () => {
+    const storage = open();
+    const before = storage.syncs;
+    await storage.transaction((tx) => tx.rateLimits.takeAll(rateDraw("k"), Date.now()));
+    expect(storage.syncs).toBe(before + 1);
+    await storage.rateLimits.takeAll(rateDraw("k"), Date.now());
+    expect(storage.syncs).toBe(before + 2);
+  });
+
+  it("a read that sees nothing new waits for no fsync", async () => {
+    const storage = open();
+    await storage.rateLimits.takeAll(rateDraw("k"), Date.now());
+    const before = storage.syncs;
+    for (let i = 0; i < 5; i++) await storage.jobs.stateCounts();
+    expect(storage.syncs).toBe(before);
+  });
+
+  it("shares one fsync among the commits that land while another runs (group commit)", async () => {
+    const storage = open();
+    const before = storage.syncs;
+    const writes = Array.from({ length: 200 }, (_, i) =>
+      storage.transaction((tx) => tx.rateLimits.takeAll(rateDraw(`k${i % 7}`), Date.now())),
+    );
+    const results = await Promise.all(writes);
+    expect(results.every((r) => r.ok)).toBe(true);
+    const syncs = storage.syncs - before;
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThan(20);
+  });
+
+  it("refuses a storage-level call from inside a transaction body, which would wait for itself", async () => {
+    const storage = open();
+    await expect(storage.transaction(() => storage.jobs.stateCounts())).rejects.toThrow(
+      /inside a transaction: use the transaction's tx/,
+    );
+  });
+
+  it("rolls a failed transaction back whole and runs none of its after-commit work", async () => {
+    const storage = open();
+    let ran = false;
+    await expect(
+      storage.transaction(async (tx) => {
+        await tx.rateLimits.takeAll(rateDraw("gone"), Date.now());
+        tx.afterCommit(() => {
+          ran = true;
+        });
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(ran).toBe(false);
+    const left = await storage.rateLimits.takeAll([{ key: "gone", limit: 1, windowMs: 60_000 }], Date.now());
+    expect(left.ok).toBe(true);
+  });
+});
+
+describe("SQLite storage: migrations", () => {
+  it("turns casino.bet jobs an earlier version queued into one-bet casino.bet_batch jobs, keeping their money state", async () => {
+    const path = join(dir, "old.db");
+    const db = openDatabase(path);
+    migrate(db, "jobs", JOBS_MIGRATIONS.slice(0, -1));
+    const insert = db.prepare(
+      `INSERT INTO jobs (id, task, queue, state, args, result, max_attempts, money, money_state, phase,
+         idempotency_key, created_at, updated_at, due_at)
+       VALUES (?, 'casino.bet', 'casino', ?, ?, ?, 8, 1, ?, ?, ?, 0, 0, 0)`,
+    );
+    const bet = (seed: string) =>
+      JSON.stringify({
+        agentId: "ag_0123456789ab",
+        bet: { game: "coin-flip", side: "heads" },
+        amount: 10_000,
+        clientSeed: seed,
+      });
+    const receipt = JSON.stringify({
+      agentId: "ag_0123456789ab",
+      clientSeed: "seed-done-0001",
+      betId: "bet_1",
+      game: "coin-flip",
+      stake: 10_000,
+      payout: 19_800,
+      net: 9_800,
+      won: true,
+    });
+    insert.run("job-queued", "queued", bet("seed-queued-01"), null, null, "run", "seed-queued-01");
+    insert.run("job-lost", "retrying", bet("seed-lost-0001"), null, "unknown", "reconcile", "seed-lost-0001");
+    insert.run("job-done", "succeeded", bet("seed-done-0001"), receipt, "done", "run", "seed-done-0001");
+    db.close();
+
+    const storage = open("old.db");
+    const queued = await storage.jobs.get("job-queued");
+    expect(queued).toMatchObject({
+      task: "casino.bet_batch",
+      idempotencyKey: "seed-queued-01",
+      args: {
+        agentId: "ag_0123456789ab",
+        bet: { game: "coin-flip", side: "heads" },
+        amount: 10_000,
+        clientSeeds: ["seed-queued-01"],
+      },
+    });
+    // a bet whose answer was lost is still reconciled, never re-sent
+    expect(await storage.jobs.get("job-lost")).toMatchObject({
+      task: "casino.bet_batch",
+      phase: "reconcile",
+      moneyState: "unknown",
+    });
+    expect((await storage.jobs.get("job-done"))?.result).toEqual({
+      agentId: "ag_0123456789ab",
+      bets: [JSON.parse(receipt)],
+      refused: [],
+    });
+  });
+});
