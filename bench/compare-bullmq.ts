@@ -27,11 +27,13 @@ import type { BetRequest } from "../src/purpleflea/types.js";
 import { BETS_PER_CALL, STAKE_MICROS } from "./bullmq.js";
 import type { BullmqPhaseInput, BullmqPhaseResult } from "./bullmq-phase.js";
 import { killAllRedisSync, startRedis, stopAllRedis } from "./bullmq-redis.js";
+import { replaceSection } from "./markdown-section.js";
 import type { PhaseInput, PhaseResult } from "./phase-types.js";
 
 const SANDBOX = fileURLToPath(new URL("./bullmq-sandbox.js", import.meta.url));
 const BULLMQ_PHASE = fileURLToPath(new URL("./bullmq-phase.js", import.meta.url));
 const ENGINE_PHASE = fileURLToPath(new URL("./phase.js", import.meta.url));
+const RESULTS = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
 const PHASE_TIMEOUT_MS = 20 * 60_000;
 
 export type Mode = "pf-fleet" | "bullmq";
@@ -245,7 +247,13 @@ async function main(): Promise<void> {
   } finally {
     await sandbox.stop();
   }
-  process.stdout.write(`${render(runs, opts, [...skipped])}\n`);
+  const table = render(runs, opts, [...skipped]);
+  process.stdout.write(`${table}\n`);
+  // only a run of both modes goes into RESULTS.md: a table of one mode compares nothing
+  if (opts.modes.length === ALL_MODES.length && skipped.size === 0) {
+    replaceSection(RESULTS, "bullmq", table);
+    process.stdout.write(`\nwrote ${RESULTS}\n`);
+  }
   if (opts.json) {
     writeFileSync(opts.json, `${JSON.stringify({ date: new Date().toISOString(), options: opts, runs }, null, 2)}\n`);
     process.stdout.write(`\nwrote ${opts.json}\n`);

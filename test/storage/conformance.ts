@@ -108,7 +108,7 @@ export function describeStorageConformance(backend: Backend): void {
       const clock = new ManualClock(Date.now());
       const plain = task("plain", nArgs, async ({ args }) => args.n);
       // a process that claimed the job and vanished: a running row under a lease that has now expired
-      const row = buildTaskJob(plain, { n: 7 }, {}, clock.now() - 60_000);
+      const row = buildTaskJob(plain as TaskDefinition, { n: 7 }, {}, clock.now() - 60_000);
       await h.storage.transaction(async (tx) => {
         await tx.jobs.insert({
           ...row,
@@ -255,7 +255,7 @@ export function describeStorageConformance(backend: Backend): void {
       await engine.start();
       await engine.wait(old.id, { timeoutMs: 10_000 });
       const unknown = buildTaskJob(
-        task("plain", nArgs, async () => 0),
+        task("plain", nArgs, async () => 0) as TaskDefinition,
         { n: 2 },
         {},
         clock.now() - 10_000,
