@@ -6,10 +6,9 @@
  */
 import type { ServiceUrls } from "../src/config.js";
 import { createPurpleFleaClient } from "../src/purpleflea/index.js";
-import { type BullmqAgent, type BullmqResult, runBullmq } from "./bullmq.js";
+import { type BullmqResult, runBullmq } from "./bullmq.js";
 import type { RedisHandle } from "./bullmq-redis.js";
-
-const FUND_USD = 1_000;
+import { casinoCalls, registerAgents } from "./sandbox-agents.js";
 
 export interface BullmqPhaseInput {
   n: number;
@@ -33,7 +32,7 @@ async function main(): Promise<void> {
   process.stdin.resume();
   const input = JSON.parse(process.argv[2] ?? "") as BullmqPhaseInput;
   const client = createPurpleFleaClient({ urls: input.urls });
-  const agents = await registerAgents(input, client);
+  const agents = await registerAgents(input.urls, input.controlUrl, input.agents);
   const balances = async (): Promise<number> =>
     (await Promise.all(agents.map((a) => client.casino.balance(a.apiKey)))).reduce((s, b) => s + b.balance, 0);
   const balanceBefore = await balances();
@@ -53,33 +52,6 @@ async function main(): Promise<void> {
   await client.close();
   process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);
-}
-
-async function registerAgents(
-  input: BullmqPhaseInput,
-  client: ReturnType<typeof createPurpleFleaClient>,
-): Promise<BullmqAgent[]> {
-  const agents: BullmqAgent[] = [];
-  for (let i = 0; i < input.agents; i++) {
-    const reg = await client.casino.register();
-    const res = await fetch(`${input.controlUrl}/_sandbox/fund`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ agent_id: reg.agentId, amount_usd: FUND_USD }),
-    });
-    if (!res.ok) throw new Error(`funding ${reg.agentId} failed: ${res.status} ${await res.text()}`);
-    agents.push({ agentId: reg.agentId, apiKey: reg.apiKey });
-  }
-  return agents;
-}
-
-/** bet-placing calls the sandbox has answered (single games and batches), as bench/phase.ts counts them */
-async function casinoCalls(controlUrl: string): Promise<number> {
-  const res = await fetch(`${controlUrl}/_sandbox/stats`);
-  const stats = (await res.json()) as { byRoute: Record<string, number> };
-  return Object.entries(stats.byRoute)
-    .filter(([route]) => route.includes("/games/") || route.includes("/bets/batch"))
-    .reduce((sum, [, n]) => sum + n, 0);
 }
 
 main().catch((err: unknown) => {
