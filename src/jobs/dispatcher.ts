@@ -16,7 +16,7 @@ import type { CommitBatcher, TailWork } from "./commit-batcher.js";
 import { applyDecision, recordProgress } from "./completion.js";
 import { decisionPolicy, type EngineCore } from "./core.js";
 import { errorText } from "./job-error.js";
-import { type AbortCause, decideAttempt } from "./outcome.js";
+import { type AbortCause, type Decision, decideAttempt } from "./outcome.js";
 import type { WriteScope } from "./transitions.js";
 import type { JobProgress, QueueName } from "./types.js";
 
@@ -260,8 +260,11 @@ export class Dispatcher {
     const queue = job.queue;
     const attempt = new Attempt(job);
     this.#active.set(job.id, attempt);
+    // the queue's slot is held while the task runs, not while its outcome commits: the next job (prefetched,
+    // already leased) starts at once, and the lease of this one is renewed until its outcome is durable
     const execution = (this.#queues.get(queue) as PQueue)
       .add(() => this.#execute(attempt), { priority: job.priority })
+      .then((decision) => (decision ? this.#record(attempt, decision) : undefined))
       .catch((err: unknown) => {
         this.#core.logger.error({ jobId: job.id, err: errorText(err) }, "recording a job's outcome failed");
       })
@@ -282,7 +285,8 @@ export class Dispatcher {
     this.#inFlight.set(queue, (this.#inFlight.get(queue) ?? 1) - 1);
   }
 
-  async #execute(attempt: Attempt): Promise<void> {
+  /** runs the attempt and decides its outcome; null when the lease was lost (nothing is to be written) */
+  async #execute(attempt: Attempt): Promise<Decision | null> {
     const core = this.#core;
     const { job } = attempt;
     const task = core.registry.require(job.task);
@@ -291,13 +295,20 @@ export class Dispatcher {
     const decision = decideAttempt(job, outcome, decisionPolicy(core, job, core.clock.now()));
     if (!decision) {
       core.logger.warn({ jobId: job.id, task: job.task }, "lease lost while running; another process took over");
-      return;
+      return null;
     }
     // Its slot is free from here on: the batch that records this outcome claims the next job in the same commit.
     this.#releaseSlot(attempt);
-    // If this write fails the job stays `running` under a lease nobody renews: recovery takes it from there.
-    const moved = await this.#batcher.submit((scope) => applyDecision(core, scope, job, decision));
-    if (!moved) core.logger.warn({ jobId: job.id, task: job.task }, "job changed while it ran; outcome not recorded");
+    return decision;
+  }
+
+  /** commits the outcome with the next batch. If that fails the job stays `running` under a lease nobody renews */
+  async #record(attempt: Attempt, decision: Decision): Promise<void> {
+    const { job } = attempt;
+    const moved = await this.#batcher.submit((scope) => applyDecision(this.#core, scope, job, decision));
+    if (!moved) {
+      this.#core.logger.warn({ jobId: job.id, task: job.task }, "job changed while it ran; outcome not recorded");
+    }
   }
 
   #progress(job: StoredJob, progress: JobProgress): void {

@@ -158,8 +158,10 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
   });
   registry.register(aggregateBetResultsTask, { builtin: true });
 
+  // the engine's answers about jobs wait until what they report is durable
   const current = async (id: string) => {
     const job = await storage.jobs.get(id);
+    await storage.settled();
     return job && toJobRow(job);
   };
   const read = async (scope: WriteScope, id: string) => {
@@ -183,9 +185,14 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     get: current,
     async list(filter = {}) {
       const page = await storage.jobs.list(filter);
+      await storage.settled();
       return { jobs: page.jobs.map(toJobRow), nextCursor: page.nextCursor };
     },
-    events: (id) => storage.jobs.events(id),
+    async events(id) {
+      const events = await storage.jobs.events(id);
+      await storage.settled();
+      return events;
+    },
     async cancel(id, reason = "cancelled by request") {
       const toAbort: string[] = [];
       const job = await core.write(async (scope) => revoke(core, scope, await read(scope, id), reason, toAbort));
@@ -197,7 +204,11 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     async discard(id) {
       await core.write(async (scope) => discard(scope, await read(scope, id)));
     },
-    stats: () => queueStats(storage.jobs, config.concurrency, clock.now()),
+    async stats() {
+      const stats = await queueStats(storage.jobs, config.concurrency, clock.now());
+      await storage.settled();
+      return stats;
+    },
     wait: (id, waitOpts) => waitForJob({ events, clock, pollMs, read: current }, id, waitOpts),
     on: (listener) => events.on(listener),
     async start() {

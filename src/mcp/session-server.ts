@@ -3,7 +3,7 @@ import { registerAllResources } from "../../resources/index.js";
 import { registerAllTools } from "../../tools/index.js";
 import type { FleetDeps } from "../deps.js";
 import { attachSubscriptions } from "./subscriptions.js";
-import { takeOverInputValidation } from "./tool.js";
+import { gateAnswers, takeOverInputValidation } from "./tool.js";
 import { packageVersion } from "./version.js";
 
 const INSTRUCTIONS = [
@@ -33,6 +33,7 @@ export function createSessionServer(deps: FleetDeps): SessionServer {
     },
   );
   takeOverInputValidation(server);
+  gateAnswers(server, () => deps.storage.settled());
   registerAllTools(server, deps);
   registerAllResources(server, deps);
   const detach = attachSubscriptions(server, deps.engine);

@@ -89,6 +89,16 @@ export function takeOverInputValidation(server: McpServer): void {
     async (_tool, args) => args ?? {};
 }
 
+const answerGates = new WeakMap<McpServer, () => Promise<void>>();
+
+/**
+ * What a tool's answer waits for before it leaves: the storage's `settled()`, so a result never reports a state
+ * that a crash could still take back. Set once per server by the session that owns it.
+ */
+export function gateAnswers(server: McpServer, settled: () => Promise<void>): void {
+  answerGates.set(server, settled);
+}
+
 export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   server: McpServer,
   spec: ToolSpec<I, O>,
@@ -119,6 +129,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       }
       try {
         const reply = await spec.handler(parsed.data, toolContext(extra));
+        await answerGates.get(server)?.();
         const shaped = successSchema.safeParse(reply.structured);
         if (!shaped.success) {
           throw new FleetError(

@@ -2,6 +2,8 @@
  * Opens pf-fleet's storage: a SQLite file (the embedded default) or, next, a PostgreSQL URL. Migrations run on
  * open. Everything outside src/storage/ reaches the database only through the returned `Storage`.
  */
+
+import { Checkpointer } from "./sqlite/checkpointer.js";
 import { openDatabase, SqliteConn } from "./sqlite/connection.js";
 import { migrateAll, sqliteRepos } from "./sqlite/repos.js";
 import { SqliteStorage } from "./sqlite/storage.js";
@@ -27,8 +29,11 @@ export function openSqliteStorage(path: string, opts: OpenStorageOptions = {}): 
   try {
     const conn = new SqliteConn(db);
     migrateAll(conn);
-    const wal = path === ":memory:" ? undefined : new WalSync(path);
-    return new SqliteStorage(path, conn, sqliteRepos(conn), wal);
+    if (path === ":memory:") return new SqliteStorage(path, conn, sqliteRepos(conn), undefined);
+    // checkpoints run on a thread of their own (checkpointer.ts), never inside one of this connection's COMMITs
+    db.pragma("wal_autocheckpoint = 0");
+    const durability = { wal: new WalSync(path), checkpointer: new Checkpointer(path) };
+    return new SqliteStorage(path, conn, sqliteRepos(conn), durability);
   } catch (err) {
     db.close();
     throw err;

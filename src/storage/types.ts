@@ -6,7 +6,7 @@
  *
  * Rules a caller relies on:
  * - a promise that resolves after a write means the write is durable (SQLite: the WAL is synced; PostgreSQL:
- *   the commit returned). Money is sent, and answers are given, only after that.
+ *   the commit returned). Money is sent only after that; answers are given after `settled()`.
  * - a transaction body awaits only `tx` calls: no network, no timers. It holds the writer while it runs.
  * - `afterCommit` work runs once the outermost transaction is durable, never after a rollback.
  */
@@ -48,6 +48,11 @@ export interface Storage extends Executor {
   readonly location: string;
   /** one write transaction; resolves with `fn`'s value once the commit is durable */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** the database's notion of now, ms since epoch (SQLite: this process's clock) */
+  /**
+   * Resolves once every commit this process has made so far is durable. A read returns what is committed, which
+   * for a moment may not be on disk yet; whatever answers the outside world (an MCP result, a resource, a job's
+   * state to a waiter) awaits this first, so nobody is told of a state that a crash could still take back.
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }

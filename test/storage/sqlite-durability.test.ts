@@ -3,7 +3,7 @@
  * the event loop, shared by every commit that lands while one runs (group commit), and nothing is acknowledged
  * before it; the engine's older rows are migrated on open.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -66,6 +66,21 @@ describe("SQLite storage: durable commits off the event loop", () => {
     const syncs = storage.syncs - before;
     expect(syncs).toBeGreaterThanOrEqual(1);
     expect(syncs).toBeLessThan(20);
+  });
+
+  it("checkpoints the WAL into the database file on a thread of its own, never in a COMMIT", async () => {
+    const storage = open();
+    const db = sqliteDbForTests(storage);
+    expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+    const file = join(dir, "fleet.db");
+    const before = statSync(file).size;
+    for (let i = 0; i < 200; i++) {
+      await storage.transaction((tx) =>
+        tx.rateLimits.takeAll(rateDraw(`checkpointed-${i}-${"x".repeat(150)}`), Date.now()),
+      );
+    }
+    // the commits only appended to the WAL; the checkpointer copies them into the file shortly after
+    await expect.poll(() => statSync(file).size, { timeout: 5_000 }).toBeGreaterThan(before);
   });
 
   it("refuses a storage-level call from inside a transaction body, which would wait for itself", async () => {

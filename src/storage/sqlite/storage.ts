@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
 import type { Executor, Storage, Tx } from "../types.js";
+import type { Checkpointer } from "./checkpointer.js";
 import type { SqliteConn } from "./connection.js";
 import type { WalSync } from "./wal-sync.js";
 
@@ -107,19 +108,26 @@ export class SqliteStorage implements Storage {
   readonly taskMemory;
   readonly #conn: SqliteConn;
   readonly #wal: WalSync | undefined;
+  readonly #checkpointer: Checkpointer | undefined;
   readonly #repos: Executor;
   readonly #lock: WriterLock;
   readonly #lockKey: string;
   #closed = false;
 
-  constructor(location: string, conn: SqliteConn, repos: Executor, wal: WalSync | undefined) {
+  constructor(
+    location: string,
+    conn: SqliteConn,
+    repos: Executor,
+    durability: { wal: WalSync; checkpointer: Checkpointer } | undefined,
+  ) {
     this.location = location;
     // an in-memory database is private to its connection
     this.#lockKey = location === ":memory:" ? `:memory:${Math.random()}` : resolve(location);
     this.#lock = lockFor(this.#lockKey);
     this.#conn = conn;
     this.#repos = repos;
-    this.#wal = wal;
+    this.#wal = durability?.wal;
+    this.#checkpointer = durability?.checkpointer;
     this.jobs = this.#autocommitted(repos.jobs);
     this.ledger = this.#autocommitted(repos.ledger);
     this.fleet = this.#autocommitted(repos.fleet);
@@ -149,6 +157,7 @@ export class SqliteStorage implements Storage {
         const result = await holding.run(this.#lock, () => fn(tx));
         conn.sql("COMMIT").run();
         commit = this.#wal?.noteCommit() ?? 0;
+        this.#checkpointer?.poke();
         return result;
       } catch (err) {
         if (conn.db.inTransaction) conn.sql("ROLLBACK").run();
@@ -160,11 +169,16 @@ export class SqliteStorage implements Storage {
     return value;
   }
 
+  settled(): Promise<void> {
+    return this.#wal ? this.#wal.syncThrough(this.#wal.written) : Promise.resolve();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#lock.run(async () => undefined);
     releaseLock(this.#lockKey);
+    await this.#checkpointer?.close();
     await this.#wal?.close();
     this.#conn.db.close();
   }
@@ -185,19 +199,20 @@ export class SqliteStorage implements Storage {
     this.#assertUsable(name);
     const conn = this.#conn;
     const wal = this.#wal;
-    let seen = 0;
+    let commit = 0;
     const value = await this.#lock.run(async () => {
       const before = conn.totalChanges();
       try {
         return await call();
       } finally {
-        if (conn.totalChanges() !== before) wal?.noteCommit();
-        seen = wal?.written ?? 0;
+        if (conn.totalChanges() !== before) {
+          commit = wal?.noteCommit() ?? 0;
+          this.#checkpointer?.poke();
+        }
       }
     });
-    // What this call wrote, or saw of this process's other commits, is answered only once it is durable: a
-    // reader is never told of a state a crash could still take back.
-    await wal?.syncThrough(seen);
+    // a write is acknowledged once durable; a read returns at once (answers to the outside await `settled`)
+    if (commit > 0) await wal?.syncThrough(commit);
     return value;
   }
 
