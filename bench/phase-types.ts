@@ -6,7 +6,7 @@ import { MAX_BETS_PER_BATCH } from "../src/jobs/tasks/args.js";
  * - plain-single: a bare undici loop, one bet per `POST /games/coin-flip`, `concurrency` requests in flight;
  * - plain-batch: a bare undici loop sending `POST /bets/batch` of 20, as many calls as keep `concurrency` bets
  *   in flight;
- * - engine: the same bets as durable jobs (one chord of casino.bet_batch jobs of 20, SQLite with synchronous=FULL,
+ * - engine: the same bets as durable jobs (one chord of casino.bet_batch jobs of 20, SQLite, every commit synced,
  *   receipts in the ledger in the job's own transaction), as many jobs in flight as the plain batch loop's calls.
  */
 export type PhaseMode = "plain-single" | "plain-batch" | "engine";

@@ -13,7 +13,10 @@ import { fileURLToPath } from "node:url";
 import { replaceSection } from "./markdown-section.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const runs = Number(process.argv[process.argv.indexOf("--runs") + 1] || 15);
+const runsFlag = process.argv.indexOf("--runs");
+const runs = runsFlag === -1 ? 15 : Number(process.argv[runsFlag + 1]);
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs must be a whole number ≥ 1, got \`${process.argv[runsFlag + 1]}\``);
 
 const BASELINE = `
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
