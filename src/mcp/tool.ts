@@ -97,6 +97,17 @@ const answerGates = new WeakMap<McpServer, () => Promise<void>>();
  */
 export function gateAnswers(server: McpServer, settled: () => Promise<void>): void {
   answerGates.set(server, settled);
+  // resources registered from here on answer through the same gate (the read callback is the last argument)
+  const register = server.registerResource.bind(server) as (...args: unknown[]) => unknown;
+  server.registerResource = ((...args: unknown[]) => {
+    const read = args.at(-1) as (...a: unknown[]) => Promise<unknown>;
+    const gated = async (...a: unknown[]) => {
+      const result = await read(...a);
+      await settled();
+      return result;
+    };
+    return register(...args.slice(0, -1), gated);
+  }) as typeof server.registerResource;
 }
 
 export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(

@@ -3,6 +3,7 @@
  * open. Everything outside src/storage/ reaches the database only through the returned `Storage`.
  */
 
+import { FleetError } from "../errors.js";
 import { Checkpointer } from "./sqlite/checkpointer.js";
 import { openDatabase, SqliteConn } from "./sqlite/connection.js";
 import { migrateAll, sqliteRepos } from "./sqlite/repos.js";
@@ -19,7 +20,9 @@ export interface OpenStorageOptions {
 
 export async function openStorage(location: string, opts: OpenStorageOptions = {}): Promise<Storage> {
   if (/^postgres(ql)?:\/\//i.test(location)) {
-    throw new Error("PostgreSQL storage is not available in this version; use a SQLite file path");
+    throw new FleetError("INVALID_INPUT", "PF_DB is a PostgreSQL URL, which this version cannot use yet", {
+      hint: "give PF_DB (or --db) the path of a SQLite file; PostgreSQL support comes with multi-machine fleets",
+    });
   }
   return openSqliteStorage(location, opts);
 }
