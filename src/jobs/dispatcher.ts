@@ -128,10 +128,10 @@ export class Dispatcher {
         }),
       ]);
       clearTimeout(grace);
-      const shutdown = new FleetError("CANCELLED", "pf-fleet is shutting down", { kind: "ambiguous" });
-      for (const attempt of this.#active.values()) attempt.abort("shutdown", shutdown);
-      await Promise.allSettled([...this.#executions]);
+      for (const attempt of this.#active.values()) attempt.abort("shutdown", shutdownError());
     }
+    // a claim that was already on its way when stop began is launched aborted, and hands its job back
+    while (this.#executions.size > 0) await Promise.allSettled([...this.#executions]);
     await this.#batcher.flush();
     clearInterval(this.#heartbeat);
   }
@@ -260,6 +260,7 @@ export class Dispatcher {
     const queue = job.queue;
     const attempt = new Attempt(job);
     this.#active.set(job.id, attempt);
+    if (!this.#running) attempt.abort("shutdown", shutdownError());
     // the queue's slot is held while the task runs, not while its outcome commits: the next job (prefetched,
     // already leased) starts at once, and the lease of this one is renewed until its outcome is durable
     const execution = (this.#queues.get(queue) as PQueue)
@@ -363,6 +364,10 @@ export class Dispatcher {
       }
     }
   }
+}
+
+function shutdownError(): FleetError {
+  return new FleetError("CANCELLED", "pf-fleet is shutting down", { kind: "ambiguous" });
 }
 
 function cancelledError(jobId: string): FleetError {

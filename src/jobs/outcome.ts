@@ -69,7 +69,8 @@ function decideUnstarted(job: StoredJob, cause: AbortCause, reason: unknown, p: 
   const unsent: JobPatch = job.money ? { moneyState: job.attempts > 1 ? "not_done" : null } : {};
   if (cause === "cancel" || job.cancelRequested) {
     const error = jobError(toFleetError(reason));
-    return { to: "cancelled", reason: "cancelled before it started", patch: { ...unsent, error }, commits: [] };
+    const patch = { ...unsent, error, attempts: job.attempts - 1 };
+    return { to: "cancelled", reason: "cancelled before it started", patch, commits: [] };
   }
   const back = release(job, p, `released before it started (${cause}); nothing was sent, no attempt spent`);
   return { ...back, patch: { ...back.patch, ...unsent } };
