@@ -8,10 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqliteStorage } from "../../src/storage/index.js";
-import { migrate, openDatabase } from "../../src/storage/sqlite/connection.js";
+import { Checkpointer } from "../../src/storage/sqlite/checkpointer.js";
+import { migrate, openDatabase, SqliteConn } from "../../src/storage/sqlite/connection.js";
 import { JOBS_MIGRATIONS } from "../../src/storage/sqlite/jobs-schema.js";
-import type { SqliteStorage } from "../../src/storage/sqlite/storage.js";
+import { migrateAll, sqliteRepos } from "../../src/storage/sqlite/repos.js";
+import { SqliteStorage } from "../../src/storage/sqlite/storage.js";
 import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
+import { WalSync } from "../../src/storage/sqlite/wal-sync.js";
 
 let dir: string;
 const opened: SqliteStorage[] = [];
@@ -81,6 +84,33 @@ describe("SQLite storage: durable commits off the event loop", () => {
     }
     // the commits only appended to the WAL; the checkpointer copies them into the file shortly after
     await expect.poll(() => statSync(file).size, { timeout: 5_000 }).toBeGreaterThan(before);
+  });
+
+  it("stops all work once an fsync fails, instead of acknowledging writes that may not be on disk", async () => {
+    const path = join(dir, "failing.db");
+    const conn = new SqliteConn(openDatabase(path, { synchronous: "NORMAL" }));
+    migrateAll(conn);
+    let diskFails = false;
+    const wal = new WalSync(path, {
+      datasync: async (handle) => {
+        if (diskFails) throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+        await handle.datasync();
+      },
+    });
+    const storage = new SqliteStorage(path, conn, sqliteRepos(conn), { wal, checkpointer: new Checkpointer(path) });
+    opened.push(storage);
+    expect((await storage.rateLimits.takeAll(rateDraw("before"), Date.now())).ok).toBe(true);
+
+    diskFails = true;
+    const failure = { code: "INTERNAL", hint: expect.stringMatching(/restart pf-fleet/) };
+    await expect(
+      storage.transaction((tx) => tx.rateLimits.takeAll(rateDraw("lost"), Date.now())),
+    ).rejects.toMatchObject(failure);
+    // the disk may come back; what was committed meanwhile may not be on it, so the storage stays stopped
+    diskFails = false;
+    await expect(storage.jobs.stateCounts()).rejects.toMatchObject(failure);
+    await expect(storage.settled()).rejects.toMatchObject(failure);
+    await expect(storage.transaction(async () => undefined)).rejects.toMatchObject(failure);
   });
 
   it("refuses a storage-level call from inside a transaction body, which would wait for itself", async () => {

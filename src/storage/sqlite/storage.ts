@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve } from "node:path";
+import { FleetError } from "../../errors.js";
 import type { Executor, Storage, Tx } from "../types.js";
 import type { Checkpointer } from "./checkpointer.js";
 import type { SqliteConn } from "./connection.js";
@@ -113,6 +114,13 @@ export class SqliteStorage implements Storage {
   readonly #lock: WriterLock;
   readonly #lockKey: string;
   #closed = false;
+  /**
+   * Set when an fsync fails. The kernel may have dropped the pages it could not write, so nothing committed since
+   * the last good sync can be trusted to be on disk; like PostgreSQL, the storage then refuses all further work
+   * instead of carrying on over a hole. Restarting recovers from what is on disk (leases expire, money jobs are
+   * reconciled).
+   */
+  #failure: FleetError | undefined;
 
   constructor(
     location: string,
@@ -164,13 +172,30 @@ export class SqliteStorage implements Storage {
         throw err;
       }
     });
-    await this.#wal?.syncThrough(commit);
+    await this.#durable(commit);
     tx.runAfterCommit();
     return value;
   }
 
   settled(): Promise<void> {
-    return this.#wal ? this.#wal.syncThrough(this.#wal.written) : Promise.resolve();
+    if (this.#failure) return Promise.reject(this.#failure);
+    return this.#wal ? this.#durable(this.#wal.written) : Promise.resolve();
+  }
+
+  async #durable(commit: number): Promise<void> {
+    try {
+      await this.#wal?.syncThrough(commit);
+    } catch (err) {
+      this.#failure ??= new FleetError(
+        "INTERNAL",
+        `the database ${this.location} could not be synced to disk (${err instanceof Error ? err.message : String(err)}); pf-fleet stops using it`,
+        {
+          hint: "check the disk, then restart pf-fleet: it recovers from what is on disk and reconciles money jobs",
+          cause: err,
+        },
+      );
+      throw this.#failure;
+    }
   }
 
   async close(): Promise<void> {
@@ -212,11 +237,12 @@ export class SqliteStorage implements Storage {
       }
     });
     // a write is acknowledged once durable; a read returns at once (answers to the outside await `settled`)
-    if (commit > 0) await wal?.syncThrough(commit);
+    if (commit > 0) await this.#durable(commit);
     return value;
   }
 
   #assertUsable(what: string): void {
+    if (this.#failure) throw this.#failure;
     if (this.#closed) throw new Error(`${what}: the storage at ${this.location} is closed`);
     if (holding.getStore() === this.#lock) {
       throw new Error(`${what} was called inside a transaction: use the transaction's tx, not the storage`);

@@ -28,9 +28,13 @@ export class WalSync {
   #written = 0;
   #durable = 0;
 
-  constructor(dbPath: string) {
+  readonly #datasync: (handle: FileHandle) => Promise<void>;
+
+  /** `datasync` is how a file is synced; tests replace it to make the disk fail */
+  constructor(dbPath: string, opts: { datasync?: (handle: FileHandle) => Promise<void> } = {}) {
     this.#dbPath = dbPath;
     this.#walPath = `${dbPath}-wal`;
+    this.#datasync = opts.datasync ?? ((handle) => handle.datasync());
   }
 
   /** how many fsyncs ran (each may have covered many commits) */
@@ -98,14 +102,14 @@ export class WalSync {
       if (!existsSync(this.#walPath)) {
         // no WAL yet (nothing written in WAL mode): what was written is in the main file
         const main = await open(this.#dbPath, "r");
-        await main.datasync().finally(() => main.close());
+        await this.#datasync(main).finally(() => main.close());
         this.#syncs++;
         return;
       }
       this.#handle = open(this.#walPath, "r");
     }
     const handle = await this.#handle;
-    await handle.datasync();
+    await this.#datasync(handle);
     this.#syncs++;
   }
 }
