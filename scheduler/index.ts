@@ -100,7 +100,7 @@ export async function createScheduler(opts: SchedulerOptions): Promise<Scheduler
 
   /** one tick at a time from the waker: a wake-up while a tick runs is dropped (the next one sees the same slot) */
   function wake(): void {
-    if (waking) return;
+    if (waking !== undefined) return;
     waking = tick()
       .then(
         () => undefined,

@@ -68,7 +68,7 @@ export class CommitBatcher {
   submit<T>(write: (scope: WriteScope) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ write, resolve: resolve as (value: unknown) => void, reject });
-      if (this.#inFlight) return; // it goes out with the next batch, as soon as the one in flight is durable
+      if (this.#inFlight !== undefined) return; // it goes out with the next batch, as soon as the one in flight is durable
       if (this.#pending.length >= this.#opts.maxItems) void this.flush();
       else this.#schedule();
     });
@@ -79,8 +79,8 @@ export class CommitBatcher {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#scheduled = false;
-    while (this.#inFlight || this.#pending.length > 0) {
-      if (this.#inFlight) {
+    while (this.#inFlight !== undefined || this.#pending.length > 0) {
+      if (this.#inFlight !== undefined) {
         await this.#inFlight;
         continue;
       }

@@ -345,17 +345,23 @@ export function describeStorageConformance(backend: Backend): void {
       engine.register(pay);
       const other = await h.another();
       const seen: string[] = [];
-      engine.on(async (job) => {
+      const lookups: Array<Promise<void>> = [];
+      engine.on((job) => {
         // whoever hears of the success finds the receipt already there, from any process
-        if (job.state === "succeeded")
-          seen.push((await other.ledger.movement(agentId, "ok-0001")) ? "receipt" : "none");
+        if (job.state !== "succeeded") return;
+        lookups.push(
+          other.ledger.movement(agentId, "ok-0001").then((m) => {
+            seen.push(m ? "receipt" : "none");
+          }),
+        );
       });
       const ok = await engine.enqueue("pay", { ref: "ok-0001", clash: false });
       const bad = await engine.enqueue("pay", { ref: "bad-0001", clash: true });
       await engine.start();
       expect(await engine.wait(ok.id, { timeoutMs: 10_000 })).toMatchObject({ state: "succeeded", moneyState: "done" });
       expect(await engine.wait(bad.id, { timeoutMs: 10_000 })).toMatchObject({ state: "failed", moneyState: "done" });
-      await waitFor(async () => seen.length > 0);
+      await waitFor(async () => lookups.length > 0);
+      await Promise.all(lookups);
       expect(seen).toEqual(["receipt"]);
       expect(await other.ledger.movement(agentId, "ok-0001")).toMatchObject({ amount: -10_000 });
       expect(await other.ledger.movement(agentId, "bad-0001")).toBeUndefined();
