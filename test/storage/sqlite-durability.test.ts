@@ -50,6 +50,13 @@ describe("SQLite storage: durable commits off the event loop", () => {
     expect(storage.syncs).toBe(before + 2);
   });
 
+  it("a transaction that changed nothing waits for no fsync", async () => {
+    const storage = open();
+    const before = storage.syncs;
+    for (let i = 0; i < 5; i++) await storage.transaction((tx) => tx.jobs.stateCounts());
+    expect(storage.syncs).toBe(before);
+  });
+
   it("a read that sees nothing new waits for no fsync", async () => {
     const storage = open();
     await storage.rateLimits.takeAll(rateDraw("k"), Date.now());

@@ -160,12 +160,16 @@ export class SqliteStorage implements Storage {
     const conn = this.#conn;
     let commit = 0;
     const value = await this.#lock.run(async () => {
+      const before = conn.totalChanges();
       conn.sql("BEGIN IMMEDIATE").run();
       try {
         const result = await holding.run(this.#lock, () => fn(tx));
         conn.sql("COMMIT").run();
-        commit = this.#wal?.noteCommit() ?? 0;
-        this.#checkpointer?.poke();
+        // a transaction that changed nothing (a claim that found no due job) has nothing to sync
+        if (conn.totalChanges() !== before) {
+          commit = this.#wal?.noteCommit() ?? 0;
+          this.#checkpointer?.poke();
+        }
         return result;
       } catch (err) {
         if (conn.db.inTransaction) conn.sql("ROLLBACK").run();
