@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
 import {
   AGGREGATE_BET_RESULTS,
-  aggregateBetResults,
+  aggregateChordMembers,
   type BetAggregate,
   type ChordMemberOutcome,
   isTerminal,
@@ -43,15 +43,16 @@ export type SummaryView = z.output<typeof summaryView>;
 
 const PAGE = 500;
 
-/** The chord's own aggregate when it finished; else the aggregate of its members so far. */
+/**
+ * The chord's own aggregate when it finished; else the aggregate of its members so far, computed as its callback
+ * will compute it (a page of members at a time), so both answers read alike.
+ */
 export async function batchAggregate(
   deps: Pick<FleetDeps, "engine" | "storage">,
   chord: JobRow,
 ): Promise<BetAggregate> {
   if (chord.state === "succeeded" && isAggregate(chord.result)) return chord.result;
-  const outcomes: ChordMemberOutcome[] = [];
-  for await (const m of members(deps.engine, chord.id)) outcomes.push(m);
-  return aggregateBetResults(outcomes, ledgerPlacedBets(deps.storage));
+  return aggregateChordMembers(deps.storage.jobs, chord.id, { placedBy: ledgerPlacedBets(deps.storage) });
 }
 
 function isAggregate(x: unknown): x is BetAggregate {

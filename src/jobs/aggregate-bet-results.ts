@@ -104,14 +104,15 @@ export async function aggregateBetResults(
 export async function aggregateChordMembers(
   jobs: Pick<JobRepo, "memberOutcomes">,
   chordId: string,
-  opts: { placedBy?: PlacedBets; skipJobId?: string; pageSize?: number } = {},
+  opts: { placedBy?: PlacedBets; pageSize?: number } = {},
 ): Promise<BetAggregate> {
   const tally = new BetTally(opts.placedBy);
   const limit = opts.pageSize ?? MEMBER_PAGE;
   // canvas indexes are 0…size−1 for the members (the callback comes last), so a page ends where the next begins
   for (let afterIndex = -1; ; ) {
     const page = await jobs.memberOutcomes(chordId, { afterIndex, limit });
-    await tally.add(page.filter((m) => m.jobId !== opts.skipJobId));
+    // the chord's own callback (this task) is its last member; it places no bets
+    await tally.add(page.filter((m) => m.task !== AGGREGATE_BET_RESULTS));
     if (page.length < limit) return tally.result();
     afterIndex += page.length;
   }
@@ -228,10 +229,7 @@ export function aggregateBetResultsTaskWith(
       if (args.chordId === undefined || job.parentId !== args.chordId) {
         throw new FleetError("INVALID_INPUT", `${AGGREGATE_BET_RESULTS} must run as a chord callback`);
       }
-      return aggregateChordMembers(storage.jobs, args.chordId, {
-        skipJobId: job.id,
-        ...(placedBy ? { placedBy } : {}),
-      });
+      return aggregateChordMembers(storage.jobs, args.chordId, placedBy ? { placedBy } : {});
     },
   };
 }

@@ -4,6 +4,7 @@ export {
   aggregateBetResults,
   aggregateBetResultsTask,
   aggregateBetResultsTaskWith,
+  aggregateChordMembers,
   type BetAggregate,
   type BetLine,
   type BetOutcome,
