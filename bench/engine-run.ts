@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DEFAULT_CONCURRENCY } from "../src/config.js";
 import { createFleetStore } from "../src/fleet/index.js";
+import { openKeyVault } from "../src/fleet/key-vault.js";
 import { type BetAggregate, createJobEngine, type JobEngine, type JobRow } from "../src/jobs/index.js";
 import { loadBankrolls, planBatch, registerFleetTasks, submitBatch, TASK } from "../src/jobs/tasks/index.js";
 import { silentLogger } from "../src/log.js";
@@ -24,10 +25,13 @@ const HUGE = 1_000_000_000_000;
  */
 export async function runEngine(input: PhaseInput, agents: readonly BenchAgent[]): Promise<PhaseResult> {
   const dir = mkdtempSync(join(tmpdir(), "pf-bench-"));
-  const storage = await openStorage(join(dir, "bench.db"));
-  const fleet = createFleetStore(storage, {
-    limits: { maxBet: HUGE, maxBatch: HUGE, dailyLossLimit: HUGE, fleetDailyLossLimit: HUGE },
-  });
+  const dbPath = join(dir, "bench.db");
+  const storage = await openStorage(dbPath);
+  const fleet = createFleetStore(
+    storage,
+    { limits: { maxBet: HUGE, maxBatch: HUGE, dailyLossLimit: HUGE, fleetDailyLossLimit: HUGE } },
+    { vault: openKeyVault({ sqlitePath: dbPath }) },
+  );
   const client = createPurpleFleaClient({ urls: input.urls });
   const calls = callsInFlight(input.concurrency);
   const engine = createJobEngine({

@@ -16,6 +16,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "run the MCP server over Streamable HTTP and SSE (--http [--port N] [--host H])",
     load: () => import("./commands/serve.js"),
   },
+  worker: {
+    summary: "run jobs, schedules and reconciliation with no MCP transport (one per machine of a fleet)",
+    load: () => import("./commands/worker.js"),
+  },
   sandbox: {
     summary: "run the local Purple Flea sandbox (--port N, --json, --faults k=v,…, --no-rate-limits)",
     load: () => import("./commands/sandbox.js"),

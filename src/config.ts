@@ -1,4 +1,4 @@
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { FleetError } from "./errors.js";
 import { type Micros, usdToMicros } from "./money.js";
@@ -47,6 +47,21 @@ export interface FleetConfig {
   resultTtlMs: number;
   /** sandbox mode: port of the embedded sandbox's casino (escrow, faucet, domains take the next three); 0 = any */
   sandboxPort: number;
+  /**
+   * sandbox mode: the origin of a shared `pf-fleet sandbox` (its casino port; the next three serve escrow, faucet,
+   * domains) instead of an embedded one. Every process of a fleet on PostgreSQL must talk to the same sandbox.
+   */
+  sandboxUrl: string | undefined;
+  /** the operator secret that seals keys at rest (fleet/key-vault.ts); never logged */
+  secretKey: string | undefined;
+  secretKeyFile: string | undefined;
+  /** run jobs, the scheduler and reconciliation in this process (false: an MCP front end only) */
+  worker: boolean;
+  /**
+   * the egress identity this process's calls leave from: per-IP rate limits are counted per egress, so machines
+   * with their own public IPs each spend their own budget. Default: the host name.
+   */
+  egressId: string;
 }
 
 export const PRODUCTION_URLS: ServiceUrls = {
@@ -70,7 +85,12 @@ export const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
 /** env var ↔ flag ↔ meaning; the README's configuration table is this list. */
 export const SETTINGS = [
   { env: "PF_MODE", flag: "--mode", help: "sandbox (embedded local sandbox) or live", default: "sandbox" },
-  { env: "PF_DB", flag: "--db", help: "path of the SQLite database", default: "~/.pf-fleet/pf-fleet.db" },
+  {
+    env: "PF_DB",
+    flag: "--db",
+    help: "path of the SQLite database, or a postgres:// URL shared by a fleet of processes and machines",
+    default: "~/.pf-fleet/pf-fleet.db",
+  },
   { env: "PF_CASINO_URL", flag: "--casino-url", help: "casino base URL (live mode)", default: PRODUCTION_URLS.casino },
   { env: "PF_ESCROW_URL", flag: "--escrow-url", help: "escrow base URL (live mode)", default: PRODUCTION_URLS.escrow },
   { env: "PF_FAUCET_URL", flag: "--faucet-url", help: "faucet base URL (live mode)", default: PRODUCTION_URLS.faucet },
@@ -111,8 +131,41 @@ export const SETTINGS = [
     help: "sandbox mode: casino port of the embedded sandbox (the next three ports serve escrow, faucet, domains); 0 = ephemeral",
     default: "0",
   },
+  {
+    env: "PF_SANDBOX_URL",
+    flag: "--sandbox-url",
+    help: "sandbox mode: use the shared `pf-fleet sandbox` at this origin (e.g. http://10.0.0.1:7000) instead of an embedded one; needed on PostgreSQL",
+    default: "",
+  },
+  {
+    env: "PF_WORKER",
+    flag: "--worker",
+    help: "run jobs, schedules and reconciliation in this process; false (or --no-worker) serves MCP only",
+    default: "true",
+  },
+  {
+    env: "PF_EGRESS_ID",
+    flag: "--egress-id",
+    help: "name of the public IP this process's calls leave from: per-IP rate limits are shared by processes with the same egress id",
+    default: "the host name",
+  },
+  {
+    env: "PF_SECRET_KEY",
+    flag: "--secret-key",
+    help: "32 random bytes (hex or base64) that seal agent keys at rest; the same on every machine that calls Purple Flea (prefer the env var or the file: a flag shows in the process list)",
+    default: "SQLite: a key file beside the database",
+  },
+  {
+    env: "PF_SECRET_KEY_FILE",
+    flag: "--secret-key-file",
+    help: "a file holding PF_SECRET_KEY",
+    default: "",
+  },
   { env: "LOG_LEVEL", flag: "--log-level", help: "pino level; logs go to stderr", default: "info" },
 ] as const;
+
+/** flags that stand for a setting's value and take none themselves */
+const SHORTHAND_FLAGS: Record<string, [SettingEnv, string]> = { "--no-worker": ["PF_WORKER", "false"] };
 
 type SettingEnv = (typeof SETTINGS)[number]["env"];
 
@@ -121,6 +174,11 @@ export function settingsFromArgv(argv: readonly string[]): Partial<Record<Settin
   const out: Partial<Record<SettingEnv, string>> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
+    const shorthand = SHORTHAND_FLAGS[arg];
+    if (shorthand) {
+      out[shorthand[0]] = shorthand[1];
+      continue;
+    }
     const [name, inline] = arg.split("=", 2) as [string, string | undefined];
     const setting = SETTINGS.find((s) => s.flag === name);
     if (!setting) continue;
@@ -168,7 +226,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     alertWebhookUrl: s.PF_ALERT_WEBHOOK_URL || undefined,
     resultTtlMs: positiveNumber("PF_RESULT_TTL_HOURS", s.PF_RESULT_TTL_HOURS, 24) * 3_600_000,
     sandboxPort: portSetting("PF_SANDBOX_PORT", s.PF_SANDBOX_PORT),
+    sandboxUrl: s.PF_SANDBOX_URL ? originSetting("PF_SANDBOX_URL", s.PF_SANDBOX_URL) : undefined,
+    secretKey: s.PF_SECRET_KEY || undefined,
+    secretKeyFile: s.PF_SECRET_KEY_FILE || undefined,
+    worker: booleanSetting("PF_WORKER", s.PF_WORKER, true),
+    egressId: egressSetting(s.PF_EGRESS_ID),
   };
+}
+
+export function isShorthandFlag(arg: string): boolean {
+  return arg in SHORTHAND_FLAGS;
+}
+
+function booleanSetting(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === "") return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new FleetError("INVALID_INPUT", `${name} must be true or false, got \`${raw}\``);
+}
+
+function originSetting(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FleetError("INVALID_INPUT", `${name} must be a URL such as http://10.0.0.1:7000, got \`${raw}\``);
+  }
+  if (!/^https?:$/.test(url.protocol) || !url.port) {
+    throw new FleetError(
+      "INVALID_INPUT",
+      `${name} must be http(s)://host:port (the sandbox's casino port), got \`${raw}\``,
+      {
+        hint: "`pf-fleet sandbox --host 0.0.0.0 --port 7000` prints its casino URL; give its origin, e.g. http://10.0.0.1:7000",
+      },
+    );
+  }
+  return url.origin;
+}
+
+function egressSetting(raw: string | undefined): string {
+  const id = raw?.trim() || hostname();
+  if (!/^[\w.:@-]{1,100}$/.test(id)) {
+    throw new FleetError("INVALID_INPUT", `PF_EGRESS_ID must be 1–100 letters, digits or . _ : @ -, got \`${id}\``);
+  }
+  return id;
 }
 
 function pick(env: NodeJS.ProcessEnv): Partial<Record<SettingEnv, string>> {

@@ -19,6 +19,8 @@ export type FleetErrorCode =
   | "OUTCOME_UNKNOWN"
   | "TIMEOUT"
   | "CANCELLED"
+  /** the shared database (PostgreSQL) is down or unreachable; nothing was changed unless the error says so */
+  | "STORAGE_UNAVAILABLE"
   | "INTERNAL";
 
 /**

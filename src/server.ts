@@ -11,6 +11,9 @@ import type { FleetDeps } from "./deps.js";
 import { FleetError, toFleetError } from "./errors.js";
 import { importPrimaryAgent } from "./fleet/import-primary.js";
 import { assertDatabaseMode, createFleetStore } from "./fleet/index.js";
+import { prepareKeyVault } from "./fleet/key-check.js";
+import { openKeyVault } from "./fleet/key-vault.js";
+import { DatabaseClock } from "./jobs/database-clock.js";
 import { createJobEngine } from "./jobs/index.js";
 import { registerFleetTasks } from "./jobs/tasks/index.js";
 import { createLogger, type Logger } from "./log.js";
@@ -19,7 +22,7 @@ import { createSessionServer, type SessionServer } from "./mcp/session-server.js
 import { createPurpleFleaClient } from "./purpleflea/index.js";
 import type { PurpleFleaClient } from "./purpleflea/types.js";
 import type { RunningSandbox, SandboxOptions } from "./sandbox/types.js";
-import { openStorage } from "./storage/index.js";
+import { type Dialect, openStorage } from "./storage/index.js";
 
 export interface CreateServerOptions {
   logger?: Logger;
@@ -60,12 +63,22 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
   let schedulerStarted = false;
   let sandbox: RunningSandbox | undefined;
   let realClient: PurpleFleaClient | undefined;
+  let clock: DatabaseClock | undefined;
   const sessions = new Set<SessionServer>();
   try {
-    const fleet = createFleetStore(storage, config);
+    assertSandboxShared(config, storage.dialect);
     await assertDatabaseMode(storage, config.mode);
-    const engine = createJobEngine({ storage, config, logger });
-    const scheduler = await createScheduler({ storage, engine, logger });
+    const vault = openKeyVault({
+      secret: config.secretKey,
+      secretFile: config.secretKeyFile,
+      sqlitePath: storage.dialect === "sqlite" ? config.dbPath : undefined,
+    });
+    await prepareKeyVault(storage, vault, logger);
+    const fleet = createFleetStore(storage, config, { vault });
+    // on a shared database every process keeps time by the database's clock (machines' clocks drift)
+    clock = storage.dialect === "postgres" ? await DatabaseClock.start(storage) : undefined;
+    const engine = createJobEngine({ storage, config, logger, egressId: config.egressId, ...(clock ? { clock } : {}) });
+    const scheduler = await createScheduler({ storage, engine, logger, ...(clock ? { clock } : {}) });
 
     let resolveClient!: (c: PurpleFleaClient) => void;
     let rejectClient!: (e: unknown) => void;
@@ -89,10 +102,15 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
 
     const ready = (async () => {
       try {
-        const urls = config.mode === "live" ? config.urls : await startEmbeddedSandbox();
+        const urls =
+          config.mode === "live"
+            ? config.urls
+            : config.sandboxUrl
+              ? sharedSandboxUrls(config.sandboxUrl)
+              : await startEmbeddedSandbox();
         realClient = createPurpleFleaClient({ urls, logger });
         resolveClient(realClient);
-        if (opts.startEngine !== false) {
+        if (opts.startEngine ?? config.worker) {
           await engine.start();
           engineStarted = true;
         }
@@ -102,7 +120,7 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
             "PF_API_KEY is ignored in sandbox mode (a live key means nothing to the sandbox); set PF_MODE=live to use it",
           );
         }
-        if (opts.startScheduler) {
+        if (opts.startScheduler && config.worker) {
           scheduler.start();
           schedulerStarted = true;
         }
@@ -159,6 +177,7 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
           await engine.stop({ graceMs: 2_000 }).catch((err: unknown) => logger.warn({ err }, "engine stop"));
         await realClient?.close().catch(() => undefined);
         await sandbox?.close().catch(() => undefined);
+        clock?.stop();
         await storage.close();
       })();
       return closing;
@@ -176,6 +195,7 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
     }
     return { server: first.server, deps, ready, createSessionServer: newSession, close };
   } catch (err) {
+    clock?.stop();
     await storage.close();
     throw err;
   }
@@ -188,6 +208,35 @@ function assertModeConfigured(config: FleetConfig): void {
       hint: "set PF_API_KEY to the primary agent's casino key, or leave PF_MODE unset to use the embedded sandbox",
     });
   }
+}
+
+/**
+ * Every process of a fleet on PostgreSQL must see the same Purple Flea: in sandbox mode that is one shared
+ * `pf-fleet sandbox`, never a sandbox embedded in each process (each would be a different "server").
+ */
+function assertSandboxShared(config: FleetConfig, dialect: Dialect): void {
+  if (config.mode === "sandbox" && dialect === "postgres" && !config.sandboxUrl) {
+    throw new FleetError("INVALID_INPUT", "sandbox mode on PostgreSQL needs a shared sandbox (PF_SANDBOX_URL)", {
+      hint: "run `pf-fleet sandbox --host 0.0.0.0 --port 7000` once and give every process PF_SANDBOX_URL=http://<that host>:7000, or use PF_MODE=live",
+    });
+  }
+}
+
+/** a `pf-fleet sandbox` at `origin`: casino on its port, escrow, faucet, domains on the next three */
+export function sharedSandboxUrls(origin: string): ServiceUrls {
+  const url = new URL(origin);
+  const at = (offset: number) => {
+    const u = new URL(url);
+    u.port = String(Number(url.port) + offset);
+    return u.origin;
+  };
+  return {
+    casino: `${at(0)}/api/v1`,
+    escrow: at(1),
+    faucet: at(2),
+    domains: `${at(3)}/v1`,
+    wallet: `${at(0)}/_sandbox/no-wallet/v1`,
+  };
 }
 
 /** The sandbox's own state lives beside the fleet database, so sandbox agents and their balances survive restarts. */

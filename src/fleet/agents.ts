@@ -1,9 +1,13 @@
 import { FleetError } from "../errors.js";
 import type { FleetRepo } from "../storage/fleet.js";
+import { agentKeyOwner, domainsKeyOwner, type KeyVault } from "./key-vault.js";
 import { assertCasinoKey, assertDomainsKey } from "./keys.js";
 import type { Agent, DomainAccount } from "./types.js";
 
-/** The fleet's identities and their keys. Only `keyFor` / `domainKeyFor` ever read a key back. */
+/**
+ * The fleet's identities and their keys, sealed at rest (key-vault.ts). Only `keyFor` / `domainKeyFor` ever read
+ * a key back.
+ */
 
 const AGENT_ID = /^ag_[0-9a-f]{6,32}$/;
 
@@ -15,7 +19,7 @@ export interface NewAgent {
   referralCode?: string | null;
 }
 
-export function createAgentRepo(repo: FleetRepo, now: () => number) {
+export function createAgentRepo(repo: FleetRepo, vault: KeyVault, now: () => number) {
   return {
     getAgent: (agentId: string): Promise<Agent | undefined> => repo.getAgent(agentId),
     listAgents: (): Promise<Agent[]> => repo.listAgents(),
@@ -39,7 +43,7 @@ export function createAgentRepo(repo: FleetRepo, now: () => number) {
       const label = a.label?.trim();
       return repo.putAgent({
         agentId: a.agentId,
-        apiKey: a.apiKey,
+        apiKey: vault.seal(a.apiKey, agentKeyOwner(a.agentId)),
         label: label || a.agentId,
         replaceLabel: Boolean(label),
         source: a.source,
@@ -51,7 +55,7 @@ export function createAgentRepo(repo: FleetRepo, now: () => number) {
     async keyFor(agentId: string): Promise<string> {
       const key = await repo.agentKey(agentId);
       if (key === undefined) throw unknownAgent(agentId);
-      return key;
+      return vault.open(key, agentKeyOwner(agentId));
     },
 
     async addDomainAccount(a: { accountId: string; apiKey: string; label?: string }): Promise<DomainAccount> {
@@ -61,7 +65,7 @@ export function createAgentRepo(repo: FleetRepo, now: () => number) {
       assertDomainsKey(a.apiKey);
       return repo.putDomainAccount({
         accountId: a.accountId,
-        apiKey: a.apiKey,
+        apiKey: vault.seal(a.apiKey, domainsKeyOwner(a.accountId)),
         label: a.label?.trim() || a.accountId,
         createdAt: now(),
       });
@@ -76,7 +80,7 @@ export function createAgentRepo(repo: FleetRepo, now: () => number) {
           hint: "domain accounts are created by register_domain's account setup",
         });
       }
-      return key;
+      return vault.open(key, domainsKeyOwner(accountId));
     },
   };
 }

@@ -2,12 +2,15 @@ import type { FleetConfig } from "../config.js";
 import type { Executor } from "../storage/types.js";
 import { createAgentRepo } from "./agents.js";
 import { realisedLoss, utcDayStart } from "./daily-loss.js";
+import type { KeyVault } from "./key-vault.js";
 import { createLimits, effectiveLimits } from "./limits.js";
 import { assertCanTrade, createPauseSwitch } from "./pause.js";
 import { createRiskChecks } from "./risk.js";
 import type { FleetStore } from "./types.js";
 
 export interface FleetStoreOptions {
+  /** seals keys before they are stored and opens them when used (key-vault.ts) */
+  vault: KeyVault;
   /** clock for "today (UTC)" and timestamps; tests move it */
   now?: () => number;
 }
@@ -20,11 +23,11 @@ export interface FleetStoreOptions {
 export function createFleetStore(
   storage: Pick<Executor, "fleet">,
   config: Pick<FleetConfig, "limits">,
-  opts: FleetStoreOptions = {},
+  opts: FleetStoreOptions,
 ): FleetStore {
   const now = opts.now ?? Date.now;
   const repo = storage.fleet;
-  const agents = createAgentRepo(repo, now);
+  const agents = createAgentRepo(repo, opts.vault, now);
   const limits = createLimits(repo, config.limits, now);
   const pause = createPauseSwitch(repo, now);
   const risk = createRiskChecks({

@@ -63,6 +63,11 @@ async function admit(core: EngineCore, scope: WriteScope, job: StoredJob): Promi
   }
   if (!reconcile) {
     const refusal = await takeTokens(core, scope, job);
+    if (refusal && core.egress.isLocal(refusal.key)) {
+      // this egress's per-IP budget is spent, not the job's: leave it for a process on another egress
+      core.egress.spend(refusal.key, scope.now + refusal.waitMs);
+      return undefined;
+    }
     if (refusal) {
       const reason = `waiting ${refusal.waitMs} ms for rate-limit tokens (${refusal.key}); no attempt spent`;
       await core.transitions.move(scope, job, job.state, reason, { dueAt: scope.now + refusal.waitMs });
@@ -107,6 +112,9 @@ async function takeTokens(
     );
     return undefined;
   }
+  claims = core.egress.localize(claims);
+  const spent = core.egress.spentFor(claims, scope.now);
+  if (spent) return spent;
   // a failed draw is a storage failure: it fails the whole claim, and the poll tries again
   const taken = await scope.tx.rateLimits.takeAll(claims, scope.now);
   return taken.ok ? undefined : taken;

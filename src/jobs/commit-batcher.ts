@@ -7,8 +7,12 @@
  * batch is durable loses nothing: those jobs are still `running` under a lease that will expire, and recovery
  * reruns or reconciles them.
  */
+import { isTransientConflict } from "../storage/errors.js";
 import type { EngineCore } from "./core.js";
 import type { WriteScope } from "./transitions.js";
+
+/** how often a batch that lost a deadlock runs again before its writes fail (their jobs are then recovered) */
+const MAX_CONFLICT_TRIES = 3;
 
 interface Pending {
   write: (scope: WriteScope) => Promise<unknown>;
@@ -94,7 +98,7 @@ export class CommitBatcher {
     }
   }
 
-  async #commit(items: Pending[]): Promise<void> {
+  async #commit(items: Pending[], tries = 1): Promise<void> {
     const { transitions } = this.#core;
     let outcomes: Settled[];
     let tail: TailWork | undefined;
@@ -114,6 +118,8 @@ export class CommitBatcher {
       });
     } catch (error) {
       tail?.rolledBack();
+      // PostgreSQL broke a deadlock by rolling this batch back: nothing of it happened, so it can simply run again
+      if (isTransientConflict(error) && tries < MAX_CONFLICT_TRIES) return this.#commit(items, tries + 1);
       for (const item of items) item.reject(error);
       return;
     }

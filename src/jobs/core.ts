@@ -1,8 +1,10 @@
 /** What the engine's parts share: the store, the clock, the registry and the one way to write. */
+
 import type { Logger } from "../log.js";
 import type { StoredJob } from "../storage/jobs.js";
 import type { Storage, Tx } from "../storage/types.js";
 import type { Clock } from "./clock.js";
+import type { Egress } from "./egress.js";
 import type { DecisionPolicy } from "./outcome.js";
 import type { TaskRegistry } from "./registry.js";
 import type { Transitions, WriteScope } from "./transitions.js";
@@ -17,6 +19,8 @@ export interface EngineCore {
   readonly transitions: Transitions;
   /** this process's name on the leases it holds */
   readonly ownerId: string;
+  /** the egress this process's calls leave from: its own per-IP rate-limit budget */
+  readonly egress: Egress;
   readonly leaseMs: number;
   /** how long an ambiguous money request is left to settle on the server before it is reconciled */
   readonly settleMs: number;

@@ -233,10 +233,13 @@ export class Dispatcher {
       } catch {
         continue; // the poll will look again
       }
-      if (due !== null && due <= clock.now()) {
+      const egressFreeAt = this.#core.egress.nextFreeAt(clock.now());
+      if (due !== null && due <= clock.now() && egressFreeAt === undefined) {
         this.kick();
         continue;
       }
+      // due jobs this egress has no budget for wait for another egress, or for this one's budget
+      if (due !== null && due <= clock.now()) due = egressFreeAt ?? due;
       this.#dry.add(queue);
       if (due !== null && (wakeAt === null || due < wakeAt)) wakeAt = due;
     }

@@ -14,6 +14,7 @@ import { CommitBatcher } from "./commit-batcher.js";
 import { type EngineCore, toJobRow } from "./core.js";
 import { discard, requeue } from "./dead-letter.js";
 import { Dispatcher } from "./dispatcher.js";
+import { Egress } from "./egress.js";
 import { JobEvents, notFound, waitForJob } from "./events.js";
 import { createFailureHook, type JobFailure } from "./failure-hook.js";
 import { buildTaskJob } from "./job-factory.js";
@@ -31,6 +32,8 @@ export interface JobEngineOptions {
   clock?: Clock;
   /** name on this process's leases; default host:pid:random */
   ownerId?: string;
+  /** the egress (public IP) this process's calls leave from, by name; per-IP limits are drawn per egress. Default: host name */
+  egressId?: string;
   /** lease length; a process that stops renewing for this long is presumed dead. Default 30 s */
   leaseMs?: number;
   /** how often to look for work that other processes enqueued or that came due. Default 250 ms */
@@ -131,6 +134,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     registry,
     transitions,
     ownerId: opts.ownerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
+    egress: new Egress(opts.egressId ?? hostname()),
     leaseMs,
     settleMs: opts.settleMs ?? 2_000,
     maxReconciles: opts.maxReconciles ?? 5,

@@ -61,7 +61,7 @@ const MINUTE = 60_000 + 1_000;
 export const PURPLE_FLEA_LIMITS = {
   /** every game: 60/min per agent */
   casinoGamesPerAgent: { limit: 60, windowMs: MINUTE },
-  /** every game: 60/min per IP per path; locally every agent shares the one "unknown" IP bucket */
+  /** every game: 60/min per IP per path, drawn per egress (src/jobs/egress.ts) */
   casinoGamesPerIpPath: { limit: 60, windowMs: MINUTE },
   /** POST /bets/batch: 10 calls/min per agent */
   casinoBatchPerAgent: { limit: 10, windowMs: MINUTE },
@@ -79,7 +79,7 @@ export function casinoGameLimits(agentId: string, path: string): RateLimitClaim[
   }
   return [
     { key: `casino:agent:${agentId}:games`, ...PURPLE_FLEA_LIMITS.casinoGamesPerAgent },
-    { key: `casino:ip:${path}`, ...PURPLE_FLEA_LIMITS.casinoGamesPerIpPath },
+    { key: `casino:ip:${path}`, ...PURPLE_FLEA_LIMITS.casinoGamesPerIpPath, perEgress: true },
   ];
 }
 
@@ -94,13 +94,13 @@ export function escrowLimits(action: "create" | "complete" | "release" | "disput
       : action === "dispute"
         ? PURPLE_FLEA_LIMITS.escrowDispute
         : PURPLE_FLEA_LIMITS.escrowCompleteRelease;
-  return [{ key: `escrow:ip:/escrow/${action}`, ...limit }];
+  return [{ key: `escrow:ip:/escrow/${action}`, ...limit, perEgress: true }];
 }
 
 export function faucetClaimLimits(): RateLimitClaim[] {
-  return [{ key: "faucet:ip:/faucet/claim", ...PURPLE_FLEA_LIMITS.faucetClaim }];
+  return [{ key: "faucet:ip:/faucet/claim", ...PURPLE_FLEA_LIMITS.faucetClaim, perEgress: true }];
 }
 
 export function registerLimits(): RateLimitClaim[] {
-  return [{ key: "casino:ip:/auth/register", ...PURPLE_FLEA_LIMITS.register }];
+  return [{ key: "casino:ip:/auth/register", ...PURPLE_FLEA_LIMITS.register, perEgress: true }];
 }

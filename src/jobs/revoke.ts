@@ -36,9 +36,13 @@ export async function revoke(
     }
     case "waiting": {
       const parent = moved(await transitions.move(scope, job, "cancelled", reason, { cancelRequested: true }));
-      for (const member of await jobs.members(job.id)) {
-        if (isTerminal(member.state)) continue;
-        await revoke(core, scope, member, `its ${job.kind} ${job.id} was cancelled`, toAbort);
+      for (const listed of await jobs.members(job.id)) {
+        if (isTerminal(listed.state)) continue;
+        // read again, row by row: on a shared database this locks the member until the cancel commits
+        const member = await jobs.get(listed.id);
+        if (member && !isTerminal(member.state)) {
+          await revoke(core, scope, member, `its ${job.kind} ${job.id} was cancelled`, toAbort);
+        }
       }
       return parent;
     }

@@ -126,6 +126,11 @@ export interface RateLimitClaim {
   windowMs: number;
   /** calls this draw counts for; default 1 */
   cost?: number;
+  /**
+   * a per-IP limit of the server: counted for each egress (PF_EGRESS_ID) on its own, where every other limit is
+   * shared by the whole fleet
+   */
+  perEgress?: boolean;
 }
 
 /** What a chord callback receives for each member, in member order, as `args.results`. */

@@ -107,4 +107,6 @@ export interface FleetRepo {
 
   /** records `mode` as the database's unless one is recorded already; returns the recorded one */
   claimMode(mode: Mode): Promise<Mode>;
+  /** records `value` under `key` in the database's metadata unless one is recorded already; returns the recorded one */
+  claimMeta(key: string, value: string): Promise<string>;
 }

@@ -1,9 +1,9 @@
 /**
- * Opens pf-fleet's storage: a SQLite file (the embedded default) or, next, a PostgreSQL URL. Migrations run on
+ * Opens pf-fleet's storage: a SQLite file (the embedded default) or a PostgreSQL URL (a fleet of processes on several machines). Migrations run on
  * open. Everything outside src/storage/ reaches the database only through the returned `Storage`.
  */
 
-import { FleetError } from "../errors.js";
+import { openPostgresStorage } from "./postgres/open.js";
 import { Checkpointer } from "./sqlite/checkpointer.js";
 import { openDatabase, SqliteConn } from "./sqlite/connection.js";
 import { migrateAll, sqliteRepos } from "./sqlite/repos.js";
@@ -19,12 +19,12 @@ export interface OpenStorageOptions {
 }
 
 export async function openStorage(location: string, opts: OpenStorageOptions = {}): Promise<Storage> {
-  if (/^postgres(ql)?:\/\//i.test(location)) {
-    throw new FleetError("INVALID_INPUT", "PF_DB is a PostgreSQL URL, which this version cannot use yet", {
-      hint: "give PF_DB (or --db) the path of a SQLite file; PostgreSQL support comes with multi-machine fleets",
-    });
-  }
+  if (isPostgresUrl(location)) return openPostgresStorage(location);
   return openSqliteStorage(location, opts);
+}
+
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
 }
 
 export function openSqliteStorage(path: string, opts: OpenStorageOptions = {}): SqliteStorage {

@@ -54,5 +54,11 @@ export interface Storage extends Executor {
    * state to a waiter) awaits this first, so nobody is told of a state that a crash could still take back.
    */
   settled(): Promise<void>;
+  /**
+   * The database server's clock, ms since the epoch. Processes on several machines share one database; its clock
+   * is the one they agree on for leases, due times and rate windows (see src/jobs/database-clock.ts). SQLite lives
+   * on this machine, so there it is this machine's clock.
+   */
+  databaseTime(): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { SETTINGS } from "../config.js";
+import { isShorthandFlag, SETTINGS } from "../config.js";
 
 /**
  * Command-line flags of the serving commands: every configuration setting (`--db`, `--mode`, …, read by
@@ -13,6 +13,7 @@ export function parseCommandFlags(
   const settingFlags = new Set<string>(SETTINGS.map((s) => s.flag));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
+    if (isShorthandFlag(arg)) continue;
     const [name, inline] = arg.split("=", 2) as [string, string | undefined];
     if (settingFlags.has(name)) {
       if (inline === undefined) i++;

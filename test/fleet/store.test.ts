@@ -5,9 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { FleetError } from "../../src/errors.js";
 import { assertDatabaseMode, createFleetStore, type FleetStore } from "../../src/fleet/index.js";
+import { prepareKeyVault } from "../../src/fleet/key-check.js";
+import { openKeyVault } from "../../src/fleet/key-vault.js";
+import { silentLogger } from "../../src/log.js";
 import { openSqliteStorage } from "../../src/storage/index.js";
 import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 import type { Storage } from "../../src/storage/types.js";
+import { rawRun, vaultFor } from "../support/database.js";
 
 const KEY_A = `sk_live_${"a1".repeat(24)}`;
 const KEY_B = `sk_live_${"b2".repeat(24)}`;
@@ -37,7 +41,7 @@ let seq = 0;
 
 function open(limits = config.limits): FleetStore {
   storage = openSqliteStorage(path, { private: true });
-  return createFleetStore(storage, { limits }, { now: () => clock });
+  return createFleetStore(storage, { limits }, { vault: vaultFor(path), now: () => clock });
 }
 
 async function reopen(limits = config.limits): Promise<FleetStore> {
@@ -87,7 +91,11 @@ describe("the database file", () => {
       process.umask(umask);
     }
     try {
-      await createFleetStore(other, config).addAgent({ agentId: AGENT_A, apiKey: KEY_A, source: "imported" });
+      await createFleetStore(other, config, { vault: vaultFor(fresh) }).addAgent({
+        agentId: AGENT_A,
+        apiKey: KEY_A,
+        source: "imported",
+      });
       expect(statSync(join(dir, "new-home")).mode & 0o777).toBe(0o700);
       expect(statSync(fresh).mode & 0o777).toBe(0o600);
       expect(statSync(`${fresh}-wal`).mode & 0o777).toBe(0o600);
@@ -156,13 +164,48 @@ describe("agents and keys", () => {
     expect((await caught(fleet.addDomainAccount({ accountId: "dom_5678", apiKey: KEY_A }))).code).toBe("INVALID_INPUT");
   });
 
-  it("keeps keys only in the fleet tables", () => {
+  it("keeps keys sealed at rest: no table and no byte of the file holds a key in plain text", async () => {
     const db = sqliteDbForTests(storage);
     db.pragma("wal_checkpoint(TRUNCATE)");
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
     const holders = tables.filter((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all()).includes(KEY_A));
-    expect(holders).toEqual(["fleet_agents"]);
-    expect(readFileSync(path).includes(Buffer.from(KEY_A))).toBe(true);
+    expect(holders).toEqual([]);
+    expect(readFileSync(path).includes(Buffer.from(KEY_A))).toBe(false);
+    const stored = db.prepare("SELECT api_key FROM fleet_agents WHERE agent_id = ?").pluck().get(AGENT_A) as string;
+    expect(stored).toMatch(/^pfk1\./);
+    // the secret lives beside the database, readable by its owner only
+    expect(statSync(`${path}.key`).mode & 0o777).toBe(0o600);
+  });
+
+  it("opens a key only with the secret and for the row it was sealed for; it never hands out a garbled key", async () => {
+    const db = sqliteDbForTests(storage);
+    const stored = db.prepare("SELECT api_key FROM fleet_agents WHERE agent_id = ?").pluck().get(AGENT_A) as string;
+    const other = openKeyVault({ secret: "ab".repeat(32) });
+    expect(() => other.open(stored, `agent:${AGENT_A}`)).toThrow(expect.objectContaining({ code: "FORBIDDEN" }));
+    expect(() => vaultFor(path).open(stored, "agent:ag_0000aaaa")).toThrow(
+      expect.objectContaining({ code: "FORBIDDEN" }),
+    );
+    const none = openKeyVault({});
+    expect(() => none.open(stored, `agent:${AGENT_A}`)).toThrow(/no secret.*sealed/);
+    expect(() => none.seal(KEY_A, `agent:${AGENT_A}`)).toThrow(
+      expect.objectContaining({ code: "FORBIDDEN", hint: expect.stringMatching(/PF_SECRET_KEY/) }),
+    );
+  });
+
+  it("stops a process given another secret at start-up, and seals keys an older version stored in plain text", async () => {
+    const logger = silentLogger;
+    await prepareKeyVault(storage, vaultFor(path), logger);
+    await expect(prepareKeyVault(storage, openKeyVault({ secret: "cd".repeat(32) }), logger)).rejects.toMatchObject({
+      code: "FORBIDDEN",
+      hint: expect.stringMatching(/PF_SECRET_KEY/),
+    });
+    const plain = `sk_live_${"b2".repeat(24)}`;
+    await rawRun(storage, "UPDATE fleet_agents SET api_key = ? WHERE agent_id = ?", plain, AGENT_A);
+    expect(await fleet.keyFor(AGENT_A)).toBe(plain);
+    await prepareKeyVault(storage, vaultFor(path), logger);
+    const db = sqliteDbForTests(storage);
+    expect(db.prepare("SELECT api_key FROM fleet_agents WHERE agent_id = ?").pluck().get(AGENT_A)).toMatch(/^pfk1\./);
+    expect(await fleet.keyFor(AGENT_A)).toBe(plain);
   });
 });
 

@@ -7,6 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import Database from "better-sqlite3";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { openKeyVault } from "../../src/fleet/key-vault.js";
 
 /** The built CLI, spawned the way an MCP host (Claude Desktop) does it: `npm test` builds first. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -107,8 +108,12 @@ describe("stdio", () => {
     expect(p.stderr()).toMatch(/"msg":"pf-fleet ready"/);
 
     const db = new Database(join(dir, "fleet.db"), { readonly: true });
-    const key = db.prepare("SELECT api_key FROM fleet_agents").pluck().get() as string;
+    const stored = db.prepare("SELECT api_key FROM fleet_agents").pluck().get() as string;
     db.close();
+    // sealed at rest; opened here with the key file beside the database, to check it leaked nowhere
+    expect(stored).toMatch(/^pfk1\./);
+    const agentId = reg.result.structuredContent.agent.agent_id;
+    const key = openKeyVault({ sqlitePath: join(dir, "fleet.db") }).open(stored, `agent:${agentId}`);
     expect(key).toMatch(/^sk_live_/);
     expect(p.stdoutLines.join("\n")).not.toContain(key);
     expect(p.stderr()).not.toContain(key);

@@ -1,12 +1,10 @@
 /**
- * A real pf-fleet stack for the money tests: the sandbox over HTTP on 127.0.0.1, a SQLite file in a temp dir,
+ * A real pf-fleet stack for the money tests: the sandbox over HTTP on 127.0.0.1, a fresh database (a SQLite file in a temp dir, or PostgreSQL in its project),
  * the real client, fleet store, ledger, job engine and tasks. Nothing of ours is mocked.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DEFAULT_CONCURRENCY, type QueueName } from "../../src/config.js";
 import { createFleetStore } from "../../src/fleet/index.js";
+import type { KeyVault } from "../../src/fleet/key-vault.js";
 import type { FleetStore } from "../../src/fleet/types.js";
 import { createJobEngine, type JobEngine, type JobEngineOptions, type JobRow } from "../../src/jobs/index.js";
 import { registerFleetTasks, type TaskDeps } from "../../src/jobs/tasks/index.js";
@@ -18,8 +16,7 @@ import { createPurpleFleaClient } from "../../src/purpleflea/index.js";
 import type { ExportedBet, PurpleFleaClient } from "../../src/purpleflea/types.js";
 import type { RunningSandbox } from "../../src/sandbox/index.js";
 import { openStorage, type Storage } from "../../src/storage/index.js";
-import type { Db } from "../../src/storage/sqlite/connection.js";
-import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
+import { rawRun, tempDatabase, vaultFor } from "../support/database.js";
 
 /** Generous limits: the tests that are about limits set their own. */
 export const TEST_LIMITS = {
@@ -49,18 +46,19 @@ export interface FleetOptions {
   engine?: Partial<Omit<JobEngineOptions, "storage" | "config">>;
   /** start the dispatcher (default true) */
   start?: boolean;
-}
-
-export function tempDir(prefix: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  /** default: the vault a pf-fleet process on `dbPath` opens (`vaultFor`) */
+  vault?: KeyVault;
 }
 
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
-  const temp = opts.dbPath ? undefined : tempDir("pf-money-");
-  const dbPath = opts.dbPath ?? join(temp?.dir as string, "fleet.db");
+  const temp = opts.dbPath ? undefined : await tempDatabase("pf-money-");
+  const dbPath = opts.dbPath ?? (temp?.location as string);
   const storage = await openStorage(dbPath);
-  const fleet = createFleetStore(storage, { limits: { ...TEST_LIMITS, ...opts.limits } });
+  const fleet = createFleetStore(
+    storage,
+    { limits: { ...TEST_LIMITS, ...opts.limits } },
+    { vault: opts.vault ?? vaultFor(dbPath) },
+  );
   const client = createPurpleFleaClient({
     urls: { ...opts.sandbox.urls, wallet: "http://127.0.0.1:9/v1" },
     timeoutMs: 5_000,
@@ -90,7 +88,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       await engine.stop({ graceMs: 1_000 });
       await client.close();
       await storage.close();
-      temp?.remove();
+      await temp?.remove();
     },
   };
 }
@@ -166,16 +164,7 @@ export async function agreement(
   return out;
 }
 
-/** The raw SQLite handle behind the fleet's storage, for reads the seam does not offer. */
-export function rawDb(f: Pick<Fleet, "storage">): Db {
-  return sqliteDbForTests(f.storage);
-}
-
-/**
- * A write the seam does not offer (a test's corner case), made inside a storage transaction: the storage shares
- * its one connection with it, so a bare statement could land inside (and roll back with) the engine's own.
- */
+/** A write the seam does not offer (a test's corner case), on either backend: see test/support/database.ts. */
 export async function poke(f: Pick<Fleet, "storage">, sql: string, ...params: unknown[]): Promise<number> {
-  const db = rawDb(f);
-  return f.storage.transaction(async () => db.prepare(sql).run(...params).changes);
+  return rawRun(f.storage, sql, ...params);
 }

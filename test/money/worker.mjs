@@ -5,6 +5,7 @@
 // Prints "ready" on stdout once dispatching.
 import { DEFAULT_CONCURRENCY } from "../../dist/src/config.js";
 import { createFleetStore } from "../../dist/src/fleet/index.js";
+import { openKeyVault } from "../../dist/src/fleet/key-vault.js";
 import { createJobEngine } from "../../dist/src/jobs/index.js";
 import { registerFleetTasks } from "../../dist/src/jobs/tasks/index.js";
 import { createLogger, silentLogger } from "../../dist/src/log.js";
@@ -15,9 +16,17 @@ const opts = JSON.parse(process.argv[2] ?? "{}");
 const logger = opts.logLevel ? createLogger(opts.logLevel) : silentLogger;
 const storage = await openStorage(opts.dbPath);
 const big = 1_000_000_000;
-const fleet = createFleetStore(storage, {
-  limits: { maxBet: big, maxBatch: big, dailyLossLimit: big, fleetDailyLossLimit: big },
-});
+const fleet = createFleetStore(
+  storage,
+  { limits: { maxBet: big, maxBatch: big, dailyLossLimit: big, fleetDailyLossLimit: big } },
+  // the same vault as the test's own process: the key file beside SQLite, or the project's PF_SECRET_KEY
+  {
+    vault: openKeyVault({
+      secret: process.env.PF_SECRET_KEY,
+      sqlitePath: opts.dbPath.startsWith("postgres") ? undefined : opts.dbPath,
+    }),
+  },
+);
 const client = createPurpleFleaClient({ urls: opts.urls, timeoutMs: 5_000, logger });
 const engine = createJobEngine({
   storage,

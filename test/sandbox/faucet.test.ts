@@ -29,14 +29,16 @@ describe("faucet claim", () => {
   });
 
   it("runs its checks in the real order, one outcome each", async () => {
-    await registerAgent(sb); // uses up the "unknown" IP for 24 h
+    await registerAgent(sb); // the casino's own claim at registration uses up the "unknown" IP for 24 h
     const fresh = await registerAgent(sb);
     const funded = await registerAgent(sb, { fund: 5 });
+    const spender = await registerAgent(sb);
+    expect((await claim({ agent_casino_id: spender.agentId }, "9.9.9.9")).status).toBe(200);
 
     const invalid = await claim({ agent_casino_id: "bob" }, "1.1.1.1");
     expect([invalid.status, invalid.body.error]).toEqual([400, "invalid_request"]);
     // IP check comes before the agent lookup: an unknown agent from a spent IP gets 429
-    const spentIp = await claim({ agent_casino_id: "ag_ffffffffffff" });
+    const spentIp = await claim({ agent_casino_id: "ag_ffffffffffff" }, "9.9.9.9");
     expect([spentIp.status, spentIp.body.error]).toEqual([429, "ip_rate_limited"]);
     const missing = await claim({ agent_casino_id: "ag_ffffffffffff" }, "2.2.2.2");
     expect([missing.status, missing.body.error]).toEqual([404, "agent_not_found"]);
@@ -54,7 +56,7 @@ describe("faucet claim", () => {
     expect(sb.balanceOf(fresh.agentId)).toBe(1);
 
     const stats = await call(sb, "faucet", "GET", "/faucet/stats");
-    expect(stats.body).toMatchObject({ total_claims: 2, total_agents: 2, total_value_usd: 2, avg_per_agent: 1 });
+    expect(stats.body).toMatchObject({ total_claims: 3, total_agents: 3, total_value_usd: 3, avg_per_agent: 1 });
   });
 
   it("tracks a referral from the agent's casino referrer", async () => {

@@ -11,6 +11,6 @@ import type { RateLimitClaim } from "../types.js";
 export function batchCallClaims(agentId: string): RateLimitClaim[] {
   return [
     { key: `casino:agent:${agentId}:batch`, ...PURPLE_FLEA_LIMITS.casinoBatchPerAgent },
-    { key: "casino:ip:/bets/batch", ...PURPLE_FLEA_LIMITS.casinoGamesPerIpPath },
+    { key: "casino:ip:/bets/batch", ...PURPLE_FLEA_LIMITS.casinoGamesPerIpPath, perEgress: true },
   ];
 }

@@ -34,9 +34,15 @@ export class ApiRequest {
     return Array.isArray(value) ? value[0] : value;
   }
 
-  /** The services' idea of the caller: X-Forwarded-For first hop, else X-Real-IP, else "unknown". */
+  /**
+   * The services' idea of the caller, as production's proxy gives it: X-Forwarded-For's first hop, else X-Real-IP,
+   * else the connection's peer address (so machines with their own IPs have their own per-IP limits).
+   */
   get ip(): string {
-    return this.header("x-forwarded-for")?.split(",")[0]?.trim() || this.header("x-real-ip") || "unknown";
+    const forwarded = this.header("x-forwarded-for")?.split(",")[0]?.trim() || this.header("x-real-ip");
+    if (forwarded) return forwarded;
+    const peer = this.raw.socket.remoteAddress;
+    return peer ? peer.replace(/^::ffff:/, "") : "unknown";
   }
 
   /** The key after `Bearer ` (the services accept nothing else), or undefined. */

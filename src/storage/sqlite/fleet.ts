@@ -209,10 +209,14 @@ export class SqliteFleetRepo implements FleetRepo {
   }
 
   async claimMode(mode: Mode): Promise<Mode> {
+    return (await this.claimMeta("mode", mode)) as Mode;
+  }
+
+  async claimMeta(key: string, value: string): Promise<string> {
     const conn = this.#conn;
     return conn.atomic(() => {
-      conn.sql("INSERT INTO fleet_meta (key, value) VALUES ('mode', ?) ON CONFLICT (key) DO NOTHING").run(mode);
-      return conn.sql("SELECT value FROM fleet_meta WHERE key = 'mode'").pluck(true).get() as Mode;
+      conn.sql("INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING").run(key, value);
+      return conn.sql("SELECT value FROM fleet_meta WHERE key = ?").pluck(true).get(key) as string;
     });
   }
 

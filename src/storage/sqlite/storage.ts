@@ -186,6 +186,10 @@ export class SqliteStorage implements Storage {
     return this.#wal ? this.#durable(this.#wal.written) : Promise.resolve();
   }
 
+  async databaseTime(): Promise<number> {
+    return Date.now();
+  }
+
   async #durable(commit: number): Promise<void> {
     try {
       await this.#wal?.syncThrough(commit);

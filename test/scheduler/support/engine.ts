@@ -5,6 +5,7 @@ import { registerFleetTasks } from "../../../src/jobs/tasks/index.js";
 import { silentLogger } from "../../../src/log.js";
 import { createPurpleFleaClient } from "../../../src/purpleflea/index.js";
 import type { Storage } from "../../../src/storage/types.js";
+import { vaultFor } from "../../support/database.js";
 
 /** A closed loopback port: the engine is never started, so no task runs and nothing is ever sent. */
 const NOWHERE = "http://127.0.0.1:9";
@@ -29,7 +30,7 @@ export function createTestEngine(
       storage,
       client,
       engine,
-      fleet: createFleetStore(storage, config),
+      fleet: createFleetStore(storage, config, { vault: vaultFor(storage.location) }),
       logger: silentLogger,
     });
   }

@@ -16,6 +16,7 @@ import type { Storage } from "../../../src/storage/types.js";
 import * as listSchedules from "../../../tools/list-schedules.js";
 import * as runScheduleNow from "../../../tools/run-schedule-now.js";
 import * as setSchedule from "../../../tools/set-schedule.js";
+import { vaultFor } from "../../support/database.js";
 import { createTestEngine } from "./engine.js";
 import { tempDbPath } from "./fixtures.js";
 
@@ -55,7 +56,7 @@ export async function scheduleToolsHarness(env: Record<string, string> = {}): Pr
     logger: silentLogger,
     client: untouchable("the Purple Flea client"),
     engine,
-    fleet: createFleetStore(storage, config),
+    fleet: createFleetStore(storage, config, { vault: vaultFor(tmp.path) }),
     sandbox: undefined,
     scheduler,
   };
