@@ -16,8 +16,6 @@ import { createJobEngine, type JobEngine, type TaskDefinition } from "../src/job
 import { recordBets } from "../src/ledger/index.js";
 import type { BetRecord } from "../src/ledger/types.js";
 import { openStorage, type Storage } from "../src/storage/index.js";
-// @ts-expect-error: a plain .mjs script shared with the tests and .ci/run
-import { startCluster, stopCluster } from "../test/support/pg-cluster.mjs";
 import { replaceSection } from "./markdown-section.js";
 
 const RESULTS = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
@@ -113,14 +111,19 @@ async function main(): Promise<void> {
   };
   const n = arg("--n", 5_000);
   const rounds = arg("--rounds", 3);
-  const cluster = (await startCluster({ durable: true })) as { url: string; dir: string };
+  const { startCluster, stopCluster } = await pgCluster();
+  const cluster = await startCluster({ durable: process.env.PF_BENCH_NOSYNC !== "1" });
   const dir = mkdtempSync(join(tmpdir(), "pf-bench-storage-"));
+  const only = process.argv.includes("--modes")
+    ? process.argv[process.argv.indexOf("--modes") + 1]?.split(",")
+    : undefined;
   const measured = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
   let db = 0;
   try {
     for (let round = 0; round < rounds; round++) {
       const modes = MODES.map((_, i) => MODES[(i + round) % MODES.length] as Mode);
       for (const mode of modes) {
+        if (only && !only.includes(mode)) continue;
         db++;
         const [backend, count] = mode.split("×") as [Backend, string];
         const location = backend === "sqlite" ? join(dir, `bench-${db}.db`) : await createDatabase(cluster.url, db);
@@ -136,6 +139,16 @@ async function main(): Promise<void> {
   const table = render(measured, n, rounds);
   process.stdout.write(`${table}\n`);
   replaceSection(RESULTS, "storage", table);
+}
+
+interface PgClusterScript {
+  startCluster(opts: { durable: boolean }): Promise<{ url: string; dir: string }>;
+  stopCluster(dir: string): void;
+}
+
+/** the throwaway-cluster script the tests and .ci/run share (plain .mjs, not compiled: found from dist/bench/) */
+function pgCluster(): Promise<PgClusterScript> {
+  return import(new URL("../../test/support/pg-cluster.mjs", import.meta.url).href) as Promise<PgClusterScript>;
 }
 
 async function createDatabase(adminUrl: string, index: number): Promise<string> {

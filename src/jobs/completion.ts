@@ -24,6 +24,12 @@ export async function applyDecision(
   if (decision.commits.length === 0) {
     return transitions.move(scope, job, decision.to, decision.reason, decision.patch, expect);
   }
+  if (scope.optimistic) {
+    // no savepoint: a failing receipt throws, and the batch runs again with one savepoint per item (below)
+    const moved = await transitions.move(scope, job, decision.to, decision.reason, decision.patch, expect);
+    if (moved) for (const write of decision.commits) await write(scope.tx);
+    return moved;
+  }
   try {
     return await transitions.savepoint(scope, async (inner) => {
       const moved = await transitions.move(inner, job, decision.to, decision.reason, decision.patch, expect);

@@ -18,10 +18,15 @@ export interface WriteScope {
    * however many of its members finished in it.
    */
   readonly progressed: Set<string>;
+  /**
+   * Set while a commit batch runs its items without a savepoint each: a write that would recover from a failed
+   * statement inside its own savepoint throws instead, and the batch runs again with savepoints.
+   */
+  optimistic: boolean;
 }
 
 export function newScope(tx: Tx, now: number): WriteScope {
-  return { tx, now, changes: [], progressed: new Set() };
+  return { tx, now, changes: [], progressed: new Set(), optimistic: false };
 }
 
 /** Canvas bookkeeping that hangs off a member's transitions, in the member's own transaction. */
@@ -45,8 +50,9 @@ export class Transitions {
   }
 
   async insert(scope: WriteScope, job: StoredJob, reason: string): Promise<StoredJob> {
-    await scope.tx.jobs.insert(job);
-    await this.#record(scope, job, { at: scope.now, jobId: job.id, from: null, to: job.state, reason });
+    const event: JobEvent = { at: scope.now, jobId: job.id, from: null, to: job.state, reason };
+    await scope.tx.jobs.insert(job, event);
+    scope.changes.push({ job, event });
     return job;
   }
 
@@ -71,9 +77,10 @@ export class Transitions {
     }
     const finishing = isTerminal(to) && !isTerminal(job.state);
     if (finishing) full.finishedAt ??= scope.now;
-    const updated = await scope.tx.jobs.update(job, { ...expect, state: job.state }, full);
+    const event: JobEvent = { at: scope.now, jobId: job.id, from: job.state, to, reason };
+    const updated = await scope.tx.jobs.update(job, { ...expect, state: job.state }, full, event);
     if (!updated) return undefined;
-    await this.#record(scope, updated, { at: scope.now, jobId: job.id, from: job.state, to, reason });
+    scope.changes.push({ job: updated, event });
     if (finishing) await this.#hooks?.onTerminal(scope, updated);
     else if (isTerminal(job.state) && !isTerminal(to)) await this.#hooks?.onReopen(scope, updated);
     return updated;
@@ -94,10 +101,5 @@ export class Transitions {
       for (const id of inner.progressed) scope.progressed.add(id);
     }
     return value;
-  }
-
-  async #record(scope: WriteScope, job: StoredJob, event: JobEvent): Promise<void> {
-    await scope.tx.jobs.appendEvent(event);
-    scope.changes.push({ job, event });
   }
 }

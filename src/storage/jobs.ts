@@ -69,16 +69,17 @@ export interface MemberPage {
 }
 
 export interface JobRepo {
-  /** throws CONFLICT when the idempotency key is taken */
-  insert(job: StoredJob): Promise<void>;
+  /** throws CONFLICT when the idempotency key is taken; `event`, the row's first, is written with it */
+  insert(job: StoredJob, event: JobEvent): Promise<void>;
   get(id: string): Promise<StoredJob | undefined>;
   /**
    * Compare-and-set: applies `patch` to `job`'s row only if the row still matches `expect`; undefined when it did
    * not. Returns the row as it now stands without reading it whole again: `job` must be the caller's copy, read
    * in this transaction or held under its lease (then only the cancel flag, progress and lease expiry can have
-   * moved under it, and those are read back).
+   * moved under it, and those are read back). `event`, when given, is appended if and only if the update applied
+   * (one statement where the backend can: a round trip saved on every move).
    */
-  update(job: StoredJob, expect: JobExpectation, patch: JobPatch): Promise<StoredJob | undefined>;
+  update(job: StoredJob, expect: JobExpectation, patch: JobPatch, event?: JobEvent): Promise<StoredJob | undefined>;
   appendEvent(event: JobEvent): Promise<void>;
   events(jobId: string): Promise<JobEvent[]>;
   list(filter: JobFilter): Promise<{ jobs: StoredJob[]; nextCursor: string | null }>;

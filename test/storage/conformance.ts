@@ -110,14 +110,17 @@ export function describeStorageConformance(backend: Backend): void {
       // a process that claimed the job and vanished: a running row under a lease that has now expired
       const row = buildTaskJob(plain as TaskDefinition, { n: 7 }, {}, clock.now() - 60_000);
       await h.storage.transaction(async (tx) => {
-        await tx.jobs.insert({
-          ...row,
-          state: "running",
-          attempts: 1,
-          startedAt: clock.now() - 50_000,
-          leaseOwner: "dead-process",
-          leaseExpiresAt: clock.now() - 1,
-        });
+        await tx.jobs.insert(
+          {
+            ...row,
+            state: "running",
+            attempts: 1,
+            startedAt: clock.now() - 50_000,
+            leaseOwner: "dead-process",
+            leaseExpiresAt: clock.now() - 1,
+          },
+          { at: clock.now() - 50_000, jobId: row.id, from: null, to: "running", reason: "claimed by dead-process" },
+        );
       });
       const engine = spawn(await h.another(), "survivor");
       engine.register(plain);
@@ -125,8 +128,8 @@ export function describeStorageConformance(backend: Backend): void {
       const done = await engine.wait(row.id, { timeoutMs: 10_000 });
       expect(done).toMatchObject({ state: "succeeded", result: 7, attempts: 2, leaseOwner: null });
       const reasons = (await engine.events(row.id)).map((e) => `${e.from}→${e.to}`);
-      // (the dead process's own claim was written straight into the row above, without its events)
-      expect(reasons).toEqual(["running→retrying", "retrying→running", "running→succeeded"]);
+      // (the dead process's claim was written straight into the row above, with one event)
+      expect(reasons).toEqual(["null→running", "running→retrying", "retrying→running", "running→succeeded"]);
     });
 
     it("runs a chord's callback exactly once, after every member, when members fail on two processes", async () => {
@@ -261,13 +264,10 @@ export function describeStorageConformance(backend: Backend): void {
         clock.now() - 10_000,
       );
       await h.storage.transaction(async (tx) => {
-        await tx.jobs.insert({
-          ...unknown,
-          state: "unknown",
-          money: true,
-          moneyState: "unknown",
-          finishedAt: clock.now() - 10_000,
-        });
+        await tx.jobs.insert(
+          { ...unknown, state: "unknown", money: true, moneyState: "unknown", finishedAt: clock.now() - 10_000 },
+          { at: clock.now() - 10_000, jobId: unknown.id, from: null, to: "unknown", reason: "outcome unknown" },
+        );
       });
       clock.advance(61_000); // past the first job's TTL, and past the next pruning round
       const fresh = await engine.enqueue("plain", { n: 4 });

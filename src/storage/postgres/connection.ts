@@ -50,9 +50,21 @@ export const types = {
 
 type Queryable = Pick<pg.PoolClient, "query">;
 
+const names = new Map<string, string>();
+/** a named statement is parsed and planned once per connection, not on every call */
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `pf_${names.size + 1}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
 async function runQuery(q: Queryable, text: string, params: Params | undefined): Promise<pg.QueryResult> {
   try {
-    return await q.query(text, params as unknown[] | undefined);
+    if (params === undefined) return await q.query(text);
+    return await q.query({ name: statementName(text), text, values: params as unknown[] });
   } catch (err) {
     throw asStorageError(err);
   }

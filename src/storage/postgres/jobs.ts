@@ -35,6 +35,8 @@ const progressSql = (done: string) => `'{"done":' || (${done}) || ',"total":' ||
 
 type Row = Record<string, unknown>;
 
+const eventValues = (e: JobEvent): unknown[] => [e.jobId, e.at, e.from, e.to, e.reason];
+
 /**
  * Job rows on a PostgreSQL database shared by every pf-fleet process, on any machine (READ COMMITTED). What
  * SQLite gets from its single writer, this gets from row locks: claims lock with SKIP LOCKED, and every move is
@@ -47,10 +49,16 @@ export class PgJobRepo implements JobRepo {
     this.#conn = conn;
   }
 
-  async insert(job: StoredJob): Promise<void> {
-    const values = insertValues(job);
+  async insert(job: StoredJob, event: JobEvent): Promise<void> {
+    const values = [...insertValues(job), ...eventValues(event)];
+    const n = values.length;
+    // the row and its first event in one statement (one round trip): the event goes in only with the row
+    const sql = `WITH inserted AS (${INSERT_SQL} RETURNING id),
+      logged AS (INSERT INTO job_events (job_id, at, from_state, to_state, reason)
+        SELECT $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n} FROM inserted)
+      SELECT COUNT(*)::int AS n FROM inserted`;
     for (;;) {
-      if ((await this.#conn.run(INSERT_SQL, values)) === 1) return;
+      if ((await this.#conn.row<{ n: number }>(sql, values))?.n === 1) return;
       // The UNIQUE index is the check (a look-up first would cost every insert a read); say whose key it is.
       const owner = await this.#keyOwner(job.idempotencyKey);
       if (owner !== undefined) {
@@ -74,18 +82,31 @@ export class PgJobRepo implements JobRepo {
     return row && decodeJob(row);
   }
 
-  async update(job: StoredJob, expect: JobExpectation, patch: JobPatch): Promise<StoredJob | undefined> {
+  async update(
+    job: StoredJob,
+    expect: JobExpectation,
+    patch: JobPatch,
+    event?: JobEvent,
+  ): Promise<StoredJob | undefined> {
     const params: unknown[] = [];
     const { assignments, values } = encodePatch(patch, params);
     let where = `id = $${params.push(job.id)} AND state = $${params.push(expect.state)}`;
     if (expect.leaseOwner !== undefined) where += ` AND lease_owner = $${params.push(expect.leaseOwner)}`;
     if (expect.startedAt !== undefined) where += ` AND started_at = $${params.push(expect.startedAt)}`;
     if (expect.noCallbackYet) where += " AND callback_id IS NULL";
+    const update = `UPDATE jobs SET ${assignments} WHERE ${where} RETURNING cancel_requested, progress, lease_expires_at`;
+    // with an event, one statement writes both, the event only if the update applied
+    const sql = event
+      ? `WITH moved AS (${update}), logged AS (INSERT INTO job_events (job_id, at, from_state, to_state, reason)
+          SELECT ${eventValues(event)
+            .map((v) => `$${params.push(v)}`)
+            .join(", ")} FROM moved) SELECT * FROM moved`
+      : update;
     const moved = await this.#conn.row<{
       cancel_requested: boolean;
       progress: string | null;
       lease_expires_at: number | null;
-    }>(`UPDATE jobs SET ${assignments} WHERE ${where} RETURNING cancel_requested, progress, lease_expires_at`, params);
+    }>(sql, params);
     if (!moved) return undefined;
     // what other writers may have changed under a leased row, then this patch on top
     return {
@@ -100,7 +121,7 @@ export class PgJobRepo implements JobRepo {
   async appendEvent(event: JobEvent): Promise<void> {
     await this.#conn.run(
       "INSERT INTO job_events (job_id, at, from_state, to_state, reason) VALUES ($1, $2, $3, $4, $5)",
-      [event.jobId, event.at, event.from, event.to, event.reason],
+      eventValues(event),
     );
   }
 

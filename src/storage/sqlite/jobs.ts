@@ -34,9 +34,10 @@ export class SqliteJobRepo implements JobRepo {
     this.#conn = conn;
   }
 
-  async insert(job: StoredJob): Promise<void> {
+  async insert(job: StoredJob, event: JobEvent): Promise<void> {
     try {
       this.#sql(INSERT_JOB_SQL).run(insertValues(job));
+      await this.appendEvent(event);
     } catch (err) {
       // The UNIQUE index is the check (a look-up first would cost every insert a read); say whose key it is.
       const owner =
@@ -54,7 +55,12 @@ export class SqliteJobRepo implements JobRepo {
     return row && decodeJob(row);
   }
 
-  async update(job: StoredJob, expect: JobExpectation, patch: JobPatch): Promise<StoredJob | undefined> {
+  async update(
+    job: StoredJob,
+    expect: JobExpectation,
+    patch: JobPatch,
+    event?: JobEvent,
+  ): Promise<StoredJob | undefined> {
     const { assignments, params, values } = encodePatch(patch);
     params.push(job.id, expect.state);
     let where = "id = ? AND state = ?";
@@ -71,6 +77,7 @@ export class SqliteJobRepo implements JobRepo {
       `UPDATE jobs SET ${assignments} WHERE ${where} RETURNING cancel_requested, progress, lease_expires_at`,
     ).get(params) as { cancel_requested: number; progress: string | null; lease_expires_at: number | null } | undefined;
     if (!moved) return undefined;
+    if (event) await this.appendEvent(event);
     // what other writers may have changed under a leased row, then this patch on top
     return {
       ...job,
