@@ -4,7 +4,9 @@
  * conditional update (`callback_id IS NULL`) inside a serialised write, so it exists exactly once however many
  * processes finish members at the same moment, and across restarts.
  */
+
 import { FleetError, type FleetErrorCode } from "../errors.js";
+import { rethrowTransient } from "../storage/errors.js";
 import type { StoredJob } from "../storage/jobs.js";
 import type { Tx } from "../storage/types.js";
 import { type EngineCore, toJobRow } from "./core.js";
@@ -166,6 +168,7 @@ export class Canvas {
         if (marked) await transitions.insert(inner, callback, `callback of chord ${chord.id}: ${why}`);
       });
     } catch (err) {
+      rethrowTransient(err);
       await transitions.move(scope, chord, "failed", `callback could not be created: ${errorText(err)}`, {
         error: jobError(err),
       });
@@ -279,6 +282,7 @@ export class Canvas {
         await this.#progress(inner, chain, index + 1, total);
       });
     } catch (err) {
+      rethrowTransient(err);
       await transitions.move(scope, chain, "failed", `step ${index + 2} of ${total} could not be enqueued`, {
         error: jobError(err),
         progress: { done: index + 1, total },

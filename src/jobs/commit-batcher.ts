@@ -7,7 +7,7 @@
  * batch is durable loses nothing: those jobs are still `running` under a lease that will expire, and recovery
  * reruns or reconciles them.
  */
-import { isTransientConflict } from "../storage/errors.js";
+import { isTransientConflict, rethrowTransient } from "../storage/errors.js";
 import type { EngineCore } from "./core.js";
 import type { WriteScope } from "./transitions.js";
 
@@ -128,6 +128,8 @@ export class CommitBatcher {
           try {
             settled.push({ ok: true, value: await transitions.savepoint(scope, item.write) });
           } catch (error) {
+            // a deadlock fails the batch, not the item: the whole transaction runs again
+            rethrowTransient(error);
             settled.push({ ok: false, error });
           }
         }
@@ -136,9 +138,12 @@ export class CommitBatcher {
       });
     } catch (error) {
       tail?.rolledBack();
-      if (itemFailed) return this.#commit(items, tries, true);
       // PostgreSQL broke a deadlock by rolling this batch back: nothing of it happened, so it can simply run again
-      if (isTransientConflict(error) && tries < MAX_CONFLICT_TRIES) return this.#commit(items, tries + 1, guarded);
+      if (isTransientConflict(error)) {
+        if (tries < MAX_CONFLICT_TRIES) return this.#commit(items, tries + 1, guarded);
+      } else if (itemFailed) {
+        return this.#commit(items, tries, true);
+      }
       for (const item of items) item.reject(error);
       return;
     }

@@ -1,5 +1,6 @@
 /** Writing an attempt's decision (and its progress) back, guarded by the lease that the attempt held. */
 import { FleetError } from "../errors.js";
+import { rethrowTransient } from "../storage/errors.js";
 import type { StoredJob } from "../storage/jobs.js";
 import type { EngineCore } from "./core.js";
 import { errorText, jobError } from "./job-error.js";
@@ -37,6 +38,8 @@ export async function applyDecision(
       return moved;
     });
   } catch (err) {
+    // a deadlock is no verdict on the receipts: the whole commit batch runs again
+    rethrowTransient(err);
     const message = errorText(err);
     core.logger.error(
       { jobId: job.id, task: job.task, err: message },

@@ -6,9 +6,10 @@ export type FaultKind = keyof SandboxStats["faults"];
 export class StatsCollector {
   #stats: SandboxStats = emptyStats();
 
-  request(route: string): void {
+  request(route: string, ip: string): void {
     this.#stats.requests++;
     bump(this.#stats.byRoute, route);
+    bump(this.#stats.byIp, ip);
   }
 
   agent(agentId: string): void {
@@ -42,6 +43,7 @@ function emptyStats(): SandboxStats {
     requests: 0,
     byRoute: {},
     byAgent: {},
+    byIp: {},
     rateLimited: {},
     faults: { error: 0, reset: 0, drop: 0, partial: 0, burst429: 0 },
     betsSettled: 0,

@@ -16,3 +16,11 @@ export function isTransientConflict(err: unknown): boolean {
   const code = sqlState(err);
   return code === "40001" || code === "40P01"; // serialization_failure, deadlock_detected
 }
+
+/**
+ * For a catch that turns a failed write into an outcome (a job "failed", a chord "could not be enqueued"): a
+ * transient conflict is not such a failure. It must reach the transaction's owner, which runs it again.
+ */
+export function rethrowTransient(err: unknown): void {
+  if (isTransientConflict(err)) throw err;
+}

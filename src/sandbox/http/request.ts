@@ -85,6 +85,14 @@ export class ApiRequest {
     }
   }
 
+  /**
+   * Starts reading the body now. A real server has the whole request before it is slow to answer, so a caller that
+   * goes away during injected latency still gets its request processed (its answer is what is lost).
+   */
+  receive(): void {
+    this.#readBody().catch(() => undefined);
+  }
+
   #readBody(): Promise<string> {
     this.#body ??= new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];

@@ -50,13 +50,14 @@ export function createServiceServer(service: ServiceDefinition, world: SandboxWo
     const relative = stripBase(url.pathname, service.basePath);
     const match = relative === undefined ? undefined : router.match(method, relative);
     const route = match ? `${method} ${service.basePath}${match.route.path}` : `${method} (unmatched)`;
-    world.stats.request(route);
+    const apiReq = new ApiRequest(req, url, match?.params ?? {});
+    world.stats.request(route, apiReq.ip);
 
     const fault = world.faults.decide(match?.route.money === true);
+    apiReq.receive();
     if (fault.latencyMs > 0) await delay(fault.latencyMs);
     if (answeredByFault(fault, req, res)) return;
 
-    const apiReq = new ApiRequest(req, url, match?.params ?? {});
     apiReq.partial = fault.action === "partial";
     const reply = match ? await run(match, apiReq) : notFound(method, url.pathname);
     if (apiReq.agentId !== undefined) world.stats.agent(apiReq.agentId);
