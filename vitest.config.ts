@@ -8,6 +8,7 @@ import { defineConfig } from "vitest/config";
 const POSTGRES_SUITES = [
   "test/storage/postgres.test.ts",
   "test/storage/postgres-outage.test.ts",
+  "test/storage/postgres-commit-loss.test.ts",
   "test/jobs/egress.test.ts",
   "test/money/*.test.ts",
   // namespaces as machines of one fleet on one PostgreSQL: PostgreSQL only, and root (it skips itself otherwise)

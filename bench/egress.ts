@@ -135,7 +135,12 @@ async function runOnce(
       amount: 10_000,
       agents: ids.map((agentId) => ({ agentId, balance: usdToMicros(100), riskFactor: 0.25 })),
     });
-    for (const host of net.hosts.slice(0, egresses)) workers.push(await startWorker(host, url, sandbox));
+    // the machines reach PostgreSQL over the bridge
+    const overBridge = new URL(url);
+    overBridge.hostname = net.gateway;
+    for (const host of net.hosts.slice(0, egresses)) {
+      workers.push(await startWorker(host, overBridge.toString(), sandbox));
+    }
     const before = sandbox.stats();
     await submitBatch(deps, plan);
     await new Promise((r) => setTimeout(r, seconds * 1_000));

@@ -148,6 +148,12 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     throw asStorageError(err);
   }
   let broken: unknown;
+  // a checked-out client whose connection dies emits "error"; unheard, it would crash the process (the statement
+  // in flight fails on its own, and the client is thrown away below)
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on("error", onError);
   try {
     await runQuery(client, "BEGIN", undefined);
     let value: T;
@@ -167,6 +173,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     }
     return value;
   } finally {
+    client.off("error", onError);
     // a client whose connection failed is thrown away, never handed to the next caller
     client.release(broken instanceof Error ? broken : undefined);
   }
