@@ -36,6 +36,18 @@ describe("configuration", () => {
     expect(() => loadConfig({}, ["--db"])).toThrow("--db needs a value");
   });
 
+  it("reads the fleet settings: worker on unless --no-worker, an egress id, a shared sandbox's origin", () => {
+    expect(loadConfig({})).toMatchObject({ worker: true, sandboxUrl: undefined });
+    expect(loadConfig({}).egressId.length).toBeGreaterThan(0);
+    expect(loadConfig({}, ["--no-worker"]).worker).toBe(false);
+    expect(loadConfig({ PF_WORKER: "false" }).worker).toBe(false);
+    expect(loadConfig({ PF_EGRESS_ID: "edge-2" }).egressId).toBe("edge-2");
+    expect(loadConfig({ PF_SANDBOX_URL: "http://10.0.0.1:7000/api/v1" }).sandboxUrl).toBe("http://10.0.0.1:7000");
+    expect(() => loadConfig({ PF_WORKER: "maybe" })).toThrow("PF_WORKER must be true or false, got `maybe`");
+    expect(() => loadConfig({ PF_SANDBOX_URL: "http://10.0.0.1" })).toThrow(/http\(s\):\/\/host:port/);
+    expect(() => loadConfig({ PF_EGRESS_ID: "a b" })).toThrow(/PF_EGRESS_ID/);
+  });
+
   it("documents each setting with a flag", () => {
     for (const s of SETTINGS) expect(s.flag).toMatch(/^--[a-z-]+$/);
     expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
