@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   const agents = option("--agents", 24);
   const seconds = option("--seconds", 150);
   const rounds = option("--rounds", 2);
+  const modes = process.argv.includes("--only") ? [option("--only", 3) as Egresses] : MODES;
   const { startCluster, stopCluster } = (await import(
     new URL("../../test/support/pg-cluster.mjs", import.meta.url).href
   )) as PgClusterScript;
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     });
     let run = 0;
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? MODES : [...MODES].reverse();
+      const order = round % 2 === 0 ? modes : [...modes].reverse();
       for (const egresses of order) {
         const r = await runOnce(net, cluster.url, ++run, egresses, agents, seconds);
         process.stderr.write(
@@ -145,6 +146,9 @@ async function runOnce(
     await submitBatch(deps, plan);
     await new Promise((r) => setTimeout(r, seconds * 1_000));
     const after = sandbox.stats();
+    process.stderr.write(
+      `  429s by limiter: ${JSON.stringify(after.rateLimited)} (before the run: ${JSON.stringify(before.rateLimited)})\n`,
+    );
     const rateLimited = Object.values(after.rateLimited).reduce((a, b) => a + b, 0);
     const calls = (after.byRoute["POST /api/v1/bets/batch"] ?? 0) - (before.byRoute["POST /api/v1/bets/batch"] ?? 0);
     return {

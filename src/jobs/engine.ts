@@ -174,6 +174,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     return job;
   };
   let started = false;
+  let unsubscribe: (() => void) | undefined;
 
   return {
     register: (task) => registry.register(task),
@@ -220,10 +221,16 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
       started = true;
       await maintenance.start();
       dispatcher.start();
+      // another process's commit of claimable work wakes this one at once (PostgreSQL); else the poll finds it
+      unsubscribe = storage.onJobsAvailable?.((queue) => {
+        if ((QUEUE_NAMES as readonly string[]).includes(queue)) dispatcher.wake(queue as QueueName);
+        else dispatcher.wake();
+      });
     },
     async stop(stopOpts = {}) {
       if (!started) return;
       started = false;
+      unsubscribe?.();
       await maintenance.stop();
       await dispatcher.stop(stopOpts.graceMs ?? 10_000);
       await Promise.allSettled([...alerts]);

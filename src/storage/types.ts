@@ -60,5 +60,11 @@ export interface Storage extends Executor {
    * on this machine, so there it is this machine's clock.
    */
   databaseTime(): Promise<number>;
+  /**
+   * Calls `listener` with a queue's name when another process (or this one) commits a job that is claimable now
+   * in that queue, or with "*" when some may have been missed. Optional: without it (SQLite) processes poll.
+   * Returns the unsubscribe function.
+   */
+  onJobsAvailable?(listener: (queue: string) => void): () => void;
   close(): Promise<void>;
 }

@@ -24,7 +24,12 @@ export interface PgConn {
    * own on one client. `fn` must run its statements on the conn it is given.
    */
   atomic<T>(fn: (conn: PgConn) => Promise<T>): Promise<T>;
+  /** jobs of `queue` may be claimable once this commits: other processes are woken (LISTEN/NOTIFY) */
+  jobsAvailable(queue: string): void;
 }
+
+/** the channel every process LISTENs on; the payload is a queue name */
+export const JOBS_CHANNEL = "pf_jobs";
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -75,6 +80,7 @@ export class ClientConn implements PgConn {
   readonly inTransaction = true;
   readonly client: Queryable;
   #savepoints = 0;
+  readonly #wake = new Set<string>();
 
   constructor(client: Queryable) {
     this.client = client;
@@ -90,6 +96,18 @@ export class ClientConn implements PgConn {
 
   async run(text: string, params?: Params): Promise<number> {
     return (await runQuery(this.client, text, params)).rowCount ?? 0;
+  }
+
+  jobsAvailable(queue: string): void {
+    this.#wake.add(queue);
+  }
+
+  /** sends the notifications this transaction owes, just before its COMMIT (NOTIFY is delivered on commit) */
+  async flushNotifications(): Promise<void> {
+    if (this.#wake.size === 0) return;
+    const queues = [...this.#wake];
+    this.#wake.clear();
+    await this.run(`SELECT pg_notify('${JOBS_CHANNEL}', q) FROM unnest($1::text[]) AS q`, [queues]);
   }
 
   async atomic<T>(fn: (conn: PgConn) => Promise<T>): Promise<T> {
@@ -131,7 +149,17 @@ export class PoolConn implements PgConn {
   }
 
   atomic<T>(fn: (conn: PgConn) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, (client) => fn(new ClientConn(client)));
+    return inTransaction(this.pool, async (client) => {
+      const conn = new ClientConn(client);
+      const value = await fn(conn);
+      await conn.flushNotifications();
+      return value;
+    });
+  }
+
+  jobsAvailable(queue: string): void {
+    // a wake-up is a hint (the poll finds the job anyway): a failure to send it is not worth an error
+    this.run(`SELECT pg_notify('${JOBS_CHANNEL}', $1)`, [queue]).catch(() => undefined);
   }
 }
 

@@ -58,7 +58,10 @@ export class PgJobRepo implements JobRepo {
         SELECT $${n - 4}, $${n - 3}, $${n - 2}, $${n - 1}, $${n} FROM inserted)
       SELECT COUNT(*)::int AS n FROM inserted`;
     for (;;) {
-      if ((await this.#conn.row<{ n: number }>(sql, values))?.n === 1) return;
+      if ((await this.#conn.row<{ n: number }>(sql, values))?.n === 1) {
+        this.#wakeIfDue(job, event);
+        return;
+      }
       // The UNIQUE index is the check (a look-up first would cost every insert a read); say whose key it is.
       const owner = await this.#keyOwner(job.idempotencyKey);
       if (owner !== undefined) {
@@ -109,13 +112,22 @@ export class PgJobRepo implements JobRepo {
     }>(sql, params);
     if (!moved) return undefined;
     // what other writers may have changed under a leased row, then this patch on top
-    return {
+    const updated: StoredJob = {
       ...job,
       cancelRequested: moved.cancel_requested,
       progress: moved.progress === null ? null : (JSON.parse(moved.progress) as StoredJob["progress"]),
       leaseExpiresAt: moved.lease_expires_at,
       ...values,
     };
+    if (event && patch.state !== undefined) this.#wakeIfDue(updated, event);
+    return updated;
+  }
+
+  /** a row that became claimable now wakes every process's dispatcher when the transaction commits */
+  #wakeIfDue(job: StoredJob, event: JobEvent): void {
+    if ((job.state === "queued" || job.state === "retrying") && job.dueAt <= event.at) {
+      this.#conn.jobsAvailable(job.queue);
+    }
   }
 
   async appendEvent(event: JobEvent): Promise<void> {

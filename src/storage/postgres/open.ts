@@ -39,5 +39,5 @@ export async function openPostgresStorage(url: string, opts: PgOpenOptions = {})
     await pool.end().catch(() => undefined);
     throw asStorageError(err);
   }
-  return new PgStorage(redactUrl(url), pool);
+  return new PgStorage(redactUrl(url), pool, url);
 }

@@ -7,6 +7,7 @@
 import type pg from "pg";
 import type { Executor, Storage, Tx } from "../types.js";
 import { ClientConn, inTransaction, type PgConn, PoolConn } from "./connection.js";
+import { JobsListener } from "./listener.js";
 import { postgresRepos } from "./repos.js";
 
 class PgTx implements Tx {
@@ -68,11 +69,13 @@ export class PgStorage implements Storage {
   readonly taskMemory;
   readonly #pool: pg.Pool;
   readonly #conn: PoolConn;
+  readonly #listener: JobsListener;
   #closed = false;
 
-  constructor(location: string, pool: pg.Pool) {
+  constructor(location: string, pool: pg.Pool, url: string) {
     this.location = location;
     this.#pool = pool;
+    this.#listener = new JobsListener(url);
     this.#conn = new PoolConn(pool);
     const repos = postgresRepos(this.#conn);
     this.jobs = repos.jobs;
@@ -86,8 +89,11 @@ export class PgStorage implements Storage {
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.#closed) throw new Error(`storage.transaction: the storage at ${this.location} is closed`);
     const { value, tx } = await inTransaction(this.#pool, async (client) => {
-      const tx = new PgTx(new ClientConn(client));
-      return { value: await fn(tx), tx };
+      const conn = new ClientConn(client);
+      const tx = new PgTx(conn);
+      const value = await fn(tx);
+      await conn.flushNotifications();
+      return { value, tx };
     });
     tx.runAfterCommit();
     return value;
@@ -95,6 +101,10 @@ export class PgStorage implements Storage {
 
   settled(): Promise<void> {
     return Promise.resolve();
+  }
+
+  onJobsAvailable(listener: (queue: string) => void): () => void {
+    return this.#listener.subscribe(listener);
   }
 
   async databaseTime(): Promise<number> {
@@ -112,6 +122,7 @@ export class PgStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#listener.close();
     await this.#pool.end();
   }
 }
