@@ -116,6 +116,6 @@ async function takeTokens(
   const spent = core.egress.spentFor(claims, scope.now);
   if (spent) return spent;
   // a failed draw is a storage failure: it fails the whole claim, and the poll tries again
-  const taken = await scope.tx.rateLimits.takeAll(claims, scope.now);
+  const taken = await scope.tx.rateLimits.takeAll(claims, scope.now, job.id);
   return taken.ok ? undefined : taken;
 }

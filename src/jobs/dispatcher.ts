@@ -18,7 +18,7 @@ import { decisionPolicy, type EngineCore } from "./core.js";
 import { errorText } from "./job-error.js";
 import { type AbortCause, type Decision, decideAttempt } from "./outcome.js";
 import type { WriteScope } from "./transitions.js";
-import type { JobProgress, QueueName } from "./types.js";
+import type { JobProgress, QueueName, TaskDefinition } from "./types.js";
 
 export interface DispatcherOptions {
   concurrency: Record<QueueName, number>;
@@ -33,6 +33,9 @@ export interface DispatcherOptions {
    */
   prefetch: Record<QueueName, number>;
 }
+
+/** a job that starts this long after its claim has its rate-limit calls counted from its start */
+const RESTAMP_AFTER_MS = 100;
 
 export class Dispatcher {
   readonly #core: EngineCore;
@@ -294,6 +297,7 @@ export class Dispatcher {
     const core = this.#core;
     const { job } = attempt;
     const task = core.registry.require(job.task);
+    await this.#restampIfLate(task, job);
     const outcome = await runAttempt(core, task, attempt, (p) => this.#progress(job, p));
     attempt.settled = true;
     const decision = decideAttempt(job, outcome, decisionPolicy(core, job, core.clock.now()));
@@ -304,6 +308,22 @@ export class Dispatcher {
     // Its slot is free from here on: the batch that records this outcome claims the next job in the same commit.
     this.#releaseSlot(attempt);
     return decision;
+  }
+
+  /**
+   * The calls a job drew at its claim are counted from the claim; the server counts them when they arrive. A job
+   * that waited after its claim (a slot, a cold start) has them counted from now instead, so the window cannot
+   * reopen before the server's does.
+   */
+  async #restampIfLate(task: TaskDefinition, job: StoredJob): Promise<void> {
+    if (!task.rateLimits || job.phase !== "run" || job.startedAt === null) return;
+    const now = this.#core.clock.now();
+    if (now - job.startedAt < RESTAMP_AFTER_MS) return;
+    try {
+      await this.#core.storage.rateLimits.restamp(job.id, now);
+    } catch (err) {
+      this.#core.logger.warn({ jobId: job.id, err: errorText(err) }, "rate-limit calls not restamped");
+    }
   }
 
   /** commits the outcome with the next batch. If that fails the job stays `running` under a lease nobody renews */

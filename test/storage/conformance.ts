@@ -181,6 +181,23 @@ export function describeStorageConformance(backend: Backend): void {
       expect(await engine.wait(chain.id, { timeoutMs: 10_000 })).toMatchObject({ state: "succeeded", result: 6 });
     });
 
+    it("counts a job's rate-limited calls from when they leave once restamped, not from its claim", async () => {
+      const other = await h.another();
+      const limit = { key: "casino:ip:/bets/batch@egress:h1", limit: 1, windowMs: 1_000 };
+      expect(await h.storage.rateLimits.takeAll([limit], 10_000, "job-late")).toEqual({ ok: true });
+      // the job waited half a second after its claim before its call left
+      await h.storage.rateLimits.restamp("job-late", 10_500);
+      expect(await other.rateLimits.takeAll([limit], 11_000, "job-next")).toEqual({
+        ok: false,
+        waitMs: 500,
+        key: limit.key,
+      });
+      expect(await other.rateLimits.takeAll([limit], 11_500, "job-next")).toEqual({ ok: true });
+      // a restamp never moves a call back in time
+      await h.storage.rateLimits.restamp("job-next", 11_000);
+      expect((await h.storage.rateLimits.takeAll([limit], 12_400, "x")).ok).toBe(false);
+    });
+
     it("admits a rate limit's full burst across processes and never one call more in the window", async () => {
       const other = await h.another();
       const claim = [{ key: "casino:agent:ag_1:batch", limit: 10, windowMs: 60_000 }];

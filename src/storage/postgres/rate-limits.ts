@@ -10,6 +10,9 @@ export const PG_RATE_LIMIT_MIGRATIONS: readonly string[] = [
      cost BIGINT NOT NULL
    );
    CREATE INDEX rate_calls_key_at ON rate_calls (key, at);`,
+  // the job a call was drawn for: restamped when it actually leaves
+  `ALTER TABLE rate_calls ADD COLUMN job_id TEXT COLLATE "C";
+   CREATE INDEX rate_calls_job ON rate_calls (job_id) WHERE job_id IS NOT NULL;`,
 ];
 
 /** the first half of the two-key advisory locks that guard rate keys: apart from every other advisory lock */
@@ -27,7 +30,7 @@ export class PgRateLimitRepo implements RateLimitRepo {
     this.#conn = conn;
   }
 
-  async takeAll(claims: readonly RateLimitClaim[], now: number): Promise<TakeResult> {
+  async takeAll(claims: readonly RateLimitClaim[], now: number, jobId?: string): Promise<TakeResult> {
     if (claims.length === 0) return { ok: true };
     const merged = mergeByKey(claims);
     const keys = merged.map((c) => c.key);
@@ -61,10 +64,14 @@ export class PgRateLimitRepo implements RateLimitRepo {
       }
       if (refusal) return { ok: false, ...refusal };
       await c.run(
-        "INSERT INTO rate_calls (key, at, cost) SELECT k, $2::bigint, n FROM unnest($1::text[], $3::bigint[]) AS t (k, n)",
-        [claims.map((claim) => claim.key), now, claims.map((claim) => claim.cost ?? 1)],
+        "INSERT INTO rate_calls (key, at, cost, job_id) SELECT k, $2::bigint, n, $4 FROM unnest($1::text[], $3::bigint[]) AS t (k, n)",
+        [claims.map((claim) => claim.key), now, claims.map((claim) => claim.cost ?? 1), jobId ?? null],
       );
       return { ok: true };
     });
+  }
+
+  async restamp(jobId: string, at: number): Promise<void> {
+    await this.#conn.run("UPDATE rate_calls SET at = $1 WHERE job_id = $2 AND at < $1", [at, jobId]);
   }
 }

@@ -10,6 +10,9 @@ export const RATE_LIMIT_MIGRATIONS = [
      cost INTEGER NOT NULL
    );
    CREATE INDEX rate_calls_key_at ON rate_calls (key, at);`,
+  // the job a call was drawn for: restamped when it actually leaves
+  `ALTER TABLE rate_calls ADD COLUMN job_id TEXT;
+   CREATE INDEX rate_calls_job ON rate_calls (job_id) WHERE job_id IS NOT NULL;`,
 ];
 
 /** A draw is one IMMEDIATE transaction, or a savepoint when the caller holds one (the dispatcher's claim does). */
@@ -20,7 +23,7 @@ export class SqliteRateLimitRepo implements RateLimitRepo {
     this.#conn = conn;
   }
 
-  async takeAll(claims: readonly RateLimitClaim[], now: number): Promise<TakeResult> {
+  async takeAll(claims: readonly RateLimitClaim[], now: number, jobId?: string): Promise<TakeResult> {
     const conn = this.#conn;
     return conn.atomic((): TakeResult => {
       let refusal: { waitMs: number; key: string } | undefined;
@@ -34,9 +37,13 @@ export class SqliteRateLimitRepo implements RateLimitRepo {
         if (waitMs > 0 && (!refusal || waitMs > refusal.waitMs)) refusal = { waitMs, key: claim.key };
       }
       if (refusal) return { ok: false, ...refusal };
-      const record = conn.sql("INSERT INTO rate_calls (key, at, cost) VALUES (?, ?, ?)");
-      for (const claim of claims) record.run(claim.key, now, claim.cost ?? 1);
+      const record = conn.sql("INSERT INTO rate_calls (key, at, cost, job_id) VALUES (?, ?, ?, ?)");
+      for (const claim of claims) record.run(claim.key, now, claim.cost ?? 1, jobId ?? null);
       return { ok: true };
     });
+  }
+
+  async restamp(jobId: string, at: number): Promise<void> {
+    this.#conn.sql("UPDATE rate_calls SET at = ? WHERE job_id = ? AND at < ?").run(at, jobId, at);
   }
 }
