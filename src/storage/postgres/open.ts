@@ -33,6 +33,9 @@ export async function openPostgresStorage(url: string, opts: PgOpenOptions = {})
   });
   // an idle client whose connection dies emits here; without a listener the process would crash
   pool.on("error", () => undefined);
+  // and a client in use may emit "error" more than once as its connection dies (the server's FATAL, then the
+  // socket): the statement in flight fails with the first, a later one must not take the process down
+  pool.on("connect", (client) => client.on("error", () => undefined));
   try {
     await migratePostgres(pool, PG_MIGRATIONS);
   } catch (err) {
