@@ -105,6 +105,16 @@ async function runOnce(location: string, processes: 1 | 2, n: number): Promise<n
 }
 
 async function main(): Promise<void> {
+  // the engine's timers are unref'd (a library must not hold its host open): this process is the host
+  const keepAlive = setInterval(() => {}, 60_000);
+  try {
+    await measure();
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function measure(): Promise<void> {
   const arg = (name: string, fallback: number) => {
     const i = process.argv.indexOf(name);
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
