@@ -22,6 +22,8 @@ import {
   netnsUnavailable,
   skewedClock,
 } from "../../bench/hosts.js";
+import type { ScheduleSeed } from "../../scheduler/defaults.js";
+import { scheduleFromSeed } from "../../scheduler/patch.js";
 import { openKeyVault } from "../../src/fleet/key-vault.js";
 import { AGGREGATE_BET_RESULTS, type BetAggregate, type JobRow } from "../../src/jobs/index.js";
 import { type BatchPlan, loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
@@ -34,6 +36,18 @@ import { assertBuilt } from "../money/processes.js";
 import { rawRows } from "../support/database.js";
 // @ts-expect-error: a plain .mjs script, shared with .ci/run
 import { pgBinDir, startCluster, stopCluster } from "../support/pg-cluster.mjs";
+
+/** every second, a cheap job no other part of the test enqueues */
+const TICK: ScheduleSeed = {
+  name: "three-hosts-tick",
+  description: "every second: a daily PnL summary, so that each machine's Beat races for every slot",
+  task: TASK.dailyPnl,
+  args: {},
+  intervalSeconds: 1,
+  enabled: true,
+  catchUp: "skip",
+  expirySeconds: 30,
+};
 
 const CLI = fileURLToPath(new URL("../../dist/src/cli.js", import.meta.url));
 /** ≤ 10: the sandbox registers 10 agents a minute per IP, and this process registers them all */
@@ -170,6 +184,8 @@ describe.skipIf(skipReason !== undefined)(
       });
       // The front end only enqueues and inspects; the machines run the jobs.
       f = await startFleet({ sandbox, dbPath: db, start: false, rateLimits: true, vault: openKeyVault({ secret }) });
+      // a schedule with a slot every second, for every machine's Beat to race for
+      await f.storage.schedules.insertIfAbsent(scheduleFromSeed(TICK, Date.now()));
     }, 60_000);
 
     afterAll(async () => {
@@ -288,6 +304,20 @@ describe.skipIf(skipReason !== undefined)(
           `newest event ${ahead} ms ahead, reconciliations ${reconciles} (receipts ${reconciled}), ` +
           `PostgreSQL deadlocks ${deadlocks.length - 1}`,
       );
+
+      // each schedule slot fired once across the machines, kills and skewed clocks: one job per claimed slot
+      const [slots] = await rawRows<{ n: number }>(
+        f.storage,
+        "SELECT COUNT(*)::int AS n FROM schedule_slots WHERE name = ? AND outcome = 'enqueued'",
+        TICK.name,
+      );
+      const [ticks] = await rawRows<{ n: number }>(
+        f.storage,
+        "SELECT COUNT(*)::int AS n FROM jobs WHERE task = ?",
+        TICK.task,
+      );
+      expect(slots?.n).toBeGreaterThanOrEqual(10);
+      expect(ticks?.n).toBe(slots?.n);
 
       for (const row of done) {
         expect(row.state, row.id).toBe("succeeded");
