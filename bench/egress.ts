@@ -29,17 +29,13 @@ import { sharedSandboxUrls } from "../src/server.js";
 import { openStorage } from "../src/storage/index.js";
 import { createHosts, type Host, type HostNetwork, inHost, netnsUnavailable } from "./hosts.js";
 import { replaceSection } from "./markdown-section.js";
+import { createDatabase, median, pgCluster } from "./postgres.js";
 
 const RESULTS = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
 const CLI = fileURLToPath(new URL("../src/cli.js", import.meta.url));
 const SECRET = randomBytes(32).toString("hex");
 const MODES = [1, 3] as const;
 type Egresses = (typeof MODES)[number];
-
-interface PgClusterScript {
-  startCluster(opts: { durable: boolean; listen?: string; hba?: string[] }): Promise<{ url: string; dir: string }>;
-  stopCluster(dir: string): void;
-}
 
 interface RunResult {
   egresses: Egresses;
@@ -60,9 +56,7 @@ async function main(): Promise<void> {
   const seconds = option("--seconds", 150);
   const rounds = option("--rounds", 2);
   const modes = process.argv.includes("--only") ? [option("--only", 3) as Egresses] : MODES;
-  const { startCluster, stopCluster } = (await import(
-    new URL("../../test/support/pg-cluster.mjs", import.meta.url).href
-  )) as PgClusterScript;
+  const { startCluster, stopCluster } = await pgCluster();
   const net = createHosts(["h1", "h2", "h3"]);
   let cluster: { url: string; dir: string } | undefined;
   const results: RunResult[] = [];
@@ -213,23 +207,6 @@ function startWorker(host: Host, url: string, sandbox: RunningSandbox): Promise<
     });
     child.on("exit", (code) => reject(new Error(`worker on ${host.name} exited (${code}): ${err}`)));
   });
-}
-
-async function createDatabase(adminUrl: string, name: string): Promise<string> {
-  const { default: pg } = await import("pg");
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 function render(results: readonly RunResult[], agents: number, seconds: number): string {

@@ -17,6 +17,7 @@ import { recordBets } from "../src/ledger/index.js";
 import type { BetRecord } from "../src/ledger/types.js";
 import { openStorage, type Storage } from "../src/storage/index.js";
 import { replaceSection } from "./markdown-section.js";
+import { createDatabase, median, pgCluster } from "./postgres.js";
 
 const RESULTS = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
 type Backend = "sqlite" | "postgres";
@@ -136,7 +137,8 @@ async function measure(): Promise<void> {
         if (only && !only.includes(mode)) continue;
         db++;
         const [backend, count] = mode.split("×") as [Backend, string];
-        const location = backend === "sqlite" ? join(dir, `bench-${db}.db`) : await createDatabase(cluster.url, db);
+        const location =
+          backend === "sqlite" ? join(dir, `bench-${db}.db`) : await createDatabase(cluster.url, `bench_${db}`);
         const jobsPerSecond = await runOnce(location, Number(count) as 1 | 2, n);
         measured.get(mode)?.push(jobsPerSecond);
         process.stderr.write(`round ${round + 1}: ${mode}: ${jobsPerSecond.toFixed(0)} jobs/s\n`);
@@ -149,34 +151,6 @@ async function measure(): Promise<void> {
   const table = render(measured, n, rounds);
   process.stdout.write(`${table}\n`);
   replaceSection(RESULTS, "storage", table);
-}
-
-interface PgClusterScript {
-  startCluster(opts: { durable: boolean }): Promise<{ url: string; dir: string }>;
-  stopCluster(dir: string): void;
-}
-
-/** the throwaway-cluster script the tests and .ci/run share (plain .mjs, not compiled: found from dist/bench/) */
-function pgCluster(): Promise<PgClusterScript> {
-  return import(new URL("../../test/support/pg-cluster.mjs", import.meta.url).href) as Promise<PgClusterScript>;
-}
-
-async function createDatabase(adminUrl: string, index: number): Promise<string> {
-  const { default: pg } = await import("pg");
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  const name = `bench_${index}`;
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 function render(measured: Map<Mode, number[]>, n: number, rounds: number): string {

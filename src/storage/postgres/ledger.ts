@@ -9,7 +9,6 @@ import { DrawdownTracker, SharpeAccumulator } from "../../ledger/stats.js";
 import type {
   BalanceSnapshot,
   DailyPnl,
-  MovementKind,
   ServerOrigin,
   StoredBet,
   StoredMovement,
@@ -32,101 +31,8 @@ import type {
   NewMovement,
   SnapshotWrite,
 } from "../ledger.js";
+import { type BetRow, type MovementRow, type SnapshotRow, toBet, toMovement, toSnapshot } from "../ledger-rows.js";
 import type { PgConn } from "./connection.js";
-
-// ── rows ──────────────────────────────────────────────────────────────────────────────────────────────────────
-
-interface BetRow {
-  agent_id: string;
-  client_seed: string;
-  bet_id: string;
-  game: string;
-  params: string;
-  stake: number;
-  multiplier_basis: number;
-  won: boolean;
-  payout: number;
-  net: number;
-  server_seed_hash: string;
-  nonce: number;
-  result_hash: string;
-  roll: number | null;
-  job_id: string | null;
-  placed_at: number;
-  source: "response" | "reconciled";
-  recorded_at: number;
-}
-
-interface MovementRow {
-  agent_id: string;
-  kind: MovementKind;
-  amount: number;
-  reference: string;
-  fee: number;
-  description: string | null;
-  job_id: string | null;
-  at: number;
-  recorded_at: number;
-}
-
-interface SnapshotRow {
-  agent_id: string;
-  at: number;
-  server: number;
-  server_usd: number | null;
-  local: number;
-  difference: number;
-}
-
-function toBet(row: BetRow): StoredBet {
-  return {
-    agentId: row.agent_id,
-    clientSeed: row.client_seed,
-    betId: row.bet_id,
-    game: row.game,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    stake: row.stake,
-    payoutMultiplier: row.multiplier_basis / 10_000,
-    won: row.won,
-    payout: row.payout,
-    net: row.net,
-    serverSeedHash: row.server_seed_hash,
-    nonce: row.nonce,
-    resultHash: row.result_hash,
-    roll: row.roll,
-    jobId: row.job_id,
-    placedAt: row.placed_at,
-    source: row.source,
-    recordedAt: row.recorded_at,
-  };
-}
-
-function toMovement(row: MovementRow): StoredMovement {
-  return {
-    agentId: row.agent_id,
-    kind: row.kind,
-    amount: row.amount,
-    reference: row.reference,
-    fee: row.fee,
-    description: row.description ?? undefined,
-    jobId: row.job_id,
-    at: row.at,
-    recordedAt: row.recorded_at,
-  };
-}
-
-function toSnapshot(row: SnapshotRow): BalanceSnapshot {
-  return {
-    agentId: row.agent_id,
-    at: row.at,
-    server: row.server,
-    serverUsd: row.server_usd,
-    local: row.local,
-    difference: row.difference,
-  };
-}
-
-// ── filters ───────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Appends `value` to a statement's parameters; its placeholder. */
 function bind(params: unknown[], value: unknown): string {
