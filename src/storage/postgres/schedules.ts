@@ -1,52 +1,7 @@
-import type { Firing, FiringOutcome, Schedule } from "../../../scheduler/types.js";
-import type { QueueName } from "../../config.js";
+import type { Firing, Schedule } from "../../../scheduler/types.js";
+import { type FiringRow, type ScheduleRow, toFiring, toSchedule } from "../schedule-rows.js";
 import type { PrunedFirings, ScheduleRepo, SlotClaim } from "../schedules.js";
 import type { PgConn } from "./connection.js";
-
-interface ScheduleRow {
-  name: string;
-  description: string;
-  task: string;
-  args: string;
-  queue: string;
-  cron: string | null;
-  interval_seconds: number | null;
-  timezone: string;
-  enabled: boolean;
-  catch_up: Schedule["catchUp"];
-  expiry_seconds: number | null;
-  money: boolean;
-  active_since: number;
-  created_at: number;
-  updated_at: number;
-}
-
-interface FiringRow {
-  slot: number | null;
-  job_id: string | null;
-  fired_at: number;
-  outcome: FiringOutcome;
-  detail: string | null;
-  manual: boolean;
-}
-
-const toSchedule = (r: ScheduleRow): Schedule => ({
-  name: r.name,
-  description: r.description,
-  task: r.task,
-  args: JSON.parse(r.args) as Record<string, unknown>,
-  queue: r.queue as QueueName,
-  cron: r.cron,
-  intervalSeconds: r.interval_seconds,
-  timezone: r.timezone,
-  enabled: r.enabled,
-  catchUp: r.catch_up,
-  expirySeconds: r.expiry_seconds,
-  money: r.money,
-  activeSince: r.active_since,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 /**
  * Schedules on PostgreSQL. Every method is one statement, except `pruneSlots` (two, made atomic). Names are
@@ -169,16 +124,7 @@ export class PgScheduleRepo implements ScheduleRepo {
        ORDER BY fired_at DESC, manual DESC, slot, id DESC LIMIT 1`,
       [name],
     );
-    if (!r) return null;
-    return {
-      name,
-      slot: r.slot,
-      firedAt: r.fired_at,
-      jobId: r.job_id,
-      outcome: r.outcome,
-      manual: r.manual,
-      detail: r.detail,
-    };
+    return r ? toFiring(name, r) : null;
   }
 
   async pruneSlots(firedBefore: number): Promise<PrunedFirings> {

@@ -1,52 +1,7 @@
-import type { Firing, FiringOutcome, Schedule } from "../../../scheduler/types.js";
-import type { QueueName } from "../../config.js";
+import type { Firing, Schedule } from "../../../scheduler/types.js";
+import { type FiringRow, type ScheduleRow, toFiring, toSchedule } from "../schedule-rows.js";
 import type { PrunedFirings, ScheduleRepo, SlotClaim } from "../schedules.js";
 import type { SqliteConn } from "./connection.js";
-
-interface ScheduleRow {
-  name: string;
-  description: string;
-  task: string;
-  args: string;
-  queue: string;
-  cron: string | null;
-  interval_seconds: number | null;
-  timezone: string;
-  enabled: number;
-  catch_up: Schedule["catchUp"];
-  expiry_seconds: number | null;
-  money: number;
-  active_since: number;
-  created_at: number;
-  updated_at: number;
-}
-
-interface FiringRow {
-  slot: number | null;
-  job_id: string | null;
-  fired_at: number;
-  outcome: FiringOutcome;
-  detail: string | null;
-  manual: number;
-}
-
-const toSchedule = (r: ScheduleRow): Schedule => ({
-  name: r.name,
-  description: r.description,
-  task: r.task,
-  args: JSON.parse(r.args) as Record<string, unknown>,
-  queue: r.queue as QueueName,
-  cron: r.cron,
-  intervalSeconds: r.interval_seconds,
-  timezone: r.timezone,
-  enabled: r.enabled === 1,
-  catchUp: r.catch_up,
-  expirySeconds: r.expiry_seconds,
-  money: r.money === 1,
-  activeSince: r.active_since,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 const toParams = (s: Schedule) => ({
   name: s.name,
@@ -148,16 +103,7 @@ export class SqliteScheduleRepo implements ScheduleRepo {
          ORDER BY fired_at DESC, manual DESC LIMIT 1`,
       )
       .get({ name }) as FiringRow | undefined;
-    if (!r) return null;
-    return {
-      name,
-      slot: r.slot,
-      firedAt: r.fired_at,
-      jobId: r.job_id,
-      outcome: r.outcome,
-      manual: r.manual === 1,
-      detail: r.detail,
-    };
+    return r ? toFiring(name, r) : null;
   }
 
   async pruneSlots(firedBefore: number): Promise<PrunedFirings> {
