@@ -1,30 +1,18 @@
 /**
- * Mapping between `StoredJob` fields and the columns of the PostgreSQL `jobs` table. The field → column map is
- * SQLite's own (one list for both backends, which the type keeps complete); only the encoding differs: flags are
- * BOOLEAN here, and BIGINT/INTEGER columns come back as numbers (connection.ts).
+ * How PostgreSQL stores a `StoredJob`: flags are BOOLEAN, and BIGINT/INTEGER columns come back as numbers
+ * (connection.ts). The field → column map and the decoding are shared with SQLite (../job-rows.ts).
  */
-import type { StoredJob } from "../jobs.js";
-import { JOB_COLUMNS } from "../sqlite/job-rows.js";
 
-const FIELDS = Object.keys(JOB_COLUMNS) as Array<keyof StoredJob>;
+import { JOB_FIELDS as FIELDS, JOB_COLUMNS } from "../job-rows.js";
+import type { StoredJob } from "../jobs.js";
+
+export { decodeJob } from "../job-rows.js";
 
 function encodeValue(field: keyof StoredJob, value: unknown): unknown {
   const [, codec] = JOB_COLUMNS[field];
   if (codec === "bool") return Boolean(value);
   if (codec === "json") return value === undefined || value === null ? null : JSON.stringify(value);
   return value === undefined ? null : value;
-}
-
-export function decodeJob(record: Record<string, unknown>): StoredJob {
-  const job: Record<string, unknown> = {};
-  for (const field of FIELDS) {
-    const [column, codec] = JOB_COLUMNS[field];
-    const raw = record[column];
-    if (codec === "bool") job[field] = raw === true;
-    else if (codec === "json") job[field] = raw === null || raw === undefined ? null : JSON.parse(raw as string);
-    else job[field] = raw ?? null;
-  }
-  return job as unknown as StoredJob;
 }
 
 /**
