@@ -20,16 +20,32 @@ export interface ServiceUrls {
   wallet: string;
 }
 
-export interface RiskLimits {
+/** The limits every bet passes. */
+export interface BetLimits {
   /** largest single stake */
   maxBet: Micros;
   /** largest total stake of one batch */
   maxBatch: Micros;
-  /** per agent, per UTC day: trading stops once realised losses reach this */
+  /** per agent, per UTC day: trading stops once realised losses (plus stakes in flight) reach this */
   dailyLossLimit: Micros;
   /** the whole fleet, per UTC day */
   fleetDailyLossLimit: Micros;
 }
+
+/** The limits every escrow create and agent-to-agent transfer passes. */
+export interface SpendLimits {
+  /** largest single escrow (the amount locked by one create) */
+  maxEscrow: Micros;
+  /** the whole fleet, per UTC day: escrowed (locked) in all, in-flight creates included */
+  dailyEscrow: Micros;
+  /** largest single transfer (`POST /stats/pay`) */
+  maxTransfer: Micros;
+  /** the whole fleet, per UTC day: transferred out in all, in-flight transfers included */
+  dailyTransfer: Micros;
+}
+
+/** The operator's risk limits: the model can read them and only ever lower them (DESIGN.md invariant 4). */
+export interface RiskLimits extends BetLimits, SpendLimits {}
 
 export interface FleetConfig {
   mode: Mode;
@@ -73,6 +89,14 @@ export const PRODUCTION_URLS: ServiceUrls = {
 };
 
 export const DEFAULT_LIMITS_USD = { maxBet: 1, maxBatch: 10, dailyLossLimit: 5, fleetDailyLossLimit: 20 };
+/** conservative: one escrow or transfer of at most $10, at most $50 of each per UTC day fleet-wide */
+export const DEFAULT_SPEND_LIMITS_USD = { maxEscrow: 10, dailyEscrow: 50, maxTransfer: 10, dailyTransfer: 50 };
+export const DEFAULT_SPEND_LIMITS: SpendLimits = {
+  maxEscrow: usdToMicros(DEFAULT_SPEND_LIMITS_USD.maxEscrow),
+  dailyEscrow: usdToMicros(DEFAULT_SPEND_LIMITS_USD.dailyEscrow),
+  maxTransfer: usdToMicros(DEFAULT_SPEND_LIMITS_USD.maxTransfer),
+  dailyTransfer: usdToMicros(DEFAULT_SPEND_LIMITS_USD.dailyTransfer),
+};
 
 export const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   casino: 8,
@@ -115,6 +139,30 @@ export const SETTINGS = [
     flag: "--fleet-daily-loss-limit-usd",
     help: "fleet-wide loss per UTC day that stops trading, USD",
     default: "20",
+  },
+  {
+    env: "PF_MAX_ESCROW_USD",
+    flag: "--max-escrow-usd",
+    help: "largest single escrow (amount locked), USD",
+    default: "10",
+  },
+  {
+    env: "PF_DAILY_ESCROW_USD",
+    flag: "--daily-escrow-usd",
+    help: "fleet-wide total escrowed per UTC day, USD (escrows being created count)",
+    default: "50",
+  },
+  {
+    env: "PF_MAX_TRANSFER_USD",
+    flag: "--max-transfer-usd",
+    help: "largest single agent-to-agent transfer, USD",
+    default: "10",
+  },
+  {
+    env: "PF_DAILY_TRANSFER_USD",
+    flag: "--daily-transfer-usd",
+    help: "fleet-wide total transferred out per UTC day, USD (transfers being sent count)",
+    default: "50",
   },
   { env: "PF_HTTP_TOKEN", flag: "--http-token", help: "bearer token for the HTTP transport", default: "" },
   { env: "PF_ALERT_WEBHOOK_URL", flag: "--alert-webhook-url", help: "URL that receives failure alerts", default: "" },
@@ -218,6 +266,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
         "PF_FLEET_DAILY_LOSS_LIMIT_USD",
         s.PF_FLEET_DAILY_LOSS_LIMIT_USD,
         DEFAULT_LIMITS_USD.fleetDailyLossLimit,
+      ),
+      maxEscrow: usdSetting("PF_MAX_ESCROW_USD", s.PF_MAX_ESCROW_USD, DEFAULT_SPEND_LIMITS_USD.maxEscrow),
+      dailyEscrow: usdSetting("PF_DAILY_ESCROW_USD", s.PF_DAILY_ESCROW_USD, DEFAULT_SPEND_LIMITS_USD.dailyEscrow),
+      maxTransfer: usdSetting("PF_MAX_TRANSFER_USD", s.PF_MAX_TRANSFER_USD, DEFAULT_SPEND_LIMITS_USD.maxTransfer),
+      dailyTransfer: usdSetting(
+        "PF_DAILY_TRANSFER_USD",
+        s.PF_DAILY_TRANSFER_USD,
+        DEFAULT_SPEND_LIMITS_USD.dailyTransfer,
       ),
     },
     httpToken: s.PF_HTTP_TOKEN || undefined,

@@ -1,3 +1,5 @@
+import { storageFailure } from "./storage/errors.js";
+
 /**
  * The one domain error type. Every failure that reaches a tool, a job row or a log line is a FleetError,
  * so callers decide on `code` and `kind`, never on message text.
@@ -21,6 +23,12 @@ export type FleetErrorCode =
   | "CANCELLED"
   /** the shared database (PostgreSQL) is down or unreachable; nothing was changed unless the error says so */
   | "STORAGE_UNAVAILABLE"
+  /** the database's disk (or quota) is full; the failed write was not committed */
+  | "STORAGE_FULL"
+  /** the database cannot be written (permissions, read-only mount, a PostgreSQL standby) */
+  | "STORAGE_READ_ONLY"
+  /** the database's disk reported an I/O error */
+  | "STORAGE_IO_ERROR"
   | "INTERNAL";
 
 /**
@@ -106,5 +114,14 @@ export function toFleetError(err: unknown): FleetError {
     return new FleetError("CANCELLED", "the operation was cancelled", { cause: err, kind: "ambiguous" });
   }
   const message = err instanceof Error ? err.message : String(err);
+  const storage = storageFailure(err);
+  if (storage) {
+    // whether anything a money job sent before the failed write was processed is unknown: it is reconciled
+    return new FleetError(storage.code, `the database failed (${storage.driverCode}): ${message}`, {
+      hint: storage.hint,
+      kind: "ambiguous",
+      cause: err,
+    });
+  }
   return new FleetError("INTERNAL", message, { cause: err });
 }

@@ -2,14 +2,16 @@
  * The server factory every entry point and every test uses: opens the database, builds the fleet, the job
  * engine and its tasks, the client (live URLs or the embedded sandbox), the scheduler, and an MCP server with
  * every tool and resource. The slow parts (starting the sandbox, engine recovery, importing PF_API_KEY) run in
- * the background so `initialize` is answered at once; tools wait for them through the deferred client.
+ * the background so `initialize` is answered at once; tools wait for them through the deferred client. The
+ * PF_API_KEY import is retried on transient failures for as long as the process runs; until it succeeds every
+ * tool answer carries a notice saying so.
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { createScheduler } from "../scheduler/index.js";
 import type { FleetConfig, ServiceUrls } from "./config.js";
 import type { FleetDeps } from "./deps.js";
 import { FleetError, toFleetError } from "./errors.js";
-import { importPrimaryAgent } from "./fleet/import-primary.js";
+import { type ImportRetryOptions, PrimaryImport } from "./fleet/import-primary.js";
 import { assertDatabaseMode, createFleetStore } from "./fleet/index.js";
 import { prepareKeyVault } from "./fleet/key-check.js";
 import { openKeyVault } from "./fleet/key-vault.js";
@@ -19,6 +21,7 @@ import { registerFleetTasks } from "./jobs/tasks/index.js";
 import { createLogger, type Logger } from "./log.js";
 import { deferredClient } from "./mcp/deferred-client.js";
 import { createSessionServer, type SessionServer } from "./mcp/session-server.js";
+import { setAnswerNotices } from "./mcp/tool.js";
 import { createPurpleFleaClient } from "./purpleflea/index.js";
 import type { PurpleFleaClient } from "./purpleflea/types.js";
 import type { RunningSandbox, SandboxOptions } from "./sandbox/types.js";
@@ -40,14 +43,21 @@ export interface CreateServerOptions {
    * the entry points turn it on). Its tools work either way.
    */
   startScheduler?: boolean;
+  /** backoff of the PF_API_KEY import's retries (live mode); tests shorten it */
+  importRetry?: ImportRetryOptions;
 }
 
 export interface FleetServer {
   /** the first MCP server (stdio uses it; HTTP sessions call `createSessionServer`) */
   server: McpServer;
   deps: FleetDeps;
-  /** settles when background setup is done; rejects with the startup error */
+  /**
+   * settles when background setup is done (the PF_API_KEY import's first try included: a transient failure
+   * leaves it retrying in the background, see `primaryImport`); rejects with the startup error
+   */
   ready: Promise<void>;
+  /** the PF_API_KEY import (live mode with a key), retried until it succeeds or is refused */
+  primaryImport: PrimaryImport | undefined;
   /** another MCP server over the same dependencies, for one more session */
   createSessionServer(): SessionServer;
   /** stops everything this factory started, in order; safe to call twice */
@@ -97,6 +107,8 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
       sandbox: undefined,
       scheduler,
     };
+    const primaryImport =
+      config.apiKey && config.mode === "live" ? new PrimaryImport(deps, config.apiKey, opts.importRetry) : undefined;
     // Against a sandbox whose limits are off, drawing from rate-limit buckets would only slow things down.
     registerFleetTasks(engine, deps, { rateLimits: config.mode === "live" || opts.sandbox?.rateLimits !== false });
 
@@ -114,15 +126,19 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
           await engine.start();
           engineStarted = true;
         }
-        if (config.apiKey && config.mode === "live") await importPrimaryAgent(deps, config.apiKey);
+        // Beat runs whatever becomes of the import: schedules of other agents must fire, and the primary
+        // agent's own ones run as soon as it is imported.
+        if (opts.startScheduler && config.worker) {
+          scheduler.start();
+          schedulerStarted = true;
+        }
+        // The first try is waited for (a healthy start answers with the agent imported); after a transient
+        // failure the import retries in the background and every tool answer says it is pending.
+        await primaryImport?.start();
         if (config.apiKey && config.mode === "sandbox") {
           logger.warn(
             "PF_API_KEY is ignored in sandbox mode (a live key means nothing to the sandbox); set PF_MODE=live to use it",
           );
-        }
-        if (opts.startScheduler && config.worker) {
-          scheduler.start();
-          schedulerStarted = true;
         }
         logger.info({ mode: config.mode, db: config.dbPath, sandbox: sandbox?.urls }, "pf-fleet ready");
       } catch (err) {
@@ -152,6 +168,12 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
 
     const newSession = (): SessionServer => {
       const session = createSessionServer(deps);
+      if (primaryImport) {
+        setAnswerNotices(session.server, () => {
+          const notice = primaryImport.notice();
+          return notice ? [notice] : [];
+        });
+      }
       sessions.add(session);
       const { server } = session;
       const previous = server.server.onclose;
@@ -168,6 +190,7 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
     const close = () => {
       closing ??= (async () => {
         await ready.catch(() => undefined);
+        await primaryImport?.stop();
         for (const s of [...sessions]) {
           s.dispose();
           await s.server.close().catch(() => undefined);
@@ -193,7 +216,7 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
     } else {
       ready.catch(() => undefined);
     }
-    return { server: first.server, deps, ready, createSessionServer: newSession, close };
+    return { server: first.server, deps, ready, primaryImport, createSessionServer: newSession, close };
   } catch (err) {
     clock?.stop();
     await storage.close();

@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
 import { toFleetError } from "../src/errors.js";
 import type { BatchPlan } from "../src/jobs/tasks/batch-plan.js";
+import { type BankrollFallback, CASINO_DEFAULT_RISK_FACTOR } from "../src/jobs/tasks/batch-submit.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
 import { signedUsd } from "./_batch-summary.js";
 
@@ -20,7 +21,9 @@ export const planView = z.object({
   priced_win_probability: z.number().describe("the chance the payout is priced on (and the Kelly cap uses)"),
   house_edge: z.number().describe("real: 1 − win_probability × multiplier"),
   priced_house_edge: z.number(),
-  balance_source: z.enum(["server", "local_ledger"]).describe("dry runs read the local ledger (nothing is sent)"),
+  balance_source: z
+    .enum(["server", "local_ledger", "mixed"])
+    .describe("server: every agent's GET /auth/balance; otherwise some (mixed) or all reads failed, see agents"),
   agents: z.array(
     z.object({
       agent_id: z.string(),
@@ -28,6 +31,12 @@ export const planView = z.object({
       stake_usd: usdField,
       balance_usd: usdField,
       risk_factor: z.number(),
+      balance_source: z
+        .enum(["server", "local_ledger"])
+        .describe("local_ledger: the server read failed; local balance at the default risk factor"),
+      balance_read_error: issue
+        .optional()
+        .describe("why the server read failed (dry run only; a real run refuses instead)"),
       kelly_cap_usd: usdField.describe("largest stake the server accepts per bet at this balance"),
       within_kelly: z.boolean(),
     }),
@@ -48,7 +57,10 @@ export async function refusal(check: () => Promise<void>): Promise<Refusal | und
   }
 }
 
-export function planOut(p: BatchPlan, source: "server" | "local_ledger"): z.output<typeof planView> {
+/** `fallbacks`: the agents priced from the local ledger because their server read failed (dry runs only). */
+export function planOut(p: BatchPlan, fallbacks: readonly BankrollFallback[]): z.output<typeof planView> {
+  const failed = new Map(fallbacks.map((f) => [f.agentId, f]));
+  const source = failed.size === 0 ? "server" : failed.size < p.agents.length ? "mixed" : "local_ledger";
   return {
     total_stake_usd: microsToUsd(p.totalStake),
     expected_value_usd: microsToUsd(p.expectedValue),
@@ -64,6 +76,7 @@ export function planOut(p: BatchPlan, source: "server" | "local_ledger"): z.outp
       stake_usd: microsToUsd(a.stake),
       balance_usd: microsToUsd(a.balance),
       risk_factor: a.riskFactor,
+      ...sourceOf(failed.get(a.agentId)),
       kelly_cap_usd: microsToUsd(a.kellyCap),
       within_kelly: a.withinKelly,
     })),
@@ -71,18 +84,37 @@ export function planOut(p: BatchPlan, source: "server" | "local_ledger"): z.outp
   };
 }
 
+function sourceOf(f: BankrollFallback | undefined) {
+  if (!f) return { balance_source: "server" as const };
+  return { balance_source: "local_ledger" as const, balance_read_error: { code: f.code, message: f.message } };
+}
+
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
-export function dryRunText(deps: FleetDeps, label: string, p: BatchPlan, blocked: Refusal | undefined): string {
+export function dryRunText(
+  deps: FleetDeps,
+  label: string,
+  p: BatchPlan,
+  fallbacks: readonly BankrollFallback[],
+  blocked: Refusal | undefined,
+): string {
+  const failed = new Set(fallbacks.map((f) => f.agentId));
   return [
-    `[${deps.mode}] DRY RUN, nothing sent: ${label} across ${p.agents.length} agent(s).`,
+    `[${deps.mode}] DRY RUN, no bet sent: ${label} across ${p.agents.length} agent(s).`,
     `Total stake $${formatUsd(p.totalStake)}; expected value ${signedUsd(p.expectedValue)}; house edge ${pct(p.economics.houseEdge)} (priced ${pct(p.economics.pricedHouseEdge)}); win chance ${pct(p.economics.winProbability)} at ${p.economics.payoutMultiplier}×.`,
     ...p.agents.map(
       (a) =>
-        `- ${a.agentId}: ${a.bets} bets, $${formatUsd(a.stake)}; balance $${formatUsd(a.balance)} (local ledger), Kelly cap $${formatUsd(a.kellyCap)} at risk factor ${a.riskFactor}${a.withinKelly ? "" : " — stake ABOVE the cap"}`,
+        `- ${a.agentId}: ${a.bets} bets, $${formatUsd(a.stake)}; balance $${formatUsd(a.balance)} (${failed.has(a.agentId) ? "local ledger" : "server"}), Kelly cap $${formatUsd(a.kellyCap)} at risk factor ${a.riskFactor}${a.withinKelly ? "" : " — stake ABOVE the cap"}`,
     ),
-    "Balances are the local ledger's and the risk factor the casino default (0.25): a dry run reads nothing from the server; the real run re-reads both.",
+    fallbacks.length === 0
+      ? "Balances and risk factors are the server's (read-only GET /auth/balance), as the real run reads them."
+      : fallbacks
+          .map(
+            (f) =>
+              `Could not read ${f.agentId}'s balance and risk factor from the server (${f.code}: ${f.message}); priced from its local ledger balance at the casino default risk factor ${CASINO_DEFAULT_RISK_FACTOR}, so its Kelly cap may differ from the real run's, which re-reads both.`,
+          )
+          .join("\n"),
     ...p.warnings.map((w) => `Warning: ${w}`),
     blocked
       ? `Would be refused: ${blocked.code} ${blocked.message}${blocked.hint ? ` (${blocked.hint})` : ""}`

@@ -8,9 +8,14 @@ import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
 import type { BetAggregate } from "../src/jobs/index.js";
-import { type BatchPlan, MAX_BATCH_BETS, planBatch } from "../src/jobs/tasks/batch-plan.js";
-import { assertPlanAllowed, loadBankrolls, submitBatch } from "../src/jobs/tasks/batch-submit.js";
-import { localBalance } from "../src/ledger/index.js";
+import { type AgentBankroll, type BatchPlan, MAX_BATCH_BETS, planBatch } from "../src/jobs/tasks/batch-plan.js";
+import {
+  assertPlanAllowed,
+  CASINO_DEFAULT_RISK_FACTOR,
+  loadBankrolls,
+  peekBankrolls,
+  submitBatch,
+} from "../src/jobs/tasks/batch-submit.js";
 import { agentId, modeField, usd, waitSeconds } from "../src/mcp/schemas.js";
 import { registerTool, type ToolContext } from "../src/mcp/tool.js";
 import { type AwaitedJob, awaitJob, pendingSummary } from "../src/mcp/wait.js";
@@ -19,9 +24,6 @@ import type { GameBet } from "../src/purpleflea/fairness.js";
 import { unknownAgents } from "./_agents.js";
 import { dryRunText, issue, planOut, planView, refusal } from "./_batch-plan.js";
 import { batchAggregate, batchProgress, summaryOut, summaryText, summaryView } from "./_batch-summary.js";
-
-/** The casino's default `risk_factor`; pf-fleet never changes it, so a dry run (which sends nothing) assumes it. */
-const DEFAULT_RISK_FACTOR = 0.25;
 
 export const batchInput = {
   count: z
@@ -120,37 +122,32 @@ async function placeBatch<G extends z.ZodRawShape>(
   const label = `${args.count} × $${formatUsd(args.amount)} ${game.label(args)}`;
   const head = { mode: deps.mode, bet: game.betView(args), count: args.count, amount_usd: microsToUsd(args.amount) };
   const agentIds = await selectAgents(deps, args.agent_ids, args.dry_run);
-  const localBalances = await Promise.all(
-    agentIds.map(async (id) => ({
-      agentId: id,
-      balance: await localBalance(deps.storage, id),
-      riskFactor: DEFAULT_RISK_FACTOR,
-    })),
-  );
-  const localPlan = plan(game, args, localBalances);
 
   if (args.dry_run) {
+    // The same read-only balance read as a real run, so the caps agree; nothing that moves money, no job row.
+    const { bankrolls, fallbacks } = await peekBankrolls(deps, agentIds, ctx.signal);
+    const dryPlan = plan(game, args, bankrolls);
     // Same order as a real run: the operator's limits and the kill switch, then the Kelly caps.
     const blocked = await refusal(async () => {
-      await deps.fleet.assertCanPlaceBatch(stakes(localPlan));
-      await assertPlanAllowed(deps.fleet, localPlan);
+      await deps.fleet.assertCanPlaceBatch(stakes(dryPlan));
+      await assertPlanAllowed(deps.fleet, dryPlan);
     });
-    const view = planOut(localPlan, "local_ledger");
     return {
       structured: {
         ...head,
         status: "dry_run" as const,
         job_id: null,
-        plan: view,
+        plan: planOut(dryPlan, fallbacks),
         ...(blocked ? { blocked_by: blocked } : {}),
         progress: null,
       },
-      text: dryRunText(deps, label, localPlan, blocked),
+      text: dryRunText(deps, label, dryPlan, fallbacks, blocked),
     };
   }
 
-  // The operator's limits and the kill switch first: nothing, not even a balance read, before they pass.
-  await deps.fleet.assertCanPlaceBatch(stakes(localPlan));
+  // The operator's limits and the kill switch first: nothing, not even a balance read, before they pass. Stakes
+  // do not depend on balances, so a plan on zero balances prices them.
+  await deps.fleet.assertCanPlaceBatch(stakes(plan(game, args, agentIds.map(unread))));
   const bankrolls = await loadBankrolls(deps, agentIds, ctx.signal);
   const finalPlan = plan(game, args, bankrolls);
   const chord = await submitBatch(deps, finalPlan);
@@ -166,7 +163,7 @@ async function placeBatch<G extends z.ZodRawShape>(
       ...head,
       status: status(awaited),
       job_id: chord.id,
-      plan: planOut(finalPlan, "server"),
+      plan: planOut(finalPlan, []),
       summary: summaryOut(summary),
       progress: { done: summary.totalBets + summary.failedBets, total: finalPlan.count },
     },
@@ -214,19 +211,21 @@ function plan<G extends z.ZodRawShape>(
   args: BatchArgs & z.output<z.ZodObject<G>>,
   agents: Array<{ agentId: string; balance: number; riskFactor: number }>,
 ): BatchPlan {
-  const p = planBatch({
+  const betAt = game.betAt;
+  return planBatch({
     bet: game.bet(args),
+    ...(betAt ? { betAt: (agentBet: number) => betAt(args, agentBet) } : {}),
     count: args.count,
     amount: args.amount,
     agents,
     priority: args.priority,
     origin: `tool:${game.name}`,
   });
-  if (!game.betAt) return p;
-  // Round-robin: bet i goes to agent i mod n and is that agent's (i div n)-th bet.
-  const n = agents.length;
-  const betAt = game.betAt;
-  return { ...p, bets: p.bets.map((b, i) => ({ ...b, bet: betAt(args, Math.floor(i / n)) })) };
+}
+
+/** An agent whose bankroll is not read yet: enough to plan stakes, never to price Kelly caps. */
+function unread(agentId: string): AgentBankroll {
+  return { agentId, balance: 0, riskFactor: CASINO_DEFAULT_RISK_FACTOR };
 }
 
 function stakes(p: BatchPlan): Array<{ agentId: string; stake: number }> {
@@ -257,8 +256,10 @@ export function batchDescription(game: string): string {
     "fleet-wide; see get_risk_limits — no tool can raise them) and the kill switch (LIMIT_EXCEEDED / TRADING_PAUSED),",
     "then each agent's server Kelly cap, round2(balance × risk_factor × win probability) (KELLY_LIMIT_EXCEEDED, with",
     "the cap in the hint); a refused batch sends no bet. Prerequisite: fleet agents with a balance (register_agent,",
-    "claim_faucet). dry_run: true returns the plan — stakes per agent, Kelly caps from the local ledger balance,",
-    "expected value, real vs priced house edge, warnings — and sends NOTHING; use it first when unsure.",
+    "claim_faucet). dry_run: true returns the plan — stakes per agent, Kelly caps from each agent's server balance and",
+    "risk factor (read-only GET /auth/balance, as the real run reads them; if a read fails, the local ledger balance at",
+    "the default risk factor 0.25, and the answer says so), expected value, real vs priced house edge, warnings — and",
+    "places NOTHING; use it first when unsure.",
     "Returns the aggregate summary (bets, wins, losses, win rate, total PnL, best/worst, failures and why), or, if not",
     "finished within wait_seconds (default 20, max 50), status `running` with the job id and the bets settled so far:",
     "the batch keeps going; poll job_status or cancel_job with that id. The result states the mode (sandbox | live).",

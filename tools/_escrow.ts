@@ -187,6 +187,8 @@ export interface EscrowAction {
   verb: string;
   task: string;
   args(agentId: string): unknown;
+  /** the action moves money (a release): the kill switch refuses it before anything is read, written or sent */
+  movesMoney?: boolean;
 }
 
 /**
@@ -194,8 +196,11 @@ export interface EscrowAction {
  * written — then run the task as a durable job and show the escrow as it is afterwards.
  */
 export async function runEscrowAction(deps: FleetDeps, ctx: ToolContext, action: EscrowAction) {
+  const what = { action: `the ${action.verb} of ${action.escrowId}` };
+  if (action.movesMoney) await deps.fleet.assertFleetActive(what);
   const before = await toEscrowView(deps, await loadEscrow(deps, action.escrowId, ctx.signal));
   const agent = await actingAgent(deps, before, action.role, action.agentId);
+  if (action.movesMoney) await deps.fleet.assertCanMoveMoney(agent, what);
   assertStatus(before, action.allowed, action.verb);
   const job = await enqueueOnce(deps, action, agent);
   const awaited = await awaitJob(deps, job.id, { waitSeconds: action.waitSeconds, ctx });

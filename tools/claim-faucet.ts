@@ -36,7 +36,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     title: "Claim the faucet",
     description: [
       "Claims Purple Flea's free $1.00 for an agent (POST /faucet/claim), credited to its casino balance. Runs as a durable job: a lost response is reconciled against the agent's server ledger, never claimed twice.",
-      "Rules (server-side): once per agent ever, not after the agent has deposited, and one claim per IP per 24 h — later claims fail with CONFLICT/RATE_LIMITED and a reason.",
+      "Rules (server-side): once per agent ever, not after the agent has deposited, and one claim per IP per 24 h. The faucet checks the IP first, so RATE_LIMITED means this IP claimed today, not that the agent may claim tomorrow; an agent pf-fleet knows has claimed before gets a success with nothing credited and the reason.",
       "Use it to fund a newly registered agent in order to play small stakes (the Kelly cap allows only about $0.13 per coin flip on $1).",
       `Waits up to wait_seconds (default 20, max 50); returns the job id and state if not finished by then — follow with job_status.`,
     ].join(" "),
@@ -59,7 +59,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
         row.state === "succeeded"
           ? succeededText(args.agent_id, row.result as FaucetClaimResult, `${deps.mode} mode, job ${row.id}`)
           : waited.finished
-            ? `faucet claim ${row.state} for ${args.agent_id}: ${row.error ? `${row.error.code}: ${row.error.message}` : "no reason recorded"} (job ${row.id})`
+            ? `faucet claim ${row.state} for ${args.agent_id}: ${row.error ? `${row.error.code}: ${row.error.message}` : "no reason recorded"} (job ${row.id})${typeof row.error?.hint === "string" ? `\nHint: ${row.error.hint}` : ""}`
             : pendingSummary(waited);
       return {
         structured: {

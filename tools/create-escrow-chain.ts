@@ -101,7 +101,9 @@ export function register(server: McpServer, deps: FleetDeps): void {
       "server refunds the creator less 1% at the timeout (default 24 h). Prerequisite: the creator is a fleet agent",
       "with enough balance; the counterparty must differ from the creator. Returns the escrow id, the escrow and each",
       "step's outcome, or the chain's job id if not finished within wait_seconds (default 20, max 50). Moves real",
-      "money in live mode; the result states the mode.",
+      "money in live mode; the result states the mode. Operator limits (get_risk_limits): amount ≤ the max escrow and",
+      "within the fleet's daily escrow total, else LIMIT_EXCEEDED; TRADING_PAUSED while paused. Nothing is written",
+      "or sent when refused.",
     ].join(" "),
     input,
     output,
@@ -112,7 +114,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
 
 async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
   await assertCreatable(deps, args);
-  const chain = await deps.engine.chain({
+  const requestId = `ecc_${randomBytes(8).toString("hex")}`;
+  const spec = {
     steps: [
       {
         task: TASK.escrowCreate,
@@ -123,7 +126,7 @@ async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
           description: args.description,
           ...(args.timeout_hours !== undefined ? { timeoutHours: args.timeout_hours } : {}),
           ...(args.referral_code !== undefined ? { referralCode: args.referral_code } : {}),
-          requestId: `ecc_${randomBytes(8).toString("hex")}`,
+          requestId,
         },
       },
       {
@@ -138,6 +141,18 @@ async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
       },
       { task: TASK.escrowRelease, args: { agentId: args.agent_id, requestId: randomBytes(8).toString("hex") } },
     ],
+  };
+  // The chain and the escrow's reservation against the operator's limits commit together, or neither does: the
+  // kill switch (TRADING_PAUSED), the per-call max and the fleet's daily total (LIMIT_EXCEEDED) refuse with nothing
+  // written and nothing sent. The reservation is tied to the create step (its idempotency key, escrow-create.ts).
+  const chain = await deps.storage.transaction(async (tx) => {
+    const row = await deps.engine.chain(spec, { tx });
+    await deps.fleet.reserveSpend(
+      "escrow",
+      { jobKey: `escrow.create:${requestId}`, agentId: args.agent_id, amount: args.amount },
+      { tx },
+    );
+    return row;
   });
   const awaited = await awaitJob(deps, chain.id, { waitSeconds: args.wait_seconds, ctx });
   const steps = await chainSteps(deps, chain.id);

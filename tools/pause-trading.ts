@@ -6,6 +6,7 @@ import { FleetError } from "../src/errors.js";
 import { limitsShape, limitsView, pauseShape, pauseView } from "../src/mcp/risk-view.js";
 import { agentId, usd } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
+import { spendLimitsShape, spendLimitsView } from "./get-risk-limits.js";
 
 const lower = (what: string) =>
   usd({ min: 0.01 }).optional().describe(`lower ${what} to this many USD (never higher than now)`);
@@ -23,18 +24,27 @@ export const input = {
   max_batch_usd: lower("the largest total stake of one batch"),
   daily_loss_limit_usd: lower("the per-agent daily loss limit"),
   fleet_daily_loss_limit_usd: lower("the fleet-wide daily loss limit (fleet only, not per agent)"),
+  max_escrow_usd: lower("the largest single escrow"),
+  daily_escrow_usd: lower("the fleet-wide total escrowed per UTC day (fleet only)"),
+  max_transfer_usd: lower("the largest single transfer"),
+  daily_transfer_usd: lower("the fleet-wide total transferred out per UTC day (fleet only)"),
 };
 
-export const output = { trading: pauseShape, effective: limitsShape, agent_limits: limitsShape.nullable() };
+export const output = {
+  trading: pauseShape,
+  effective: limitsShape,
+  agent_limits: limitsShape.nullable(),
+  spend_limits: spendLimitsShape.describe("escrow and transfer limits in effect (for agent_id: that agent's)"),
+};
 
 export function register(server: McpServer, deps: FleetDeps): void {
   registerTool(server, {
     name: "pause_trading",
     title: "Pause or restrict trading",
     description: [
-      "The kill switch: stops new bets fleet-wide or for one agent (pause, default true) and/or lowers risk limits (amounts in USD, not cents). Persisted: a restart does not resume trading.",
-      "Use it when losses, errors or anything odd call for stopping. Jobs already running finish; queued bets are refused when they start (TRADING_PAUSED). Escrow, faucet and reads are not affected.",
-      "Limits can only go down: a value above the current one is refused with LIMIT_EXCEEDED and nothing is written. fleet_daily_loss_limit_usd applies to the fleet only.",
+      "The kill switch: stops every money movement fleet-wide or for one agent (pause, default true) — bets, escrow creates and releases, transfers, and (fleet-wide) domain purchases — and/or lowers risk limits (amounts in USD, not cents). Persisted: a restart does not resume.",
+      "Use it when losses, errors or anything odd call for stopping. Requests already sent finish; queued money jobs are refused when they would send (failed with TRADING_PAUSED, nothing sent; retry_job re-runs one after resume_trading). Faucet claims (money in only), escrow complete/dispute and reads are not affected.",
+      "Limits can only go down: a value above the current one is refused with LIMIT_EXCEEDED and nothing is written. The fleet-wide daily limits (loss, escrow, transfer) apply to the fleet only.",
       "Returns the pause state and the effective limits. resume_trading lifts a pause; lowered limits stay lowered (the operator's configuration is the ceiling).",
     ].join(" "),
     input,
@@ -53,6 +63,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
         ...(args.fleet_daily_loss_limit_usd !== undefined
           ? { fleetDailyLossLimit: args.fleet_daily_loss_limit_usd }
           : {}),
+        ...(args.max_escrow_usd !== undefined ? { maxEscrow: args.max_escrow_usd } : {}),
+        ...(args.daily_escrow_usd !== undefined ? { dailyEscrow: args.daily_escrow_usd } : {}),
+        ...(args.max_transfer_usd !== undefined ? { maxTransfer: args.max_transfer_usd } : {}),
+        ...(args.daily_transfer_usd !== undefined ? { dailyTransfer: args.daily_transfer_usd } : {}),
       };
       const lowering = Object.keys(change).length > 0;
       if (!args.pause && !lowering) {
@@ -75,11 +89,14 @@ export function register(server: McpServer, deps: FleetDeps): void {
         args.pause ? `trading paused for ${scope}: ${args.reason}` : `trading continues for ${scope}`,
         lowering ? `lowered ${Object.keys(change).join(", ")}` : "",
       ].filter(Boolean);
+      const effective = await deps.fleet.limits();
+      const own = args.agent_id ? await deps.fleet.limitsFor(args.agent_id) : null;
       return {
         structured: {
           trading,
-          effective: limitsView(await deps.fleet.limits()),
-          agent_limits: args.agent_id ? limitsView(await deps.fleet.limitsFor(args.agent_id)) : null,
+          effective: limitsView(effective),
+          agent_limits: own ? limitsView(own) : null,
+          spend_limits: spendLimitsView(own ?? effective),
         },
         text: parts.join("; "),
       };

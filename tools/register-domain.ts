@@ -56,12 +56,15 @@ export function register(server: McpServer, deps: FleetDeps): void {
       "and the account balance (INSUFFICIENT_BALANCE); nothing is written when a check fails. Prerequisite: a domains",
       "account in the fleet — this tool never creates one (search_domains does, and shows prices). Runs as a durable",
       "job: returns the registration (id, expiry, USD charged, balance left), or the job id if not finished within",
-      "wait_seconds (default 20, max 50). Moves real money in live mode; the result states the mode.",
+      "wait_seconds (default 20, max 50). Moves real money in live mode; the result states the mode. Refused with",
+      "TRADING_PAUSED while the fleet is paused (pause_trading).",
     ].join(" "),
     input,
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
+      // the kill switch first, before any read: domain purchases stop with every other money movement
+      await deps.fleet.assertFleetActive({ action: `the purchase of ${args.domain}` });
       const { accountId } = await domainAccount(deps, args.account_id, false, ctx.signal);
       const key = await deps.fleet.domainKeyFor(accountId);
       const quote = (await deps.client.domains.search(key, args.domain, { signal: ctx.signal })).find(

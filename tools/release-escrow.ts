@@ -29,6 +29,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
       "(FORBIDDEN). Use it once the counterparty's work is verified; to release only escrows the counterparty marked",
       "completed, use settle_escrows; to contest, dispute_escrow. Runs as a durable job: returns the updated escrow,",
       "or the job id if not finished within wait_seconds (default 20, max 50). The result states the mode.",
+      "Refused with TRADING_PAUSED while the fleet or the creator is paused (pause_trading).",
     ].join(" "),
     input,
     output,
@@ -42,6 +43,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
         allowed: ["funded", "completed"],
         verb: "release",
         task: TASK.escrowRelease,
+        movesMoney: true,
         args: (agent) => ({ agentId: agent, escrowId: args.escrow_id, requestId: randomUUID() }),
       }),
   });

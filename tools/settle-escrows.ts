@@ -55,12 +55,16 @@ export function register(server: McpServer, deps: FleetDeps): void {
       "are skipped with the reason; use release_escrow to pay a funded escrow directly. Runs as durable jobs (one",
       "release job per escrow). Returns settled (with USD released), failed and skipped escrows with reasons, or, if not",
       "finished within wait_seconds (default 20, max 50), what is still releasing and the job ids to poll.",
-      "Moves real money in live mode; the result states the mode.",
+      "Moves real money in live mode; the result states the mode. Refused with TRADING_PAUSED while the fleet is",
+      "paused; a paused creator's releases fail with TRADING_PAUSED.",
     ].join(" "),
     input,
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
+      // the kill switch first: nothing is read, written or sent while the fleet is paused (a release whose creator
+      // is paused on its own is refused when it would be sent, and reported as failed with TRADING_PAUSED)
+      await deps.fleet.assertFleetActive({ action: "a settlement" });
       const job = await deps.engine.enqueue(TASK.escrowSettle, {
         ...(args.escrow_ids ? { escrowIds: [...new Set(args.escrow_ids)] } : {}),
         policy: {

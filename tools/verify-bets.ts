@@ -12,8 +12,9 @@ import { unknownAgents } from "./_agents.js";
 import { failedJobError, jobSentence, jobView, toJobView } from "./_job.js";
 
 /**
- * `verify_bets`: provably-fair verification. Rotating an agent's server seed reveals the old one; every ledger
- * bet placed under it is re-derived and compared with what the server reported.
+ * `verify_bets`: provably-fair verification. Rotating an agent's server seed reveals the old one, and the casino
+ * reveals each seed it rotates by itself after 1,000 bets; every ledger bet placed under a revealed seed is
+ * re-derived and compared with what the server reported.
  */
 
 /** One group per call; its members are listed in one page. */
@@ -75,8 +76,9 @@ export function register(server: McpServer, deps: FleetDeps): void {
       "reveals the old seed; every bet in pf-fleet's ledger placed under a revealed seed is then re-derived with the",
       "published scheme — HMAC_SHA256(seed, client_seed:nonce) → roll → outcome — and compared with what the server",
       "reported (roll, result hash, win, multiplier), and each revealed seed is checked against its SHA-256",
-      "commitment. Reports bets checked and every mismatch. Bets under the seed still in use cannot be checked until",
-      "it rotates (rotation also happens by itself every 1,000 bets). Moves no money; rotating changes the seed",
+      "commitment. Seeds the casino rotated by itself (every 1,000 bets) are read from it (GET /fairness/seeds), so",
+      "their bets are checked too. Reports bets checked and every mismatch. Bets under the seed still in use cannot",
+      "be checked until it rotates. Moves no money; rotating changes the seed",
       "future bets use, nothing else. Use after batches. Returns per-agent results, or the job id if not finished",
       "within wait_seconds (default 20, max 50).",
     ].join(" "),

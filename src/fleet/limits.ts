@@ -1,4 +1,4 @@
-import type { RiskLimits } from "../config.js";
+import { type BetLimits, DEFAULT_SPEND_LIMITS, type RiskLimits, type SpendLimits } from "../config.js";
 import { FleetError } from "../errors.js";
 import { formatUsd, type Micros } from "../money.js";
 import type { FleetRepo, LimitOverride } from "../storage/fleet.js";
@@ -10,10 +10,35 @@ import type { EffectiveLimits } from "./types.js";
  * lowered the configuration.
  */
 
-export const LIMIT_NAMES = ["maxBet", "maxBatch", "dailyLossLimit", "fleetDailyLossLimit"] as const;
+export const LIMIT_NAMES = [
+  "maxBet",
+  "maxBatch",
+  "dailyLossLimit",
+  "fleetDailyLossLimit",
+  "maxEscrow",
+  "dailyEscrow",
+  "maxTransfer",
+  "dailyTransfer",
+] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
-/** `fleetDailyLossLimit` is about the whole fleet, so it has no per-agent form. */
-const PER_AGENT_NAMES: readonly LimitName[] = ["maxBet", "maxBatch", "dailyLossLimit"];
+/** `fleetDailyLossLimit` and the daily escrow and transfer totals are about the whole fleet: no per-agent form. */
+const PER_AGENT_NAMES: readonly LimitName[] = ["maxBet", "maxBatch", "dailyLossLimit", "maxEscrow", "maxTransfer"];
+
+/**
+ * The operator's limits as configured. Callers that predate the escrow and transfer limits (tests, benches) may give
+ * the bet limits only: the spend limits then take their conservative defaults, never "unlimited".
+ */
+export type ConfiguredLimits = BetLimits & Partial<SpendLimits>;
+
+export function withSpendDefaults(configured: ConfiguredLimits): RiskLimits {
+  const out: RiskLimits = { ...DEFAULT_SPEND_LIMITS, ...configured };
+  for (const name of LIMIT_NAMES) {
+    if (!Number.isSafeInteger(out[name]) || out[name] < 0) {
+      throw new FleetError("INVALID_INPUT", `limit ${name} must be whole micro-USD ≥ 0, got \`${String(out[name])}\``);
+    }
+  }
+  return out;
+}
 
 /** The configured limits with the stored overrides on top (the fleet's, and each agent's tightening). */
 export function effectiveLimits(configured: RiskLimits, overrides: readonly LimitOverride[]): EffectiveLimits {
@@ -86,12 +111,8 @@ export function createLimits(repo: FleetRepo, configured: RiskLimits, now: () =>
 /** One agent's effective limits, out of the fleet's (so several agents can be checked against one read). */
 export function agentLimits(all: EffectiveLimits, agentId: string): RiskLimits {
   const own = all.perAgent[agentId] ?? {};
-  const out: RiskLimits = {
-    maxBet: all.maxBet,
-    maxBatch: all.maxBatch,
-    dailyLossLimit: all.dailyLossLimit,
-    fleetDailyLossLimit: all.fleetDailyLossLimit,
-  };
+  const out = {} as RiskLimits;
+  for (const name of LIMIT_NAMES) out[name] = all[name];
   for (const name of PER_AGENT_NAMES) {
     const v = own[name];
     if (v !== undefined) out[name] = Math.min(out[name], v);

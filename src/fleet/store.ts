@@ -1,10 +1,12 @@
 import type { FleetConfig } from "../config.js";
+import { FleetError } from "../errors.js";
 import type { Executor } from "../storage/types.js";
 import { createAgentRepo } from "./agents.js";
 import { realisedLoss, utcDayStart } from "./daily-loss.js";
 import type { KeyVault } from "./key-vault.js";
-import { createLimits, effectiveLimits } from "./limits.js";
-import { assertCanTrade, createPauseSwitch } from "./pause.js";
+import { type ConfiguredLimits, createLimits, effectiveLimits, withSpendDefaults } from "./limits.js";
+import { assertCanTrade, createPauseSwitch, fleetPaused } from "./pause.js";
+import { createReservations } from "./reserve.js";
 import { createRiskChecks } from "./risk.js";
 import type { FleetStore } from "./types.js";
 
@@ -22,20 +24,22 @@ export interface FleetStoreOptions {
  */
 export function createFleetStore(
   storage: Pick<Executor, "fleet">,
-  config: Pick<FleetConfig, "limits">,
+  config: { limits: ConfiguredLimits } | Pick<FleetConfig, "limits">,
   opts: FleetStoreOptions,
 ): FleetStore {
   const now = opts.now ?? Date.now;
   const repo = storage.fleet;
+  const configured = withSpendDefaults(config.limits);
   const agents = createAgentRepo(repo, opts.vault, now);
-  const limits = createLimits(repo, config.limits, now);
+  const limits = createLimits(repo, configured, now);
   const pause = createPauseSwitch(repo, now);
+  const reservations = createReservations(configured, now);
   const risk = createRiskChecks({
     async read(agentIds) {
       const snapshot = await repo.riskSnapshot(agentIds, utcDayStart(now()));
       return {
         assertCanTrade: (agentId) => assertCanTrade(agentId, snapshot.agents.get(agentId)),
-        limits: effectiveLimits(config.limits, snapshot.overrides),
+        limits: effectiveLimits(configured, snapshot.overrides),
         lossToday: (agentId) => realisedLoss(snapshot.agents.get(agentId)?.netToday ?? 0),
         fleetLossToday: realisedLoss(snapshot.fleetNetToday),
       };
@@ -67,5 +71,27 @@ export function createFleetStore(
 
     assertCanBet: risk.assertCanBet,
     assertCanPlaceBatch: risk.assertCanPlaceBatch,
+
+    async assertCanMoveMoney(agentId, ctx = {}) {
+      const snapshot = await repo.riskSnapshot([agentId], utcDayStart(now()));
+      assertCanTrade(agentId, snapshot.agents.get(agentId), { ...ctx, action: ctx.action ?? "this payment" });
+    },
+    async assertFleetActive(ctx = {}) {
+      const { fleetReason } = await repo.pauseState();
+      if (fleetReason !== null) throw fleetPaused(fleetReason, { ...ctx, action: ctx.action ?? "this payment" });
+    },
+    reserveStakes: (stakes, tx) => reservations.reserveStakes((tx ?? storage).fleet, stakes),
+    reserveSpend: (kind, hold, o = {}) =>
+      reservations.reserveSpend((o.tx ?? storage).fleet, kind, hold, o.jobId ? { jobId: o.jobId } : {}),
+    async moneyToday() {
+      const { money } = await repo.riskSnapshot([], utcDayStart(now()), { money: true });
+      if (!money) throw new FleetError("INTERNAL", "the storage did not read the money in flight");
+      return {
+        reservedStake: { fleet: money.fleetStake, byAgent: new Map(money.stakeByAgent) },
+        escrow: money.escrowToday,
+        transfer: money.transferToday,
+      };
+    },
+    liveReservations: () => repo.liveReservations(),
   };
 }

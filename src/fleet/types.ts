@@ -5,6 +5,8 @@
  */
 import type { RiskLimits } from "../config.js";
 import type { Micros } from "../money.js";
+import type { Reservation, SpendToday } from "../storage/fleet.js";
+import type { Executor } from "../storage/types.js";
 
 export interface Agent {
   /** casino identity `ag_…` (escrow and faucet use it too) */
@@ -67,4 +69,46 @@ export interface FleetStore {
   assertCanBet(agentId: string, stake: Micros): Promise<void>;
   /** the same for a whole batch before anything is enqueued: per-bet, batch total, and loss headroom */
   assertCanPlaceBatch(stakes: Array<{ agentId: string; stake: Micros }>): Promise<void>;
+
+  /**
+   * The kill switch for every money movement but bets (escrow release, …): TRADING_PAUSED if the fleet or the agent
+   * is paused, NOT_FOUND for an unknown agent. `jobId`: a queued job refused at send time (the hint says how to send
+   * it once resumed).
+   */
+  assertCanMoveMoney(agentId: string, opts?: { action?: string; jobId?: string }): Promise<void>;
+  /** TRADING_PAUSED if the fleet is paused: for money that no agent pays (domain purchases) */
+  assertFleetActive(opts?: { action?: string; jobId?: string }): Promise<void>;
+  /**
+   * Reserves a batch's stakes (worst-case loss) per member job against the daily loss limits, atomically with every
+   * other process: headroom = limit − realised loss − stakes in flight. Refuses the whole batch (LIMIT_EXCEEDED,
+   * TRADING_PAUSED) and writes nothing. Pass the transaction that creates the jobs, so both commit together.
+   */
+  reserveStakes(stakes: ReadonlyArray<StakeHold>, tx?: Pick<Executor, "fleet">): Promise<void>;
+  /**
+   * The pre-send check and reservation of an escrow create or transfer: pause, per-call max, fleet daily total.
+   * Idempotent per job key. `tx`: the transaction creating the job; `jobId`: a queued job checked at send time.
+   */
+  reserveSpend(
+    kind: "escrow" | "transfer",
+    hold: StakeHold,
+    opts?: { tx?: Pick<Executor, "fleet">; jobId?: string },
+  ): Promise<void>;
+  /** money in flight and spent today (UTC), for get_risk_limits */
+  moneyToday(): Promise<MoneyToday>;
+  /** live reservations, for tests and diagnostics */
+  liveReservations(): Promise<Reservation[]>;
+}
+
+/** A reservation's holder: the idempotency key of its money job, who pays, and how much (micro-USD). */
+export interface StakeHold {
+  jobKey: string;
+  agentId: string;
+  amount: Micros;
+}
+
+export interface MoneyToday {
+  /** stakes of bets in flight, counted as lost until they settle */
+  reservedStake: { fleet: Micros; byAgent: Map<string, Micros> };
+  escrow: SpendToday;
+  transfer: SpendToday;
 }

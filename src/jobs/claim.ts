@@ -1,8 +1,10 @@
 /**
  * Claiming due jobs, inside a BEGIN IMMEDIATE transaction the caller holds: due rows are selected by priority
- * then due time and leased to this process. Writers on one database file are serialised, and each row moves by
- * compare-and-set, so two processes can never both claim a job. Several jobs per transaction = group commit of
- * claims; the dispatcher also claims in the transaction that commits finished jobs, for the slots they free.
+ * then due time, taken oldest first, and leased to this process. A job the rate limits refuse is put off until
+ * its window reopens and waits in line under the refusing key (storage/rate-limits.ts), so no younger job
+ * overtakes it there. Writers on one database file are serialised, and each row moves by compare-and-set, so
+ * two processes can never both claim a job. Several jobs per transaction = group commit of claims; the
+ * dispatcher also claims in the transaction that commits finished jobs, for the slots they free.
  */
 
 import type { JobPatch, StoredJob } from "../storage/jobs.js";
@@ -29,6 +31,9 @@ export async function claimDue(
       // the first round reads just what is wanted (usually every row is admitted); later ones read ahead
       const limit = round === 0 ? wanted : wanted + CLAIM_SLACK;
       const candidates = await scope.tx.jobs.claimCandidates({ queue, tasks, now: scope.now, limit });
+      // of the rows due now, the oldest first (ids sort by creation): a job that waited for rate-limit tokens
+      // draws before a younger one that came due a little earlier, so it is not sent to the back of its line
+      candidates.sort(byPriorityThenAge);
       for (const job of candidates) {
         if (wanted === 0) break;
         const leased = await admit(core, scope, job);
@@ -41,6 +46,11 @@ export async function claimDue(
     }
   }
   return claimed;
+}
+
+function byPriorityThenAge(a: StoredJob, b: StoredJob): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** Leases `job`, or moves it aside: expired, or rescheduled for when its rate-limit tokens refill. */
@@ -63,13 +73,21 @@ async function admit(core: EngineCore, scope: WriteScope, job: StoredJob): Promi
   }
   if (!reconcile) {
     const refusal = await takeTokens(core, scope, job);
+    // another claim in flight holds the job's keys: leave it due, as it is, for the next claim (a moment later)
+    if (refusal?.busy) return undefined;
     if (refusal && core.egress.isLocal(refusal.key)) {
       // this egress's per-IP budget is spent, not the job's: leave it for a process on another egress
       core.egress.spend(refusal.key, scope.now + refusal.waitMs);
       return undefined;
     }
     if (refusal) {
-      const reason = `waiting ${refusal.waitMs} ms for rate-limit tokens (${refusal.key}); no attempt spent`;
+      // One clock reading for the whole claim (`scope.now`): the draw measured its wait from it, so the due time
+      // is exactly when the window reopens, the same for every job the window refused in this claim, and their
+      // line under the key (rate_waiters) keeps them in order of age from there.
+      const why = refusal.behind
+        ? `in line behind an older job ${refusal.behind} for rate-limit tokens (${refusal.key})`
+        : `for rate-limit tokens (${refusal.key})`;
+      const reason = `waiting ${refusal.waitMs} ms ${why}; no attempt spent`;
       await core.transitions.move(scope, job, job.state, reason, { dueAt: scope.now + refusal.waitMs });
       return undefined;
     }
@@ -94,7 +112,7 @@ async function takeTokens(
   core: EngineCore,
   scope: WriteScope,
   job: StoredJob,
-): Promise<{ waitMs: number; key: string } | undefined> {
+): Promise<{ waitMs: number; key: string; behind?: string; busy?: boolean } | undefined> {
   const task = core.registry.get(job.task);
   if (!task?.rateLimits) return undefined;
   const parsed = task.args.safeParse(job.args);

@@ -18,6 +18,21 @@ export function waitFor(
   return claim.windowMs;
 }
 
+/**
+ * A job refused only because an older job waits ahead of it under the same key (the window itself has room)
+ * looks again after this long: the older one is due and about to be claimed, here or in another process.
+ */
+export const BEHIND_OLDER_MS = 50;
+
+/**
+ * How long a job must wait under one key: for the window, and for `ahead` (the oldest older job still waiting
+ * under the key, with its due time) — at least until that job is due, and never ahead of it.
+ */
+export function waitInLine(windowWaitMs: number, ahead: { dueAt: number } | undefined, now: number): number {
+  if (!ahead) return windowWaitMs;
+  return Math.max(windowWaitMs, ahead.dueAt - now, BEHIND_OLDER_MS);
+}
+
 /** Two claims on one key in a single draw count together (a call can appear under a key only once per draw). */
 export function mergeByKey(claims: readonly RateLimitClaim[]): RateLimitClaim[] {
   const byKey = new Map<string, RateLimitClaim>();

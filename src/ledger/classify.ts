@@ -20,6 +20,7 @@ import type { MovementKind } from "./types.js";
  *                                                               → faucet         (credit)
  *   deposit   (reason deposit:<chain>:<token>) or reason deposit… → deposit      (credit)
  *   sandbox   sandbox_fund (the sandbox's funding control)      → deposit        (credit)
+ *   payment   payment_received | payment_sent, ref `pay_…`      → transfer_in (credit) / transfer_out (debit)
  *   any       reason naming a transfer/pay                      → transfer_in (credit) / transfer_out (debit)
  *   anything else — referral commissions (`referral_commission_lN:<bet>`, `escrow_referral_commission: …`),
  *   deposit bonuses, the daily bonus, withdrawals and their reservations — → external (signed)
@@ -78,7 +79,7 @@ export function classifyServerEntry(entry: LedgerEntry): ServerEntryClass {
   }
   if (service === "faucet") return movement("faucet");
   if (service === "deposit" || service === "sandbox" || reason.startsWith("deposit")) return movement("deposit");
-  if (TRANSFER_REASON.test(reason) || service === "transfer") {
+  if (TRANSFER_REASON.test(reason) || service === "transfer" || service === "payment") {
     return movement(amount >= 0 ? "transfer_in" : "transfer_out");
   }
   return movement("external");

@@ -6,6 +6,7 @@ import type { Executor, Storage, Tx } from "../storage/types.js";
 import { classifyServerEntry, signedAmount } from "./classify.js";
 import { IMPORTED_PREFIX, isSameMovement } from "./matching.js";
 import { recordImportedMovement } from "./movements.js";
+import { heldAtOpening } from "./server-mirror.js";
 
 /** Kept here too: task code imports it from this module. */
 export { containsToken } from "./matching.js";
@@ -23,7 +24,9 @@ import { requireMicros, requireText, requireTime } from "./validate.js";
  *  2. bet               a bet's reservation/release row, or any row referencing a recorded bet id: bets live
  *                       in the bets table (a bet pf-fleet did not place shows as a reconciliation difference;
  *                       reconcile it from the bet export instead).
- *  3. before_opening    at or before the agent's opening balance (or `opts.since`): already in that balance.
+ *  3. before_opening    inside the agent's opening balance: held in the server ledger mirror before its opening
+ *                       mark (src/ledger/server-mirror.ts); for agents that joined before the mirror, at or
+ *                       before the opening balance's time (or `opts.since`).
  *  4. unclassified      its `type` gives no direction: not imported, reported.
  *  5. recorded          pf-fleet already recorded this money (the rules of src/ledger/matching.ts).
  *  6. imported          stored as the kind of `classifyServerEntry` (src/ledger/classify.ts).
@@ -81,7 +84,9 @@ export async function importServerLedger(
     .map((entry, i) => validateEntry(entry, i))
     .sort((a, b) => a.at - b.at || a.entry.id.localeCompare(b.entry.id));
 
+  const ids = rows.map(({ entry }) => entry.id);
   const run = async (tx: Pick<Executor, "ledger">): Promise<ImportResult> => {
+    const atOpening = opts.since === undefined ? await heldAtOpening(tx, agentId, ids) : undefined;
     const since = opts.since ?? (await tx.ledger.openingBalanceAt(agentId));
     const known: MovementKey[] = await tx.ledger.movementKeys(agentId);
     // Imported rows match only their own server row (above), never another one.
@@ -104,7 +109,11 @@ export async function importServerLedger(
         if (imported) return decide("already_imported", imported.reference);
         if (cls.category === "bet") return decide("bet", cls.betId);
         if (entry.reference && recordedBets.has(entry.reference)) return decide("bet", entry.reference);
-        if (since !== undefined && at <= since) return decide("before_opening", `at ${at} ≤ ${since}`);
+        if (atOpening !== undefined) {
+          if (atOpening.has(entry.id)) return decide("before_opening", "held before the opening mark");
+        } else if (since !== undefined && at <= since) {
+          return decide("before_opening", `at ${at} ≤ ${since}`);
+        }
         if (cls.category === "unclassified") return decide("unclassified", cls.why);
         const view = { id: entry.id, reference: entry.reference, reason: entry.reason, ...cls };
         const matched = recordedByFleet.findIndex((m) => isSameMovement(view, m));

@@ -74,6 +74,32 @@ export interface StoredMovement extends MovementRecord {
   recordedAt: number;
 }
 
+/**
+ * One row of an agent's server ledger as pf-fleet saw it (`GET /auth/ledger` shows only the newest 50; the
+ * mirror keeps every row ever seen, src/ledger/server-mirror.ts). `seq` is the order rows were appended in:
+ * the server's own order for rows of one read, which the balances chain (`balanceAfter`).
+ */
+export interface ServerRow {
+  agentId: string;
+  entryId: string;
+  seq: number;
+  type: string;
+  /** as the server wrote it: a magnitude, the direction is in `type` */
+  amount: Micros;
+  balanceAfter: Micros;
+  reason: string;
+  reference: string | null;
+  service: string;
+  /** server time, ms (whole seconds) */
+  at: number;
+  /**
+   * Set on the first row seen after rows that were never seen (they left the 50-row window between two reads):
+   * the balance those unseen rows moved, signed. The evidence for an `unattributed` movement.
+   */
+  gapBefore: Micros | null;
+  seenAt: number;
+}
+
 /** The server ledger row an imported movement came from (written by the ledger refresh only). */
 export interface ServerOrigin {
   entryId: string;

@@ -110,6 +110,37 @@ export function gateAnswers(server: McpServer, settled: () => Promise<void>): vo
   }) as typeof server.registerResource;
 }
 
+const answerNotices = new WeakMap<McpServer, () => readonly string[]>();
+
+/**
+ * Notices every tool answer of `server` carries while they hold (the primary agent not yet imported, say): one
+ * `Notice:` line each after the answer's text, and `notices` in its structured content. Read at each answer.
+ */
+export function setAnswerNotices(server: McpServer, notices: () => readonly string[]): void {
+  answerNotices.set(server, notices);
+}
+
+function withNotices(server: McpServer, result: CallToolResult): CallToolResult {
+  let notices: readonly string[] = [];
+  try {
+    notices = answerNotices.get(server)?.() ?? [];
+  } catch {
+    // a notice must never cost the answer
+  }
+  if (notices.length === 0) return result;
+  const lines = notices.map((n) => `Notice: ${n}`).join("\n");
+  const [first, ...rest] = result.content;
+  const content =
+    first?.type === "text"
+      ? [{ ...first, text: `${first.text}\n${lines}` }, ...rest]
+      : [...result.content, { type: "text" as const, text: lines }];
+  return {
+    ...result,
+    content,
+    structuredContent: { ...(result.structuredContent ?? {}), notices: [...notices] },
+  };
+}
+
 export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   server: McpServer,
   spec: ToolSpec<I, O>,
@@ -128,13 +159,16 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
     (async (rawArgs: unknown, extra: ToolCallExtra): Promise<CallToolResult> => {
       const parsed = inputSchema.safeParse(rawArgs ?? {});
       if (!parsed.success) {
-        return errorResult(
-          new FleetError(
-            "INVALID_INPUT",
-            `invalid arguments for ${spec.name}: ${describeIssues(parsed.error, rawArgs)}`,
-            {
-              hint: "fix the named fields and call again; nothing was sent or stored",
-            },
+        return withNotices(
+          server,
+          errorResult(
+            new FleetError(
+              "INVALID_INPUT",
+              `invalid arguments for ${spec.name}: ${describeIssues(parsed.error, rawArgs)}`,
+              {
+                hint: "fix the named fields and call again; nothing was sent or stored",
+              },
+            ),
           ),
         );
       }
@@ -148,12 +182,12 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
             `${spec.name} produced a result that does not match its output schema: ${describeIssues(shaped.error, reply.structured)}`,
           );
         }
-        return {
+        return withNotices(server, {
           content: [{ type: "text", text: reply.text }],
           structuredContent: reply.structured as Record<string, unknown>,
-        };
+        });
       } catch (err) {
-        return errorResult(err);
+        return withNotices(server, errorResult(err));
       }
     }) as never,
   );
@@ -172,6 +206,10 @@ function advertisedOutputSchema<O extends z.ZodRawShape>(success: z.ZodObject<O>
   const error = own ? z.union([toolErrorShape, own]) : toolErrorShape;
   return success.partial().extend({
     error: error.optional().describe("on error results (isError: true): the stable code and a hint"),
+    notices: z
+      .array(z.string())
+      .optional()
+      .describe("conditions that affect every answer while they last, e.g. the primary agent not yet imported"),
   });
 }
 

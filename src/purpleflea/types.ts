@@ -197,6 +197,10 @@ export interface CasinoClient {
     opts?: CallOptions,
   ): Promise<{ previousSeed: string; previousSeedHash: string; newSeedHash: string }>;
   verifyBet(key: ApiKey, betId: string, opts?: CallOptions): Promise<Record<string, unknown>>;
+  /** every server seed of the agent; `seed` is set once revealed (by rotation, or by the casino every 1,000 bets) */
+  serverSeeds(key: ApiKey, opts?: CallOptions): Promise<ServerSeedInfo[]>;
+  /** one bet's fairness record; `serverSeed` is null until its seed is revealed */
+  auditBet(key: ApiKey, betId: string, opts?: CallOptions): Promise<BetAudit>;
   setRiskFactor(key: ApiKey, riskFactor: number, opts?: CallOptions): Promise<void>;
   kellyLimits(key: ApiKey, opts?: CallOptions): Promise<{ balance: Micros; riskFactor: number; limits: KellyLimit[] }>;
   pay(key: ApiKey, req: { toAgentId: string; amount: Micros; memo?: string }, opts?: CallOptions): Promise<Transfer>;
@@ -245,4 +249,24 @@ export interface PurpleFleaClient {
   domains: DomainsClient;
   wallet: WalletClient;
   close(): Promise<void>;
+}
+
+export interface ServerSeedInfo {
+  seedHash: string;
+  /** the seed text once revealed, else null */
+  seed: string | null;
+  active: boolean;
+  betsMade: number;
+  /** ms since epoch, null while not revealed */
+  revealedAt: number | null;
+}
+
+export interface BetAudit {
+  betId: string;
+  serverSeedHash: string;
+  serverSeed: string | null;
+  clientSeed: string | null;
+  nonce: number;
+  resultHash: string;
+  revealedAt: number | null;
 }

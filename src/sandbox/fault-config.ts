@@ -19,6 +19,7 @@ const SPEC_KEYS: Record<string, keyof FaultConfig> = {
   burst_length: "burstLength",
   seed: "seed",
   scope: "scope",
+  route: "route",
 };
 
 /**
@@ -42,7 +43,7 @@ export function parseFaults(spec: string): FaultConfig {
       );
     }
     if (value === "") throw new FleetError("INVALID_INPUT", `fault \`${name}\` needs a value, e.g. \`${name}=…\``);
-    raw[field] = field === "scope" ? value : Number(value);
+    raw[field] = field === "scope" || field === "route" ? value : Number(value);
   }
   return validateFaultConfig(raw);
 }
@@ -52,7 +53,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new FleetError("INVALID_INPUT", `faults must be an object (or null), got \`${JSON.stringify(input)}\``);
   }
-  const known = new Set<string>([...RATE_KEYS, "latencyMs", "burstLength", "seed", "scope"]);
+  const known = new Set<string>([...RATE_KEYS, "latencyMs", "burstLength", "seed", "scope", "route"]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) {
       throw new FleetError("INVALID_INPUT", `unknown fault field \`${key}\`; expected ${[...known].join(", ")}`);
@@ -81,6 +82,15 @@ export function validateFaultConfig(input: unknown): FaultConfig {
       throw new FleetError("INVALID_INPUT", `fault scope must be \`all\` or \`money\`, got \`${String(src.scope)}\``);
     }
     out.scope = src.scope;
+  }
+  if (src.route !== undefined) {
+    if (typeof src.route !== "string" || !/^(GET|POST|PUT|DELETE) \/\S*$/.test(src.route)) {
+      throw new FleetError(
+        "INVALID_INPUT",
+        `fault route must look like \`GET /escrow/:id\` (a method and a path prefix), got \`${String(src.route)}\``,
+      );
+    }
+    out.route = src.route;
   }
   return out;
 }

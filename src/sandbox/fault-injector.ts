@@ -34,10 +34,11 @@ export class FaultInjector {
     this.#burstRemaining = 0;
   }
 
-  decide(isMoneyRequest: boolean): FaultDecision {
+  decide(isMoneyRequest: boolean, route = ""): FaultDecision {
     const config = this.#config;
     if (config === null) return NO_FAULT;
     if (config.scope === "money" && !isMoneyRequest) return NO_FAULT;
+    if (config.route !== undefined && !route.startsWith(config.route)) return NO_FAULT;
     const latencyMs = config.latencyMs ?? 0;
     const draw = this.#random();
     if (this.#burstRemaining > 0) {

@@ -28,8 +28,10 @@ export interface LedgerWrite {
 /**
  * The one shared balance: `sb_agents.balance_usd`, a float updated in SQL exactly as the real services do
  * (`balance_usd = balance_usd ± amount`), so balances carry the same float noise as production. Credits and
- * debits write a ledger row; bet stakes and returns do not (the sandbox keeps the 50-row ledger window for
- * faucet, escrow, transfer, deposit and referral rows, which is what reconciliation reads).
+ * debits write a ledger row, and so do bets, as in production (purpleflea-api.md §12): a `reservation` debit
+ * per stake and a `reservation_release` credit per win, both referenced by the bet id. `/auth/ledger` shows
+ * the newest 50 rows by their whole-second time; rows of one second come back in no defined order (here:
+ * by their random ids), so a client cannot lean on an order production does not promise.
  */
 export class Ledger {
   readonly #balance;
@@ -52,7 +54,7 @@ export class Ledger {
     this.#recent = db.prepare<[string, number], LedgerRow>(
       `SELECT id, agent_id AS agentId, type, amount, balance_after AS balanceAfter, reason, reference, service,
               created_at AS createdAt
-       FROM sb_ledger_entries WHERE agent_id = ? ORDER BY seq DESC LIMIT ?`,
+       FROM sb_ledger_entries WHERE agent_id = ? ORDER BY created_at DESC, id LIMIT ?`,
     );
   }
 
@@ -80,14 +82,16 @@ export class Ledger {
     })();
   }
 
-  /** A bet's stake leaving the balance (no ledger row). */
-  takeStake(agentId: string, stake: number): void {
+  /** A bet's stake leaving the balance: the casino's `reservation` debit, referenced by the bet id. */
+  takeStake(agentId: string, stake: number, betId: string): void {
     this.#subtract.run(stake, agentId);
+    this.#record(agentId, "debit", stake, { reason: "reservation", reference: betId, service: "casino" });
   }
 
-  /** A bet's gross return arriving (no ledger row). */
-  payReturn(agentId: string, amount: number): void {
+  /** A won bet's gross return arriving: the `reservation_release` credit, referenced by the bet id. */
+  payReturn(agentId: string, amount: number, betId: string): void {
     this.#add.run(amount, agentId);
+    this.#record(agentId, "credit", amount, { reason: "reservation_release", reference: betId, service: "casino" });
   }
 
   /** Newest first. */

@@ -156,4 +156,6 @@ export const SANDBOX_MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // /auth/ledger reads the newest rows by time (production orders by created_at alone)
+  `CREATE INDEX sb_ledger_by_agent_time ON sb_ledger_entries (agent_id, created_at);`,
 ];

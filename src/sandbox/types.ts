@@ -28,6 +28,8 @@ export interface FaultConfig {
   seed?: number;
   /** which requests faults hit: every API request (default) or only money-moving POSTs */
   scope?: "all" | "money";
+  /** only requests of this route, as the stats name it (`GET /escrow/:id`; a prefix matches too) */
+  route?: string;
 }
 
 export interface RateLimitOptions {

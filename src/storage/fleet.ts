@@ -57,12 +57,53 @@ export interface AgentRiskState {
   netToday: Micros;
 }
 
+/**
+ * What a reservation holds: `stake` — the worst-case loss of a bet job's bets not yet settled; `escrow` / `transfer`
+ * — the amount of an escrow create / a transfer not yet known to be done or not done.
+ */
+export type ReservationKind = "stake" | "escrow" | "transfer";
+
+/**
+ * Money set aside against a daily limit while a money job is in flight. It is tied to its job by the job's
+ * idempotency key and is live exactly while that job is not final (queued, running, retrying, or `unknown`: an
+ * unknown outcome may have moved money). When the job succeeds its receipt (bets, the escrow lock, the transfer)
+ * commits in the same transaction that ends it, so the reservation gives way to what it reserved with no gap and
+ * no double count; a job that fails, is cancelled, expires or dies releases it, and so does a crash (its job ends
+ * by recovery), whoever runs it.
+ */
+export interface Reservation {
+  /** the idempotency key of the money job that holds it */
+  jobKey: string;
+  kind: ReservationKind;
+  agentId: string;
+  amount: Micros;
+}
+
+/** Escrow or transfer money of the requested UTC day, fleet-wide. */
+export interface SpendToday {
+  /** done: −Σ of the day's ledger movements (`escrow_lock` / `transfer_out`) */
+  spent: Micros;
+  /** in flight: Σ live reservations of that kind */
+  reserved: Micros;
+}
+
 export interface RiskSnapshot {
   overrides: LimitOverride[];
   /** the requested agents the fleet knows; an unknown one is missing */
   agents: ReadonlyMap<string, AgentRiskState>;
   /** Σ (payout − stake) of every agent's bets placed in the requested UTC day */
   fleetNetToday: Micros;
+  /** money in flight and spent today: read only when asked for (`reserve` always does) */
+  money?: MoneySnapshot;
+}
+
+export interface MoneySnapshot {
+  /** per agent: its live `stake` reservations less the bets already settled */
+  stakeByAgent: ReadonlyMap<string, Micros>;
+  /** Σ of every agent's */
+  fleetStake: Micros;
+  escrowToday: SpendToday;
+  transferToday: SpendToday;
 }
 
 export interface FleetRepo {
@@ -101,12 +142,88 @@ export interface FleetRepo {
 
   /**
    * Everything a risk check of `agentIds` reads, in one call: this runs before every bet. `dayStart` is a UTC
-   * midnight (ms since the epoch).
+   * midnight (ms since the epoch). `money`: also read the reservations and the day's escrow and transfer totals.
    */
-  riskSnapshot(agentIds: readonly string[], dayStart: number): Promise<RiskSnapshot>;
+  riskSnapshot(agentIds: readonly string[], dayStart: number, opts?: { money?: boolean }): Promise<RiskSnapshot>;
+
+  /**
+   * Check-and-reserve as one atomic unit, serialised across processes and machines (SQLite: the write lock;
+   * PostgreSQL: an advisory lock held to the end of the caller's transaction): first drops reservations whose job
+   * is final or gone, then reads the risk snapshot as every earlier reservation left it, hands it to `check`
+   * together with the job keys of `reservations` already held, and — unless `check` throws, which writes nothing —
+   * stores every reservation not held yet. Call it inside the transaction that creates the jobs (`Tx.fleet`), so
+   * jobs and reservations commit together; `check` must be synchronous (no I/O inside a transaction body).
+   */
+  reserve(
+    agentIds: readonly string[],
+    dayStart: number,
+    reservations: readonly Reservation[],
+    check: (snapshot: RiskSnapshot, held: ReadonlySet<string>) => void,
+    at: number,
+  ): Promise<void>;
+  /** live reservations (their job not final), in job-key order: for tests and diagnostics */
+  liveReservations(): Promise<Reservation[]>;
 
   /** records `mode` as the database's unless one is recorded already; returns the recorded one */
   claimMode(mode: Mode): Promise<Mode>;
   /** records `value` under `key` in the database's metadata unless one is recorded already; returns the recorded one */
   claimMeta(key: string, value: string): Promise<string>;
 }
+
+/** Job states in which a reservation is released: final states, less `unknown` (its money may have moved). */
+const RELEASING_STATES = "('succeeded', 'failed', 'dead', 'cancelled', 'expired')";
+
+/**
+ * The live reservations, one row each, with the stakes of their job's bets already in the ledger (so a bet's
+ * reservation gives way to its settled result as soon as it is recorded, even while its job is still open).
+ * Plain SQL both backends run as is: a reservation is live while its job exists and is not in a releasing state.
+ */
+export const LIVE_RESERVATIONS_SQL = `
+  SELECT r.job_key, r.kind, r.agent_id, r.amount,
+    CASE WHEN r.kind = 'stake'
+      THEN COALESCE((SELECT SUM(b.stake) FROM bets b WHERE b.job_id = j.id), 0) ELSE 0 END AS settled
+  FROM fleet_reservations r JOIN jobs j ON j.idempotency_key = r.job_key
+  WHERE j.state NOT IN ${RELEASING_STATES}
+  ORDER BY r.job_key`;
+
+/** Drops the reservations whose job is final or gone (final jobs are deleted after their TTL). */
+export const DROP_RELEASED_RESERVATIONS_SQL = `
+  DELETE FROM fleet_reservations WHERE NOT EXISTS (
+    SELECT 1 FROM jobs j WHERE j.idempotency_key = fleet_reservations.job_key AND j.state NOT IN ${RELEASING_STATES})`;
+
+export interface LiveReservationRow {
+  job_key: string;
+  kind: ReservationKind;
+  agent_id: string;
+  amount: number;
+  settled: number;
+}
+
+/** What is still held: a stake reservation less its settled bets (never below 0), any other its amount. */
+export function heldAmount(r: LiveReservationRow): Micros {
+  return r.kind === "stake" ? Math.max(0, r.amount - Number(r.settled)) : r.amount;
+}
+
+/** Sums live reservations into the snapshot's terms. */
+export function reservationTotals(rows: readonly LiveReservationRow[]): {
+  stakeByAgent: Map<string, Micros>;
+  fleetStake: Micros;
+  escrow: Micros;
+  transfer: Micros;
+} {
+  const stakeByAgent = new Map<string, Micros>();
+  let fleetStake = 0;
+  let escrow = 0;
+  let transfer = 0;
+  for (const r of rows) {
+    const held = heldAmount(r);
+    if (r.kind === "stake") {
+      stakeByAgent.set(r.agent_id, (stakeByAgent.get(r.agent_id) ?? 0) + held);
+      fleetStake += held;
+    } else if (r.kind === "escrow") escrow += held;
+    else transfer += held;
+  }
+  return { stakeByAgent, fleetStake, escrow, transfer };
+}
+
+export const DAY_MS = 86_400_000;

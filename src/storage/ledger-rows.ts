@@ -2,7 +2,7 @@
  * The ledger's rows as both backends return them (column names are the same in SQLite and PostgreSQL), and how
  * they become the ledger's types. Only `won` differs by backend: 0/1 in SQLite, a boolean in PostgreSQL.
  */
-import type { BalanceSnapshot, MovementKind, StoredBet, StoredMovement } from "../ledger/types.js";
+import type { BalanceSnapshot, MovementKind, ServerRow, StoredBet, StoredMovement } from "../ledger/types.js";
 
 export interface BetRow {
   agent_id: string;
@@ -93,4 +93,57 @@ export function toSnapshot(row: SnapshotRow): BalanceSnapshot {
     local: row.local,
     difference: row.difference,
   };
+}
+
+export interface ServerRowRow {
+  agent_id: string;
+  entry_id: string;
+  seq: number;
+  type: string;
+  amount: number;
+  balance_after: number;
+  reason: string;
+  reference: string | null;
+  service: string;
+  at: number;
+  gap_before: number | null;
+  seen_at: number;
+}
+
+export const SERVER_ROW_COLUMNS =
+  "agent_id, entry_id, seq, type, amount, balance_after, reason, reference, service, at, gap_before, seen_at";
+
+export function toServerRow(row: ServerRowRow): ServerRow {
+  return {
+    agentId: row.agent_id,
+    entryId: row.entry_id,
+    seq: row.seq,
+    type: row.type,
+    amount: row.amount,
+    balanceAfter: row.balance_after,
+    reason: row.reason,
+    reference: row.reference,
+    service: row.service,
+    at: row.at,
+    gapBefore: row.gap_before,
+    seenAt: row.seen_at,
+  };
+}
+
+/** A row's values in SERVER_ROW_COLUMNS order. */
+export function serverRowValues(r: ServerRow): unknown[] {
+  return [
+    r.agentId,
+    r.entryId,
+    r.seq,
+    r.type,
+    r.amount,
+    r.balanceAfter,
+    r.reason,
+    r.reference,
+    r.service,
+    r.at,
+    r.gapBefore,
+    r.seenAt,
+  ];
 }

@@ -14,6 +14,7 @@ import type {
   DailyPnl,
   MovementKind,
   ServerOrigin,
+  ServerRow,
   StoredBet,
   StoredMovement,
   StoredSummary,
@@ -101,6 +102,18 @@ export interface BetGroup {
 /** What a bet group is keyed by; `all` is one group keyed `*` (none when no bet matches). */
 export type BetGrouping = "all" | "game" | "agent";
 
+export interface ServerRowQuery {
+  agentId: string;
+  /** rows whose server time is at or after this (ms) */
+  sinceAt?: number;
+  /** rows whose reference is this */
+  reference?: string;
+  /** only rows that follow a gap */
+  gapsOnly?: boolean;
+  /** only these rows */
+  entryIds?: readonly string[];
+}
+
 export interface SnapshotWrite {
   agentId: string;
   at: number;
@@ -150,6 +163,19 @@ export interface LedgerRepo {
   movementKeys(agentId: string): Promise<MovementKey[]>;
   /** the time of the agent's (latest) opening balance, if it has one */
   openingBalanceAt(agentId: string): Promise<number | undefined>;
+
+  // ── the server ledger mirror (src/ledger/server-mirror.ts) ─────────────────────────────────────────────────
+  /**
+   * The agent's last appended server row (highest seq). Inside a transaction it also serialises mirror writers of
+   * the agent (PostgreSQL: the agent's ledger lock; SQLite: the single writer).
+   */
+  lastServerRow(agentId: string): Promise<ServerRow | undefined>;
+  /** which of `entryIds` the mirror holds for `agentId` */
+  serverRowIds(agentId: string, entryIds: readonly string[]): Promise<Set<string>>;
+  /** appends rows (their seq chosen by the caller); a row already held under (agent, entry id) is left as it is */
+  appendServerRows(rows: readonly ServerRow[]): Promise<number>;
+  /** the agent's mirrored rows in seq order, filtered */
+  serverRows(q: ServerRowQuery): Promise<ServerRow[]>;
 
   // ── balances and PnL ──────────────────────────────────────────────────────────────────────────────────────
   /** Σ movements (opening balance included) + Σ bet net of `agentId` */

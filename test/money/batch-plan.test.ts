@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_BATCH_BETS, planBatch } from "../../src/jobs/tasks/index.js";
+import { betBatchArgs } from "../../src/jobs/tasks/args.js";
+import { betBatches, MAX_BATCH_BETS, planBatch } from "../../src/jobs/tasks/index.js";
 import { usdToMicros } from "../../src/money.js";
 
 const agent = (agentId: string, balanceUsd: number, riskFactor = 0.25) => ({
@@ -107,5 +108,75 @@ describe("planBatch", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("betBatches", () => {
+  const side = (agentBet: number): "heads" | "tails" => (agentBet % 2 === 0 ? "heads" : "tails");
+  const alternate = (agentBet: number) => ({ game: "coin-flip" as const, side: side(agentBet) });
+
+  it("puts one agent's 40 alternating flips in 2 calls of 20, each seed with its own side", () => {
+    const plan = planBatch({
+      bet: alternate(0),
+      betAt: alternate,
+      count: 40,
+      amount: 20_000,
+      agents: [agent("ag_aaaaaa", 30)],
+      seedPrefix: "alt-test",
+    });
+    const calls = betBatches(plan);
+    expect(calls).toHaveLength(2);
+    expect(calls.map((c) => c.clientSeeds.length)).toEqual([20, 20]);
+    expect(calls.flatMap((c) => c.clientSeeds)).toEqual(plan.bets.map((b) => b.clientSeed));
+    const sides = calls.flatMap((c) => (c.bets ?? []).map((b) => (b.game === "coin-flip" ? b.side : b.game)));
+    expect(sides).toEqual(Array.from({ length: 40 }, (_, i) => side(i)));
+    // what the job rows will hold parses as the task's arguments
+    for (const c of calls) expect(betBatchArgs.parse(c)).toEqual(c);
+  });
+
+  it("alternates per agent across a round-robin, and keeps uniform calls in the compact one-bet shape", () => {
+    const two = betBatches(
+      planBatch({
+        bet: alternate(0),
+        betAt: alternate,
+        count: 6,
+        amount: 20_000,
+        agents: [agent("ag_aaaaaa", 30), agent("ag_bbbbbb", 30)],
+      }),
+    );
+    expect(two.map((c) => [c.agentId, c.bets?.map((b) => (b.game === "coin-flip" ? b.side : ""))])).toEqual([
+      ["ag_aaaaaa", ["heads", "tails", "heads"]],
+      ["ag_bbbbbb", ["heads", "tails", "heads"]],
+    ]);
+    const uniform = betBatches(
+      planBatch({
+        bet: { game: "crash", cash_out_at: 2 },
+        count: 25,
+        amount: 20_000,
+        agents: [agent("ag_aaaaaa", 30)],
+      }),
+    );
+    expect(uniform.map((c) => c.clientSeeds.length)).toEqual([20, 5]);
+    expect(uniform.every((c) => !("bets" in c))).toBe(true);
+  });
+
+  it("refuses variants the plan cannot price as one bet, and calls whose bets do not match their seeds", () => {
+    expect(() =>
+      planBatch({
+        bet: { game: "dice", direction: "over", threshold: 50 },
+        betAt: (i) => ({ game: "dice", direction: i % 2 === 0 ? "over" : "under", threshold: 50 }),
+        count: 4,
+        amount: 20_000,
+        agents: [agent("ag_aaaaaa", 30)],
+      }),
+    ).toThrow("priced unlike the batch's bet");
+    const bad = betBatchArgs.safeParse({
+      agentId: "ag_aaaaaa",
+      bet: alternate(0),
+      bets: [alternate(0)],
+      amount: 20_000,
+      clientSeeds: ["seed-0001", "seed-0002"],
+    });
+    expect(bad.success).toBe(false);
   });
 });

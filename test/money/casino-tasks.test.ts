@@ -89,7 +89,7 @@ describe("casino, transfer and bookkeeping tasks", () => {
     expect(mismatches.map((m) => [m.clientSeed, m.field])).toEqual([[victim?.clientSeed, "roll"]]);
   });
 
-  it("a transfer whose answer was lost is found by the request id in its memo and recorded once", async () => {
+  it("a transfer whose answer was lost is found by its amount and payment id (no memo is stored) and recorded once", async () => {
     sandbox.setFaults({ drop: 1, scope: "money" });
     const job = await f.engine.enqueue(TASK.transfer, {
       agentId: alice,
@@ -101,14 +101,14 @@ describe("casino, transfer and bookkeeping tasks", () => {
     const done = await settled(f.engine, job.id);
     sandbox.setFaults(null);
     expect(done.state).toBe("succeeded");
-    expect((done.result as TransferResult).transferId).toMatch(/^tr_/);
-    const serverOut = (await f.client.casino.ledger(await f.fleet.keyFor(alice))).filter((e) =>
-      e.reason.startsWith("transfer_out"),
+    expect((done.result as TransferResult).transferId).toMatch(/^pay_/);
+    const serverOut = (await f.client.casino.ledger(await f.fleet.keyFor(alice))).filter(
+      (e) => e.reason === "payment_sent",
     );
     expect(serverOut).toHaveLength(1);
-    expect(
-      (await listMovements(f.storage, { agentIds: [alice], kinds: ["transfer_out"] })).map((m) => m.amount),
-    ).toEqual([-usdToMicros(1.25)]);
+    expect(serverOut[0]?.reference).toBe((done.result as TransferResult).transferId);
+    const out = await listMovements(f.storage, { agentIds: [alice], kinds: ["transfer_out"] });
+    expect(out.map((m) => [m.amount, m.reference])).toEqual([[-usdToMicros(1.25), serverOut[0]?.reference]]);
     expect((await listMovements(f.storage, { agentIds: [bob], kinds: ["transfer_in"] })).map((m) => m.amount)).toEqual([
       usdToMicros(1.25),
     ]);

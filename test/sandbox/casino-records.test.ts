@@ -136,15 +136,16 @@ describe("ledger, transfers and referral commissions", () => {
 
     const aliceLedger = await call(sb, "casino", "GET", "/auth/ledger", { key: alice.apiKey });
     const bobLedger = await call(sb, "casino", "GET", "/auth/ledger", { key: bob.apiKey });
-    const out = aliceLedger.body.entries[0];
-    const incoming = bobLedger.body.entries[0];
-    expect(out).toMatchObject({ type: "debit", amount: 2.5, reference: paid.body.transfer_id, service: "casino" });
-    expect(incoming).toMatchObject({
-      type: "credit",
-      amount: 2.5,
-      reference: paid.body.transfer_id,
-      agentId: bob.agentId,
-    });
+    // production's answer and rows (purpleflea-api.md §12): a pay_ id, no memo stored anywhere
+    expect(paid.body).toMatchObject({ from: alice.agentId, to: bob.agentId, amount: 2.5, memo: "thanks" });
+    expect(paid.body.tx_id).toMatch(/^pay_[0-9a-f]{16}$/);
+    expect(paid.body.sender_new_balance).toBe(aliceBefore - 2.5);
+    const byTx = (e: { reference: string }) => e.reference === paid.body.tx_id;
+    const out = aliceLedger.body.entries.find(byTx);
+    const incoming = bobLedger.body.entries.find(byTx);
+    expect(out).toMatchObject({ type: "debit", amount: 2.5, reason: "payment_sent", service: "payment" });
+    expect(incoming).toMatchObject({ type: "credit", amount: 2.5, reason: "payment_received", agentId: bob.agentId });
+    expect(JSON.stringify([aliceLedger.body, bobLedger.body])).not.toContain("thanks");
     expect(Object.keys(out).sort()).toEqual([
       "agentId",
       "amount",
@@ -188,20 +189,31 @@ describe("ledger, transfers and referral commissions", () => {
     expect(sb.balanceOf(payee.agentId)).toBeCloseTo(paid * 0.3, 12);
   });
 
-  it("keeps bets out of the ledger but records funding and referral commissions", async () => {
+  it("writes a reservation row per bet, a release row per win, and referral commissions", async () => {
     const referrer = await registerAgent(sb);
     const player = await registerAgent(sb, { fund: 20, referralCode: referrer.referralCode, riskFactor: 1 });
     let lost = 0;
+    const won: string[] = [];
+    const betIds: string[] = [];
     for (let i = 0; i < 12; i++) {
       const res = await call(sb, "casino", "POST", "/games/multiplier", {
         key: player.apiKey,
-        body: { target_multiplier: 50, amount: 0.2 },
+        body: { target_multiplier: 1.5, amount: 0.2 },
       });
-      if (!res.body.won) lost++;
+      betIds.push(res.body.bet_id);
+      if (res.body.won) won.push(res.body.bet_id);
+      else lost++;
     }
     const playerLedger = await call(sb, "casino", "GET", "/auth/ledger", { key: player.apiKey });
-    expect(playerLedger.body.entries.map((e: { reason: string }) => e.reason)).toEqual(["sandbox_fund"]);
-    expect(playerLedger.body.entries[0].service).toBe("sandbox");
+    type Row = { reason: string; reference: string; type: string; amount: number; service: string };
+    const rows: Row[] = playerLedger.body.entries;
+    const reservations = rows.filter((e) => e.reason === "reservation");
+    expect(reservations.map((e) => e.reference).sort()).toEqual([...betIds].sort());
+    expect(reservations.every((e) => e.type === "debit" && e.amount === 0.2 && e.service === "casino")).toBe(true);
+    const releases = rows.filter((e) => e.reason === "reservation_release");
+    expect(releases.map((e) => e.reference).sort()).toEqual([...won].sort());
+    expect(releases.every((e) => e.type === "credit" && Math.abs(e.amount - 0.3) < 1e-12)).toBe(true);
+    expect(rows.filter((e) => e.reason === "sandbox_fund")).toHaveLength(1);
 
     const referrerLedger = await call(sb, "casino", "GET", "/auth/ledger", { key: referrer.apiKey });
     const commissions = referrerLedger.body.entries.filter((e: { reason: string }) =>
@@ -209,5 +221,55 @@ describe("ledger, transfers and referral commissions", () => {
     );
     expect(commissions).toHaveLength(lost);
     for (const c of commissions) expect(c.amount).toBe(0.02);
+  });
+});
+
+describe("fairness audit and seeds", () => {
+  it("GET /fairness/audit/:betId hides the seed until it rotates, and only the bet's agent may read it", async () => {
+    const agent = await registerAgent(sb, { fund: 20 });
+    const other = await registerAgent(sb, { fund: 20 });
+    const bet = await call(sb, "casino", "POST", "/games/coin-flip", {
+      key: agent.apiKey,
+      body: { side: "heads", amount: 0.1, client_seed: "audit-1" },
+    });
+    const path = `/fairness/audit/${bet.body.bet_id}`;
+    const hidden = await call(sb, "casino", "GET", path, { key: agent.apiKey });
+    expect(hidden.status).toBe(200);
+    expect(hidden.body).toMatchObject({
+      bet_id: bet.body.bet_id,
+      game: "coin_flip",
+      fairness: {
+        server_seed_hash: bet.body.proof.server_seed_hash,
+        server_seed: "[hidden until seed rotation]",
+        client_seed: "audit-1",
+        nonce: bet.body.proof.nonce,
+        result_hash: bet.body.proof.result_hash,
+        seed_revealed: false,
+        seed_revealed_at: null,
+      },
+      timestamp: "2026-03-01T12:00:00.000Z",
+    });
+
+    const rotated = await call(sb, "casino", "POST", "/fairness/rotate", { key: agent.apiKey });
+    const shown = await call(sb, "casino", "GET", path, { key: agent.apiKey });
+    expect(shown.body.fairness).toMatchObject({
+      server_seed: rotated.body.previous_seed.seed,
+      seed_revealed: true,
+      seed_revealed_at: "2026-03-01T12:00:00.000Z",
+    });
+    const seeds = await call(sb, "casino", "GET", "/fairness/seeds", { key: agent.apiKey });
+    expect(seeds.body.seeds[0]).toMatchObject({ seed: rotated.body.previous_seed.seed, active: false, bets_made: 1 });
+
+    const forbidden = await call(sb, "casino", "GET", path, { key: other.apiKey });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error).toBe("forbidden");
+    expect((await call(sb, "casino", "GET", "/fairness/audit/bet_nope", { key: agent.apiKey })).status).toBe(404);
+    // verify by bet id looks among the caller's own bets only, as production does
+    const foreign = await call(sb, "casino", "POST", "/fairness/verify", {
+      key: other.apiKey,
+      body: { bet_id: bet.body.bet_id },
+    });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error).toBe("bet_not_found");
   });
 });

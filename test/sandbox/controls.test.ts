@@ -46,11 +46,10 @@ describe("sandbox servers and controls", () => {
     const funded = await control(sb, "POST", "fund", { agent_id: agent.agentId, amount_usd: 2.5 });
     expect(funded.body).toMatchObject({ agent_id: agent.agentId, balance_usd: before + 2.5 });
     const ledger = await call(sb, "casino", "GET", "/auth/ledger", { key: agent.apiKey });
-    expect(ledger.body.entries[0]).toMatchObject({
+    expect(ledger.body.entries.find((e: { reason: string }) => e.reason === "sandbox_fund")).toMatchObject({
       type: "credit",
       amount: 2.5,
       service: "sandbox",
-      reason: "sandbox_fund",
     });
     const balance = await call(sb, "casino", "GET", "/auth/balance", { key: agent.apiKey });
     expect(balance.body.lifetime.total_deposited).toBe(2.5);

@@ -38,7 +38,7 @@ describe("escrow state machine", () => {
     expect(sb.balanceOf(creator.agentId)).toBe(6);
 
     const ledger = await call(sb, "casino", "GET", "/auth/ledger", { key: creator.apiKey });
-    expect(ledger.body.entries[0]).toMatchObject({
+    expect(ledger.body.entries.find((e: { id: string }) => e.id === `${id}_debit`)).toMatchObject({
       id: `${id}_debit`,
       reference: id,
       type: "debit",
@@ -113,8 +113,9 @@ describe("escrow money rules", () => {
     expect(sb.balanceOf(creator.agentId)).toBeCloseTo(9.997, 12);
     expect(sb.balanceOf(worker.agentId)).toBe(0);
     const ledger = await call(sb, "casino", "GET", "/auth/ledger", { key: creator.apiKey });
-    expect(ledger.body.entries[0]).toMatchObject({ reference: `${id}_timeout`, type: "credit", service: "escrow" });
-    expect(ledger.body.entries[0].amount).toBeCloseTo(0.297, 12);
+    const refund = ledger.body.entries.find((e: { reference: string }) => e.reference === `${id}_timeout`);
+    expect(refund).toMatchObject({ type: "credit", service: "escrow" });
+    expect(refund.amount).toBeCloseTo(0.297, 12);
   });
 
   it("pays 15% of the commission to the referral_code owner, else to the creator's referrer", async () => {

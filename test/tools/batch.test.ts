@@ -46,6 +46,16 @@ afterAll(async () => {
 const sandbox = () => h.fleet.deps.sandbox!;
 const balances = () => agents.map((a) => usdToMicros(sandbox().balanceOf(a)));
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+/** Routes the sandbox has seen more often than in `before` (a `stats().byRoute` snapshot). */
+const newRoutes = (before: Record<string, number>) =>
+  Object.entries(sandbox().stats().byRoute)
+    .filter(([route, n]) => n > (before[route] ?? 0))
+    .map(([route]) => route);
+/** Rows a batch would write (jobs, their events, bets, stake reservations); not the ledger sync's mirror rows. */
+const batchRows = () => {
+  const all = h.rows();
+  return ["jobs", "job_events", "bets", "fleet_reservations", "task_batch_submissions"].map((t) => all[t]);
+};
 
 describe("place_crash_batch", () => {
   it("settles a 20-bet batch across 3 agents; its PnL is the ledger's and the balances' change", async () => {
@@ -68,9 +78,9 @@ describe("place_crash_batch", () => {
     expect(sum(after) - sum(before)).toBe(pnl);
   });
 
-  it("dry_run returns the plan and sends nothing: no request, no job row", async () => {
-    const requests = h.requests();
-    const rows = h.rows();
+  it("dry_run returns the plan and sends nothing that moves money: only balance reads, no job row", async () => {
+    const routes = sandbox().stats().byRoute;
+    const rows = batchRows();
     const out = ok<BatchOut>(
       await h.call("place_crash_batch", { cash_out_at: 1.5, count: 9, amount: 0.05, dry_run: true }),
     );
@@ -78,11 +88,13 @@ describe("place_crash_batch", () => {
     expect(out.job_id).toBeNull();
     expect(out.plan.total_stake_usd).toBeCloseTo(0.45, 9);
     expect(out.plan.expected_value_usd).toBeLessThan(0);
-    expect(out.plan.balance_source).toBe("local_ledger");
+    expect(out.plan.balance_source).toBe("server");
     expect(out.plan.agents.every((a) => a.kelly_cap_usd > 0.05 && a.within_kelly)).toBe(true);
     expect(out.blocked_by).toBeUndefined();
-    expect(h.requests()).toBe(requests);
-    expect(h.rows()).toEqual(rows);
+    // (the ledger sync after the previous test's bets may still be reading GET /auth/ledger meanwhile)
+    expect(newRoutes(routes)).toContain("GET /api/v1/auth/balance");
+    expect(newRoutes(routes).filter((r) => !r.startsWith("GET "))).toEqual([]);
+    expect(batchRows()).toEqual(rows);
   });
 
   it("refuses a stake above the max bet before anything is sent; the limit cannot be raised by arguments", async () => {
@@ -144,11 +156,14 @@ describe("place_coinflip_batch", () => {
       const requests = h.requests();
       const err = toolError(await h.call("place_coinflip_batch", { side: "tails", count: 2, amount: 0.02 }));
       expect(err.code).toBe("TRADING_PAUSED");
+      expect(h.requests()).toBe(requests);
+      // a dry run reads balances (to price the caps the real run would), and sends nothing else
+      const routes = sandbox().stats().byRoute;
       const dry = ok<BatchOut>(
         await h.call("place_coinflip_batch", { side: "tails", count: 2, amount: 0.02, dry_run: true }),
       );
       expect(dry.blocked_by?.code).toBe("TRADING_PAUSED");
-      expect(h.requests()).toBe(requests);
+      expect(newRoutes(routes).every((r) => r.startsWith("GET "))).toBe(true);
     } finally {
       ok(await h.call("resume_trading", {}));
     }

@@ -127,7 +127,8 @@ describe("create_escrow_chain", () => {
       await h.call("create_escrow_chain", {
         agent_id: worker,
         counterparty_agent_id: creator,
-        amount: 500,
+        // within the operator's max escrow (PF_MAX_ESCROW_USD, $10 by default), above the worker's ~$6 balance
+        amount: 9,
         description: "more than the balance",
       }),
     );

@@ -75,19 +75,31 @@ export const MAX_BATCH_BETS = 50_000;
 export const MAX_BETS_PER_BATCH = 20;
 
 /**
- * One agent's share of a planned batch that travels in one `bets/batch` call: the same game and stake under
- * consecutive client seeds. Each seed is one logical bet, recorded, reconciled and reported on its own.
+ * One agent's share of a planned batch that travels in one `bets/batch` call: one stake under consecutive client
+ * seeds. Each seed is one logical bet, recorded, reconciled and reported on its own.
  */
-export const betBatchArgs = z.object({
-  agentId,
-  bet: gameBet,
-  amount: micros.min(10_000),
-  clientSeeds: z
-    .array(z.string().min(8).max(64))
-    .min(1)
-    .max(MAX_BETS_PER_BATCH)
-    .refine((seeds) => new Set(seeds).size === seeds.length, "client seeds must be distinct"),
-});
+export const betBatchArgs = z
+  .object({
+    agentId,
+    /** the call's bet; with `bets`, its first one */
+    bet: gameBet,
+    /**
+     * The bet of each client seed, in seed order, when they differ within the call (`bets/batch` takes mixed
+     * bets, e.g. alternating coin-flip sides: purpleflea-api.md §12). Absent: every seed places `bet` (and job
+     * rows of earlier versions have none).
+     */
+    bets: z.array(gameBet).min(1).max(MAX_BETS_PER_BATCH).optional(),
+    amount: micros.min(10_000),
+    clientSeeds: z
+      .array(z.string().min(8).max(64))
+      .min(1)
+      .max(MAX_BETS_PER_BATCH)
+      .refine((seeds) => new Set(seeds).size === seeds.length, "client seeds must be distinct"),
+  })
+  .refine((a) => a.bets === undefined || a.bets.length === a.clientSeeds.length, {
+    message: "bets must list one bet per client seed",
+    path: ["bets"],
+  });
 export type BetBatchArgs = z.infer<typeof betBatchArgs>;
 
 /** A bet the server refused inside a settled batch: nothing moved for it, and it is not sent again. */

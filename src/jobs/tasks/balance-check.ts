@@ -3,8 +3,10 @@ import type { FleetDeps } from "../../deps.js";
 import { FleetError, toFleetError } from "../../errors.js";
 import { recordBalanceSnapshot } from "../../ledger/snapshots.js";
 import type { Micros } from "../../money.js";
+import { readWithRetry } from "../../purpleflea/read-retry.js";
 import type { JobRow, TaskDefinition } from "../types.js";
 import { balanceCheckArgs, TASK } from "./args.js";
+import { ipRefusalRetryAt } from "./faucet-claim.js";
 import { errorMessage } from "./messages.js";
 import { FLEET_SWEEP_TIME_LIMIT_MS, READ_RETRY } from "./policies.js";
 
@@ -54,7 +56,10 @@ export function balanceCheckTask(
       let firstError: FleetError | undefined;
       for (const agentId of ids) {
         try {
-          const b = await deps.client.casino.balance(await deps.fleet.keyFor(agentId), { signal: ctx.signal });
+          const key = await deps.fleet.keyFor(agentId);
+          const b = await readWithRetry(() => deps.client.casino.balance(key, { signal: ctx.signal }), {
+            signal: ctx.signal,
+          });
           const { snapshot } = await recordBalanceSnapshot(deps.storage, {
             agentId,
             at: checkedAt,
@@ -78,13 +83,17 @@ export function balanceCheckTask(
       }
       // Nothing checked at all (the casino is down): a retry is worth more than an empty report.
       if (firstError && result.agents.length === 0) throw firstError;
-      if (args.claimFaucetWhenLow) await queueOneFaucetClaim(deps, result.agents);
+      if (args.claimFaucetWhenLow) await queueOneFaucetClaim(deps, result.agents, Date.now());
       return result;
     },
   };
 }
 
-async function queueOneFaucetClaim(deps: Pick<FleetDeps, "storage" | "engine">, agents: AgentBalance[]): Promise<void> {
+async function queueOneFaucetClaim(
+  deps: Pick<FleetDeps, "storage" | "engine">,
+  agents: AgentBalance[],
+  now: number,
+): Promise<void> {
   const eligible: AgentBalance[] = [];
   for (const a of agents.filter((x) => x.low)) {
     const used = await deps.storage.taskMemory.faucetMemory(a.agentId);
@@ -94,10 +103,39 @@ async function queueOneFaucetClaim(deps: Pick<FleetDeps, "storage" | "engine">, 
   eligible.sort((a, b) => a.server - b.server);
   const [poorest, ...rest] = eligible;
   if (!poorest) return;
+  // The faucet refused this IP: every claim from it is refused until the window has passed, whoever asks.
+  const blocked = await ipBlockedUntil(deps, now);
+  if (blocked) {
+    for (const a of eligible) {
+      a.note =
+        `low: no faucet claim queued — the faucet refused this IP at ${new Date(blocked.refusedAt).toISOString()} ` +
+        `(one claim per IP per 24 h, job ${blocked.jobId}); the next claim waits until ${new Date(blocked.retryAt).toISOString()}`;
+    }
+    return;
+  }
   const job = await enqueueClaim(deps, poorest.agentId);
   poorest.faucetJobId = job.id;
   poorest.note = `low: faucet claim ${job.state === "queued" ? "queued" : `job is ${job.state}`}`;
   for (const a of rest) a.note = "low: waiting its turn (the faucet pays one claim per IP per 24 h)";
+}
+
+/**
+ * The latest faucet claim the IP limit refused whose window has not passed yet, read from the failed claim jobs
+ * (the refusal and its time ride on the job's error; rows are kept for the result TTL, 24 h by default).
+ */
+async function ipBlockedUntil(
+  deps: Pick<FleetDeps, "engine">,
+  now: number,
+): Promise<{ jobId: string; refusedAt: number; retryAt: number } | undefined> {
+  const { jobs } = await deps.engine.list({ task: TASK.faucetClaim, state: "failed", limit: 100 });
+  let latest: { jobId: string; refusedAt: number; retryAt: number } | undefined;
+  for (const job of jobs) {
+    const retryAt = ipRefusalRetryAt(job);
+    if (retryAt === undefined || retryAt <= now || (latest && latest.retryAt >= retryAt)) continue;
+    const refusedAt = (job.error?.details as { refusedAt?: unknown } | undefined)?.refusedAt;
+    latest = { jobId: job.id, refusedAt: typeof refusedAt === "number" ? refusedAt : (job.finishedAt ?? now), retryAt };
+  }
+  return latest;
 }
 
 /** Enqueues the agent's claim; one claim job per agent exists at a time, so an old failed one is retried. */

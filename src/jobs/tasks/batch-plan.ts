@@ -28,6 +28,11 @@ export interface AgentBankroll {
 
 export interface PlanRequest {
   bet: GameBet;
+  /**
+   * The bet an agent places as its `agentBet`-th bet (0-based) when bets vary within the batch (coin flip
+   * `alternate`). Every variant must price like `bet` (same payout and win chance): the plan prices `bet` once.
+   */
+  betAt?: (agentBet: number) => GameBet;
   /** 1–MAX_BATCH_BETS */
   count: number;
   /** stake of each bet, ≥ $0.01 */
@@ -88,10 +93,14 @@ const EDGE_NOTICE = 0.001;
 export function planBatch(req: PlanRequest): BatchPlan {
   validate(req);
   const prefix = req.seedPrefix ?? `pfb-${randomBytes(8).toString("hex")}`;
+  const economics = gameEconomics(req.bet);
+  const variants = new Map<string, GameBet>();
   const bets: BetArgs[] = [];
   for (let i = 0; i < req.count; i++) {
     const agent = req.agents[i % req.agents.length] as AgentBankroll;
-    bets.push({ agentId: agent.agentId, bet: req.bet, amount: req.amount, clientSeed: `${prefix}-${i}` });
+    // Round-robin: bet i goes to agent i mod n and is that agent's (i div n)-th bet.
+    const bet = req.betAt ? variant(variants, req.betAt(Math.floor(i / req.agents.length)), economics) : req.bet;
+    bets.push({ agentId: agent.agentId, bet, amount: req.amount, clientSeed: `${prefix}-${i}` });
   }
 
   const agents = req.agents.map((a, index) => {
@@ -107,7 +116,6 @@ export function planBatch(req: PlanRequest): BatchPlan {
       withinKelly: req.amount <= kellyCap,
     };
   });
-  const economics = gameEconomics(req.bet);
   const totalStake = req.count * req.amount;
   return {
     bet: req.bet,
@@ -126,26 +134,52 @@ export function planBatch(req: PlanRequest): BatchPlan {
 }
 
 /**
- * The plan as `bets/batch` calls: each agent's bets in plan order, ≤ 20 per call. One call is one job, so a
- * 10,000-bet plan is ~500 jobs, not 10,000; every bet in it keeps its own client seed, receipt and ledger row.
+ * One shared object per distinct variant (a 50,000-bet plan holds two, not 50,000), checked once to price like
+ * the plan's bet: a variant that did not would make the plan's Kelly caps and expected value wrong.
  */
-export function betBatches(plan: Pick<BatchPlan, "bets">): BetBatchArgs[] {
-  const open = new Map<string, BetBatchArgs>();
-  const out: BetBatchArgs[] = [];
-  for (const b of plan.bets) {
-    let call = open.get(b.agentId);
-    if (!call || call.clientSeeds.length >= MAX_BETS_PER_BATCH || call.amount !== b.amount || !sameBet(call, b)) {
-      call = { agentId: b.agentId, bet: b.bet, amount: b.amount, clientSeeds: [] };
-      open.set(b.agentId, call);
-      out.push(call);
-    }
-    call.clientSeeds.push(b.clientSeed);
+function variant(seen: Map<string, GameBet>, bet: GameBet, priced: GameEconomics): GameBet {
+  const key = JSON.stringify(bet);
+  const known = seen.get(key);
+  if (known) return known;
+  const e = gameEconomics(bet);
+  const alike =
+    e.payoutMultiplier === priced.payoutMultiplier &&
+    e.winProbability === priced.winProbability &&
+    e.pricedWinProbability === priced.pricedWinProbability;
+  if (!alike) {
+    throw new FleetError("INVALID_INPUT", `bet ${key} is priced unlike the batch's bet; one plan prices one bet`, {
+      hint: "plan bets that pay and win differently as separate batches",
+    });
   }
-  return out;
+  seen.set(key, bet);
+  return bet;
 }
 
-function sameBet(call: BetBatchArgs, b: BetArgs): boolean {
-  return call.bet === b.bet || JSON.stringify(call.bet) === JSON.stringify(b.bet);
+/**
+ * The plan as `bets/batch` calls: each agent's bets in plan order, ≤ 20 per call. One call is one job, so a
+ * 10,000-bet plan is ~500 jobs, not 10,000; every bet in it keeps its own client seed, receipt and ledger row.
+ * The server takes mixed bets in one call (purpleflea-api.md §12), so bets that differ (alternating sides) share
+ * a call and travel as `bets`, one per seed; only a different stake starts a new call.
+ */
+export function betBatches(plan: Pick<BatchPlan, "bets">): BetBatchArgs[] {
+  const open = new Map<string, { call: BetBatchArgs; bets: GameBet[] }>();
+  const out: Array<{ call: BetBatchArgs; bets: GameBet[] }> = [];
+  for (const b of plan.bets) {
+    let o = open.get(b.agentId);
+    if (!o || o.call.clientSeeds.length >= MAX_BETS_PER_BATCH || o.call.amount !== b.amount) {
+      o = { call: { agentId: b.agentId, bet: b.bet, amount: b.amount, clientSeeds: [] }, bets: [] };
+      open.set(b.agentId, o);
+      out.push(o);
+    }
+    o.call.clientSeeds.push(b.clientSeed);
+    o.bets.push(b.bet);
+  }
+  // `bets` only where a call mixes: a uniform call keeps the compact shape every job row had before.
+  return out.map(({ call, bets }) => (bets.every((x) => sameBet(x, call.bet)) ? call : { ...call, bets }));
+}
+
+function sameBet(a: GameBet, b: GameBet): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 export function gameEconomics(bet: GameBet): GameEconomics {

@@ -1,6 +1,7 @@
 import type { FleetDeps } from "../../deps.js";
-import { FleetError } from "../../errors.js";
+import { FleetError, toFleetError } from "../../errors.js";
 import type { FleetStore } from "../../fleet/types.js";
+import { localBalance } from "../../ledger/index.js";
 import { formatUsd } from "../../money.js";
 import type { JobRow } from "../types.js";
 import { TASK } from "./args.js";
@@ -34,6 +35,47 @@ export async function loadBankrolls(
       return { agentId, balance: b.balance, riskFactor: b.riskFactor };
     }),
   );
+}
+
+/** The casino's `risk_factor` for an agent that never changed it (purpleflea-api.md §2.4). */
+export const CASINO_DEFAULT_RISK_FACTOR = 0.25;
+
+/** An agent a dry run had to price from the local ledger, and why its server read failed. */
+export interface BankrollFallback {
+  agentId: string;
+  /** pf-fleet's error code of the failed read (UPSTREAM_UNAVAILABLE, RATE_LIMITED, …) */
+  code: string;
+  message: string;
+}
+
+/**
+ * The bankrolls a dry run prices with: the same read-only `GET /auth/balance` a real run makes, so both show
+ * the same Kelly caps (a guessed risk factor showed $0.56 where the real cap was $2.24). An agent whose read
+ * fails is priced from its local ledger balance at the casino's default risk factor and listed in `fallbacks`,
+ * so the answer can say what it guessed: a dry run still answers, and sends nothing that moves money.
+ */
+export async function peekBankrolls(
+  deps: Pick<FleetDeps, "fleet" | "client" | "storage">,
+  agentIds: readonly string[],
+  signal?: AbortSignal,
+): Promise<{ bankrolls: AgentBankroll[]; fallbacks: BankrollFallback[] }> {
+  const fallbacks: BankrollFallback[] = [];
+  const bankrolls = await Promise.all(
+    agentIds.map(async (agentId): Promise<AgentBankroll> => {
+      try {
+        const [read] = await loadBankrolls(deps, [agentId], signal);
+        return read as AgentBankroll;
+      } catch (err) {
+        const e = toFleetError(err);
+        fallbacks.push({ agentId, code: e.code, message: e.message });
+        const balance = await localBalance(deps.storage, agentId);
+        return { agentId, balance, riskFactor: CASINO_DEFAULT_RISK_FACTOR };
+      }
+    }),
+  );
+  // in the order the agents were asked for, not the order the reads failed in
+  fallbacks.sort((a, b) => agentIds.indexOf(a.agentId) - agentIds.indexOf(b.agentId));
+  return { bankrolls, fallbacks };
 }
 
 async function activeAgents(fleet: FleetStore): Promise<string[]> {
@@ -91,17 +133,25 @@ export async function submitBatch(
     if (row) return row;
   }
   await assertPlanAllowed(deps.fleet, plan);
+  const calls = betBatches(plan);
   const spec = {
-    members: betBatches(plan).map((args) => ({ task: TASK.betBatch, args })),
+    members: calls.map((args) => ({ task: TASK.betBatch, args })),
     callback: { task: TASK.aggregateBets, args: { origin: plan.origin } },
     priority: plan.priority,
   };
   const { submittedBy } = opts;
-  if (submittedBy === undefined) return deps.engine.chord(spec);
-  // the chord and the record of who submitted it commit together: a re-run finds one or the other, never half
+  // the chord, its stakes reserved against the daily loss limits (atomically with every other process; a member's
+  // reservation is tied to its idempotency key, the first client seed — casino-bet-batch.ts) and the record of who
+  // submitted it commit together: a re-run finds one or the other, never half
   return deps.storage.transaction(async (tx) => {
     const chord = await deps.engine.chord(spec, { tx });
-    await tx.taskMemory.rememberSubmission(submittedBy, chord.id, Date.now());
+    const stakes = calls.map((c) => ({
+      jobKey: c.clientSeeds[0] as string,
+      agentId: c.agentId,
+      amount: c.amount * c.clientSeeds.length,
+    }));
+    await deps.fleet.reserveStakes(stakes, tx);
+    if (submittedBy !== undefined) await tx.taskMemory.rememberSubmission(submittedBy, chord.id, Date.now());
     return chord;
   });
 }

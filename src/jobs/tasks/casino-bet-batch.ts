@@ -37,6 +37,8 @@ import { batchCallClaims } from "./rate-gate.js";
 export interface BetBatchIo {
   casino: Pick<CasinoClient, "batch">;
   lookup: BetLookup;
+  /** sends a call in the agent's ledger lane (ledger-sync.ts): one call at a time, its ledger synced after */
+  lane?: <T>(agentId: string, send: () => Promise<T>) => Promise<T>;
 }
 
 export function casinoBetBatchTask(
@@ -71,7 +73,8 @@ export function casinoBetBatchTask(
       }
       const sentAt = Date.now();
       // No abort signal on the call: once sent it runs to its answer or the client's deadline (see in-flight.ts).
-      const answer = await held.track(ctx.job.id, io.casino.batch(key, unsent.map(betRequest)));
+      const send = () => io.casino.batch(key, unsent.map(betRequest));
+      const answer = await held.track(ctx.job.id, io.lane ? io.lane(args.agentId, send) : send());
       const { placed, refused } = settleAnswer(unsent, answer, ctx.job.id, sentAt);
       ctx.onCommit(async (tx) => {
         await recordBets(tx, [...placed.values()]);
@@ -104,11 +107,11 @@ export function casinoBetBatchTask(
   };
 }
 
-/** The batch as single bets, in seed order. */
+/** The batch as single bets, in seed order; a call may mix bets (`args.bets`, one per seed). */
 function bets(args: BetBatchArgs): BetArgs[] {
-  return args.clientSeeds.map((clientSeed) => ({
+  return args.clientSeeds.map((clientSeed, i) => ({
     agentId: args.agentId,
-    bet: args.bet,
+    bet: args.bets?.[i] ?? args.bet,
     amount: args.amount,
     clientSeed,
   }));

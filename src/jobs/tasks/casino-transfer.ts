@@ -1,22 +1,21 @@
 import type { z } from "zod";
 import type { FleetDeps } from "../../deps.js";
-import { containsToken } from "../../ledger/import.js";
 import { recordMovement } from "../../ledger/movements.js";
-import type { MovementRecord } from "../../ledger/types.js";
+import { mirrorCovers } from "../../ledger/server-mirror.js";
+import type { MovementRecord, ServerRow } from "../../ledger/types.js";
 import type { Micros } from "../../money.js";
-import type { LedgerEntry } from "../../purpleflea/types.js";
 import type { ReconcileOutcome, TaskContext, TaskDefinition } from "../types.js";
 import { TASK, transferArgs } from "./args.js";
 import { InFlight } from "./in-flight.js";
-import { errorMessage } from "./messages.js";
+import { trySync } from "./ledger-sync.js";
 import { MONEY_RETRY, MONEY_TIME_LIMIT_MS } from "./policies.js";
-import { readServerLedger, requestTag } from "./server-ledger.js";
+import { CLOCK_MARGIN_MS, requestTag } from "./server-ledger.js";
 
 /**
- * `casino.transfer`: an agent-to-agent payment (`POST /stats/pay`), instant and irreversible. The request id
- * leads the memo (` [pf:<requestId>]`, first so a length cap cannot cut it), so a payment whose answer was
- * lost is found in the sender's server ledger. Recorded as `transfer_out` for the sender and, when the
- * recipient is a fleet agent, `transfer_in` for it; both keyed by the request id.
+ * `casino.transfer`: an agent-to-agent payment (`POST /stats/pay`), instant and irreversible. Recorded as
+ * `transfer_out` for the sender and, when the recipient is a fleet agent, `transfer_in` for it; both keyed by
+ * the server's payment id (`pay_…`, the `reference` of its ledger rows). The memo still names the request, for
+ * people reading it, but the server stores no memo: a lost answer is found by amount and payment id.
  */
 
 export type TransferArgs = z.infer<typeof transferArgs>;
@@ -30,7 +29,7 @@ export interface TransferResult {
 }
 
 export function casinoTransferTask(
-  deps: Pick<FleetDeps, "fleet" | "client">,
+  deps: Pick<FleetDeps, "fleet" | "client" | "storage">,
 ): TaskDefinition<TransferArgs, TransferResult> {
   const inFlight = new InFlight();
   return {
@@ -44,6 +43,12 @@ export function casinoTransferTask(
 
     async run(ctx) {
       const { args } = ctx;
+      // at send time: the kill switch and the operator's transfer limits (reserved against the day until this ends)
+      await deps.fleet.reserveSpend(
+        "transfer",
+        { jobKey: ctx.job.idempotencyKey ?? ctx.job.id, agentId: args.agentId, amount: args.amount },
+        { jobId: ctx.job.id },
+      );
       const key = await deps.fleet.keyFor(args.agentId);
       const t = await inFlight.track(
         args.requestId,
@@ -55,40 +60,57 @@ export function casinoTransferTask(
     async reconcile(ctx): Promise<ReconcileOutcome<TransferResult>> {
       const { args } = ctx;
       await inFlight.released(args.requestId);
-      try {
-        const key = await deps.fleet.keyFor(args.agentId);
-        const window = await readServerLedger(deps.client.casino, key, ctx.job.createdAt, { signal: ctx.signal });
-        const debits = window.recent.filter((e) => e.type === "debit" || e.type === "reservation");
-        const tagged = debits.find((e) => names(e, args.requestId));
-        if (tagged) return { outcome: "done", result: await settled(deps, ctx, tagged.reference) };
-        // The memo is the only link; if a same-sized payment exists without it, we cannot tell whose it is.
-        const lookalike = debits.find((e) => Math.abs(e.amount) === args.amount && !/escrow/i.test(e.service));
-        if (lookalike) {
-          return {
-            outcome: "unknown",
-            reason: `a debit of the same amount (${lookalike.id}) exists but does not name request ${args.requestId}`,
-          };
-        }
-        if (window.coversSince) {
-          return {
-            outcome: "not_done",
-            reason: `no debit of ${args.agentId} since the job began names ${args.requestId}`,
-          };
-        }
-        return { outcome: "unknown", reason: "the last 50 server ledger rows do not reach back to the job" };
-      } catch (err) {
-        return { outcome: "unknown", reason: `the server ledger could not be read: ${errorMessage(err)}` };
+      // The server stores no memo (purpleflea-api.md §12): a payment is a `payment_sent` row with its amount and
+      // payment id. Candidates are this agent's payments of this amount since the job began that no recorded
+      // transfer has claimed; a fleet recipient's `payment_received` row tells whose each one is.
+      const from = ctx.job.createdAt - CLOCK_MARGIN_MS;
+      const sync = await trySync(deps, args.agentId, ctx.signal);
+      const sent = (await ctx.storage.ledger.serverRows({ agentId: args.agentId, sinceAt: from })).filter(
+        (r) => isPaymentSent(r) && r.amount === args.amount && r.reference !== null,
+      );
+      const unclaimed: ServerRow[] = [];
+      for (const row of sent) {
+        const owner = await ctx.storage.ledger.movement(args.agentId, row.reference as string);
+        if (!owner || owner.jobId === ctx.job.id) unclaimed.push(row);
       }
+      let candidates = unclaimed;
+      if (unclaimed.length > 0 && (await deps.fleet.getAgent(args.toAgentId))) {
+        await trySync(deps, args.toAgentId, ctx.signal);
+        const received = await ctx.storage.ledger.serverRows({ agentId: args.toAgentId, sinceAt: from });
+        const theirs = new Set(received.filter((r) => r.reason === "payment_received").map((r) => r.reference));
+        candidates = unclaimed.filter((r) => theirs.has(r.reference));
+      }
+      if (candidates.length === 1) {
+        const [payment] = candidates as [ServerRow];
+        return { outcome: "done", result: await settled(deps, ctx, payment.reference) };
+      }
+      if (candidates.length > 1) {
+        return {
+          outcome: "unknown",
+          reason: `${candidates.length} unclaimed payments of this amount since the job began; which is this one cannot be told`,
+        };
+      }
+      if (!sync.ok) return { outcome: "unknown", reason: `the server ledger could not be read: ${sync.error}` };
+      if (unclaimed.length === 0 && (await mirrorCovers(ctx.storage, args.agentId, from, sync.whole))) {
+        return { outcome: "not_done", reason: `no payment of ${args.agentId} of this amount since the job began` };
+      }
+      return {
+        outcome: "unknown",
+        reason:
+          unclaimed.length > 0
+            ? "a payment of this amount exists, but the recipient's ledger does not show it"
+            : "the server ledger rows seen miss some since the job began",
+      };
     },
   };
 }
 
-function memoFor(args: TransferArgs): string {
-  return args.memo ? `${requestTag(args.requestId)} ${args.memo}` : requestTag(args.requestId);
+function isPaymentSent(r: ServerRow): boolean {
+  return r.reason === "payment_sent" && (r.type === "debit" || r.type === "reservation");
 }
 
-function names(entry: LedgerEntry, requestId: string): boolean {
-  return containsToken(entry.reason, requestId) || containsToken(entry.reference ?? "", requestId);
+function memoFor(args: TransferArgs): string {
+  return args.memo ? `${requestTag(args.requestId)} ${args.memo}` : requestTag(args.requestId);
 }
 
 async function settled(
@@ -98,13 +120,15 @@ async function settled(
 ): Promise<TransferResult> {
   const { args } = ctx;
   const at = Date.now();
-  const description = `transfer ${transferId ?? args.requestId} ${args.agentId} → ${args.toAgentId}`;
+  const description = `transfer ${transferId ?? "?"} (request ${args.requestId}) ${args.agentId} → ${args.toAgentId}`;
+  // Keyed by the payment id the server's rows carry, so the ledger sync sees them as already recorded.
+  const reference = transferId ?? args.requestId;
   const movements: MovementRecord[] = [
     {
       agentId: args.agentId,
       kind: "transfer_out",
       amount: -args.amount,
-      reference: args.requestId,
+      reference,
       description,
       jobId: ctx.job.id,
       at,
@@ -115,7 +139,7 @@ async function settled(
       agentId: args.toAgentId,
       kind: "transfer_in",
       amount: args.amount,
-      reference: args.requestId,
+      reference,
       description,
       jobId: ctx.job.id,
       at,

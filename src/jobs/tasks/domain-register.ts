@@ -42,6 +42,8 @@ export function domainRegisterTask(
 
     async run(ctx) {
       const { accountId, domain } = ctx.args;
+      // the kill switch, at send time (a domains account is no agent: only the fleet-wide pause applies)
+      await deps.fleet.assertFleetActive({ action: `the purchase of ${domain}`, jobId: ctx.job.id });
       const key = await deps.fleet.domainKeyFor(accountId);
       const r = await inFlight.track(keyOf(ctx.args), deps.client.domains.registerDomain(key, domain));
       const at = Date.now();

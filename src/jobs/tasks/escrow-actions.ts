@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { FleetDeps } from "../../deps.js";
+import { readWithRetry } from "../../purpleflea/read-retry.js";
 import type { EscrowStatus } from "../../purpleflea/types.js";
 import { escrowLimits } from "../rate-limit.js";
 import type { ReconcileOutcome, TaskDefinition } from "../types.js";
@@ -93,7 +94,7 @@ async function reconcileByStatus(
   await inFlight.released(args.escrowId);
   try {
     const key = await deps.fleet.keyFor(args.agentId);
-    const escrow = await deps.client.escrow.get(args.escrowId, key, { signal });
+    const escrow = await readWithRetry(() => deps.client.escrow.get(args.escrowId, key, { signal }), { signal });
     if (happened(escrow)) return { outcome: "done", result: { escrowId: escrow.escrowId, status: escrow.status } };
     return { outcome: "not_done", reason: `escrow ${args.escrowId} is ${escrow.status}` };
   } catch (err) {

@@ -1,12 +1,14 @@
 import { z } from "zod";
 import type { FleetDeps } from "../../deps.js";
+import { FleetError, toFleetError } from "../../errors.js";
 import { escrowReference } from "../../ledger/classify.js";
 import { recordMovement } from "../../ledger/movements.js";
 import type { MovementRecord } from "../../ledger/types.js";
-import type { Micros } from "../../money.js";
-import type { EscrowStatus } from "../../purpleflea/types.js";
+import { formatUsd, type Micros } from "../../money.js";
+import { readWithRetry } from "../../purpleflea/read-retry.js";
+import type { Escrow, EscrowStatus } from "../../purpleflea/types.js";
 import { escrowLimits } from "../rate-limit.js";
-import type { ReconcileOutcome, TaskDefinition } from "../types.js";
+import type { ReconcileOutcome, TaskContext, TaskDefinition } from "../types.js";
 import { escrowReleaseArgs, TASK } from "./args.js";
 import { targetEscrowId } from "./escrow-validate.js";
 import { InFlight } from "./in-flight.js";
@@ -58,9 +60,16 @@ export function escrowReleaseTask(
       const escrowId = targetEscrowId(args);
       const refusal = validationRefusal(escrowId, args.previous);
       if (refusal) return refusal;
+      // the kill switch, at send time: a release queued before a pause is not sent after it (failed, not_done)
+      await deps.fleet.assertCanMoveMoney(args.agentId, { action: `the release of ${escrowId}`, jobId: ctx.job.id });
 
       const key = await deps.fleet.keyFor(args.agentId);
-      const r = await inFlight.track(escrowId, deps.client.escrow.release(key, escrowId));
+      let r: Awaited<ReturnType<typeof deps.client.escrow.release>>;
+      try {
+        r = await inFlight.track(escrowId, deps.client.escrow.release(key, escrowId));
+      } catch (err) {
+        return await alreadyReleased(deps, ctx, escrowId, key, err);
+      }
       const credit = await releaseMovement(deps, escrowId, r.counterpartyId, r.amountReleased, ctx.job.id);
       if (credit) ctx.onCommit((tx) => recordMovement(tx, credit));
       return {
@@ -78,7 +87,8 @@ export function escrowReleaseTask(
       const escrowId = targetEscrowId(args);
       await inFlight.released(escrowId);
       try {
-        const escrow = await deps.client.escrow.get(escrowId, await deps.fleet.keyFor(args.agentId), {
+        const key = await deps.fleet.keyFor(args.agentId);
+        const escrow = await readWithRetry(() => deps.client.escrow.get(escrowId, key, { signal: ctx.signal }), {
           signal: ctx.signal,
         });
         if (escrow.status !== "released") {
@@ -107,6 +117,71 @@ export function escrowReleaseTask(
         return { outcome: "unknown", reason: `escrow ${escrowId} could not be read: ${errorMessage(err)}` };
       }
     },
+  };
+}
+
+/**
+ * A release the server refused with `409 invalid_status`. When the escrow reads `released`, another release (a
+ * racing job, a second session, the creator by hand) got there first: the payment this job was for has happened,
+ * so it succeeds having moved nothing. The counterparty's credit is recorded under the escrow's one release
+ * reference, which the first release uses too, so it is in the ledger once whoever recorded it. Any other status,
+ * or another refusal, is passed on as it is.
+ */
+async function alreadyReleased(
+  deps: Pick<FleetDeps, "fleet" | "client">,
+  ctx: TaskContext<EscrowReleaseArgs>,
+  escrowId: string,
+  key: string,
+  err: unknown,
+): Promise<EscrowReleaseResult> {
+  const refusal = toFleetError(err);
+  if (refusal.code !== "CONFLICT" || refusal.upstreamCode !== "invalid_status") throw err;
+  let escrow: Escrow;
+  try {
+    escrow = await readWithRetry(() => deps.client.escrow.get(escrowId, key, { signal: ctx.signal }), {
+      signal: ctx.signal,
+    });
+  } catch (readErr) {
+    // A refusal proves this release moved nothing; only the reason is unknown.
+    throw new FleetError(
+      "CONFLICT",
+      `${refusal.message}; the escrow could not be read to say why: ${errorMessage(readErr)}`,
+      {
+        kind: "permanent",
+        upstreamCode: refusal.upstreamCode,
+        hint: "get_escrow shows its status; a released escrow needs nothing more",
+        cause: err,
+      },
+    );
+  }
+  if (escrow.status !== "released") {
+    throw new FleetError(
+      "CONFLICT",
+      `${refusal.message}; escrow ${escrowId} is ${escrow.status}, so it cannot be released`,
+      {
+        kind: "permanent",
+        upstreamCode: refusal.upstreamCode,
+        hint:
+          escrow.status === "refunded"
+            ? "it timed out and the creator was refunded less 1%; nothing moved now"
+            : "a disputed escrow stays locked until Purple Flea resolves it by hand; nothing moved now",
+        cause: err,
+      },
+    );
+  }
+  const credit = await releaseMovement(deps, escrowId, escrow.counterpartyId, escrow.netToCounterparty, ctx.job.id);
+  if (credit) ctx.onCommit((tx) => recordMovement(tx, credit));
+  return {
+    released: false,
+    escrowId,
+    status: "released",
+    amountReleased: 0,
+    counterpartyId: escrow.counterpartyId,
+    reason:
+      `already released: escrow ${escrowId} was released before this request` +
+      `${escrow.releasedAt ? ` (at ${escrow.releasedAt})` : ""}, by another release; the server refused this ` +
+      `second one (409 invalid_status), so nothing moved twice. The counterparty received ` +
+      `$${formatUsd(escrow.netToCounterparty)} once.`,
   };
 }
 

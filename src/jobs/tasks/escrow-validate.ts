@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { FleetDeps } from "../../deps.js";
 import { FleetError } from "../../errors.js";
+import { readWithRetry } from "../../purpleflea/read-retry.js";
 import type { Escrow, EscrowStatus } from "../../purpleflea/types.js";
 import type { TaskDefinition } from "../types.js";
 import { escrowId as escrowIdSchema, escrowValidateArgs, TASK, type ValidationPolicy } from "./args.js";
@@ -40,7 +41,7 @@ export function escrowValidateTask(
     run: (ctx) => {
       const escrowId = targetEscrowId(ctx.args);
       return validateEscrow(
-        (signal) => deps.client.escrow.get(escrowId, undefined, { signal }),
+        (signal) => readWithRetry(() => deps.client.escrow.get(escrowId, undefined, { signal }), { signal }),
         ctx.args.policy,
         ctx.signal,
       );

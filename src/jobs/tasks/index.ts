@@ -20,6 +20,7 @@ import { escrowSettleReportTask, escrowSettleTask } from "./escrow-settle.js";
 import { escrowValidateTask } from "./escrow-validate.js";
 import { faucetClaimTask } from "./faucet-claim.js";
 import { ledgerRefreshTask } from "./ledger-refresh.js";
+import { LedgerNudger } from "./ledger-sync.js";
 import { ledgerPlacedBets } from "./placed-bets.js";
 import { dailyPnlTask, weeklyPnlTask } from "./pnl-summaries.js";
 
@@ -38,6 +39,11 @@ export interface FleetTaskOptions {
    * server with its limits off (a sandbox started with `rateLimits: false`, a benchmark).
    */
   rateLimits?: boolean;
+  /**
+   * Sync an agent's server ledger after each of its bet calls (default true), so rows other services write for
+   * it are read before its own bets push them out of the 50-row window (src/jobs/tasks/ledger-sync.ts).
+   */
+  ledgerSync?: boolean;
 }
 
 export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: FleetTaskOptions = {}): void {
@@ -48,7 +54,9 @@ export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: Flee
 
   // the engine's aggregate_bet_results, replaced by one that also reads what members placed from the ledger
   register(aggregateBetResultsTaskWith(ledgerPlacedBets(deps.storage)));
-  register(casinoBetBatchTask(deps, { casino: deps.client.casino, lookup }));
+  const nudger = (opts.ledgerSync ?? true) ? new LedgerNudger(deps, deps.logger) : undefined;
+  const lane = nudger && (<T>(agentId: string, send: () => Promise<T>) => nudger.lane(agentId, send));
+  register(casinoBetBatchTask(deps, { casino: deps.client.casino, lookup, ...(lane ? { lane } : {}) }));
   register(casinoPlaceBatchTask(deps));
   register(casinoVerifyTask(deps));
   register(casinoTransferTask(deps));

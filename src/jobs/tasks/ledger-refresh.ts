@@ -1,16 +1,17 @@
 import type { z } from "zod";
 import type { FleetDeps } from "../../deps.js";
 import { toFleetError } from "../../errors.js";
-import { importServerLedger } from "../../ledger/import.js";
 import type { TaskDefinition } from "../types.js";
 import { ledgerRefreshArgs, TASK } from "./args.js";
+import { syncServerLedger } from "./ledger-sync.js";
 import { errorMessage } from "./messages.js";
 import { FLEET_SWEEP_TIME_LIMIT_MS, READ_RETRY } from "./policies.js";
 
 /**
- * `ledger.refresh`: each agent's server ledger (`GET /auth/ledger`, its newest 50 rows) imported into the
- * local ledger, so credits pf-fleet did not cause (deposits, referral commissions, transfers in) keep local
- * PnL equal to the server balance. The classification and its limits are src/ledger/import.ts's.
+ * `ledger.refresh`: each agent's server ledger (`GET /auth/ledger`, its newest 50 rows) kept in the mirror and
+ * imported into the local ledger, so credits pf-fleet did not cause (deposits, referral commissions, payments
+ * in) keep local PnL equal to the server balance. Busy agents are also synced after each bet call
+ * (ledger-sync.ts); this sweep catches agents that receive money without betting (a referrer, a payee).
  */
 
 export type LedgerRefreshArgs = z.infer<typeof ledgerRefreshArgs>;
@@ -38,9 +39,8 @@ export function ledgerRefreshTask(
       let firstError: unknown;
       for (const agentId of ids) {
         try {
-          const entries = await deps.client.casino.ledger(await deps.fleet.keyFor(agentId), { signal: ctx.signal });
-          const r = await importServerLedger(deps.storage, agentId, entries, { jobId: ctx.job.id });
-          result.agents.push({ agentId, rows: entries.length, imported: r.imported });
+          const sync = await syncServerLedger(deps, agentId, { signal: ctx.signal, jobId: ctx.job.id });
+          result.agents.push({ agentId, rows: sync.entries.length, imported: sync.imported.imported });
         } catch (err) {
           firstError ??= err;
           result.errors.push({ agentId, error: errorMessage(err) });

@@ -53,12 +53,12 @@ const balanceSchema = z.object({
   recent_activity: z.array(ledgerEntrySchema).default([]),
 });
 
+/** `POST /stats/pay`'s answer (purpleflea-api.md §12); the memo it echoes is stored nowhere. */
 const transferSchema = z.object({
-  transfer_id: optionalText,
-  id: optionalText,
+  tx_id: optionalText,
   amount: usd.optional(),
-  to_agent_id: z.string().optional(),
-  new_balance: usd.nullish(),
+  to: z.string().optional(),
+  sender_new_balance: usd.nullish(),
 });
 
 export function accountMethods(http: HttpTransport): Pick<CasinoClient, "register" | "balance" | "ledger" | "pay"> {
@@ -115,10 +115,10 @@ export function accountMethods(http: HttpTransport): Pick<CasinoClient, "registe
         opts,
       );
       return {
-        transferId: wire.transfer_id ?? wire.id ?? null,
+        transferId: wire.tx_id ?? null,
         amount: wire.amount ?? req.amount,
-        toAgentId: wire.to_agent_id ?? req.toAgentId,
-        newBalance: wire.new_balance ?? null,
+        toAgentId: wire.to ?? req.toAgentId,
+        newBalance: wire.sender_new_balance ?? null,
       };
     },
   };

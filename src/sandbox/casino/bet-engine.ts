@@ -50,11 +50,11 @@ export class BetEngine {
     const outcome = settle(bet, roll);
     const amountWon = outcome.won ? stake * outcome.payoutMultiplier : 0;
 
-    ledger.takeStake(agent.id, stake);
-    if (amountWon > 0) ledger.payReturn(agent.id, amountWon);
+    const betId = newBetId();
+    ledger.takeStake(agent.id, stake, betId);
+    if (amountWon > 0) ledger.payReturn(agent.id, amountWon, betId);
     agents.addPlay(agent.id, stake, amountWon);
 
-    const betId = newBetId();
     const game = STORED_GAME_NAME[bet.game];
     const result = { ...outcome.result, ...engineExtras(bet, outcome.won), roll: round2(roll) };
     this.bets.insert({

@@ -6,7 +6,11 @@ import type { Route } from "../http/router.js";
 import { requireAgent } from "./auth.js";
 import type { CasinoContext } from "./context.js";
 
-/** `/fairness/seed-hash`, `/fairness/rotate`, `/fairness/verify`, `/fairness/seeds`. */
+/**
+ * `/fairness/seed-hash`, `/fairness/rotate`, `/fairness/verify`, `/fairness/seeds`, `/fairness/audit/:betId`, as the
+ * production casino answers them: a seed is shown in plain text once revealed (rotated by request or after
+ * BETS_PER_SEED bets), and a bet can be looked up only by its own agent.
+ */
 export function fairnessRoutes({ world, seeds, bets }: CasinoContext): Route[] {
   return [
     {
@@ -44,9 +48,9 @@ export function fairnessRoutes({ world, seeds, bets }: CasinoContext): Route[] {
       method: "POST",
       path: "/fairness/verify",
       async handle(req) {
-        requireAgent(world, req);
+        const agent = requireAgent(world, req);
         const body = await req.json();
-        if (body.bet_id) return verifyBet(String(body.bet_id));
+        if (body.bet_id) return verifyBet(agent.id, String(body.bet_id));
         const { server_seed, server_seed_hash, client_seed, nonce } = body;
         const nonceValue = typeof nonce === "string" && /^\d+$/.test(nonce) ? Number(nonce) : nonce;
         if (
@@ -86,11 +90,45 @@ export function fairnessRoutes({ world, seeds, bets }: CasinoContext): Route[] {
         });
       },
     },
+    {
+      method: "GET",
+      path: "/fairness/audit/:betId",
+      handle(req) {
+        const agent = requireAgent(world, req);
+        const bet = bets.byId(req.params.betId ?? "");
+        if (!bet) return json({ error: "bet_not_found" }, 404);
+        if (bet.agent_id !== agent.id) {
+          throw new HttpError(403, "forbidden", "You can only audit your own bets");
+        }
+        const seed = seeds.byHash(bet.server_seed_hash);
+        const revealedAt = seed?.revealed_at ?? null;
+        return json({
+          bet_id: bet.id,
+          game: bet.game,
+          amount: bet.amount,
+          payout_multiplier: bet.payout_multiplier,
+          won: bet.won === 1,
+          amount_won: bet.amount_won,
+          result: JSON.parse(bet.result) as unknown,
+          fairness: {
+            server_seed_hash: bet.server_seed_hash,
+            server_seed: revealedAt !== null ? bet.server_seed : "[hidden until seed rotation]",
+            client_seed: bet.client_seed,
+            nonce: bet.nonce,
+            result_hash: bet.result_hash,
+            seed_revealed: revealedAt !== null,
+            seed_revealed_at: revealedAt !== null ? isoFromSeconds(revealedAt) : null,
+          },
+          timestamp: isoFromSeconds(bet.created_at),
+        });
+      },
+    },
   ];
 
-  function verifyBet(betId: string) {
+  function verifyBet(agentId: string, betId: string) {
     const bet = bets.byId(betId);
-    if (!bet) throw new HttpError(404, "bet_not_found", `No bet found with id: ${betId}`);
+    // the production route looks the bet up among the caller's own only
+    if (!bet || bet.agent_id !== agentId) throw new HttpError(404, "bet_not_found", `No bet found with id: ${betId}`);
     const seed = seeds.byHash(bet.server_seed_hash);
     if (!seed || seed.revealed_at === null) {
       return json({

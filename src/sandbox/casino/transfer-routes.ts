@@ -9,8 +9,9 @@ const MIN_TRANSFER_USD = 0.01;
 const MAX_MEMO_CHARS = 200;
 
 /**
- * `POST /stats/pay {to_agent_id, amount ≥ 0.01, memo?}`: an instant, irreversible agent-to-agent transfer. Both
- * sides get a casino ledger row carrying the transfer id in `reference`, so either party can reconcile it.
+ * `POST /stats/pay {to_agent_id, amount ≥ 0.01, memo?}`: an instant, irreversible agent-to-agent transfer. The
+ * sender gets a `payment_sent` debit and the recipient a `payment_received` credit (service `payment`), both
+ * referenced by the payment's `tx_id`.
  */
 export function transferRoutes({ world }: CasinoContext): Route[] {
   return [
@@ -45,31 +46,29 @@ export function transferRoutes({ world }: CasinoContext): Route[] {
             `Balance $${sender.balance_usd.toFixed(2)} is less than transfer $${amount.toFixed(2)}`,
           );
         }
-        const transferId = `tr_${randomHex(8)}`;
+        // Production's shape (purpleflea-api.md §12): the memo is echoed but stored nowhere, and both rows
+        // carry only the payment id, so a lost answer cannot be found by a tag in the memo.
+        const txId = `pay_${randomHex(8)}`;
         const newBalance = world.db.transaction(() => {
           const after = world.ledger.debit(sender.id, amount, {
-            id: `${transferId}_out`,
-            reason: `transfer_out: ${to}${memo ? ` (${memo})` : ""}`,
-            reference: transferId,
-            service: "casino",
+            reason: "payment_sent",
+            reference: txId,
+            service: "payment",
           });
           if (after === null) throw new HttpError(400, "insufficient_balance", "Balance changed; transfer refused");
-          world.ledger.credit(to, amount, {
-            id: `${transferId}_in`,
-            reason: `transfer_in: ${sender.id}${memo ? ` (${memo})` : ""}`,
-            reference: transferId,
-            service: "casino",
-          });
+          world.ledger.credit(to, amount, { reason: "payment_received", reference: txId, service: "payment" });
           return after;
         })();
         return json({
-          transfer_id: transferId,
-          from_agent_id: sender.id,
-          to_agent_id: to,
+          tx_id: txId,
+          from: sender.id,
+          to,
           amount,
           memo,
-          new_balance: newBalance,
-          message: `$${amount.toFixed(2)} sent to ${to}. Transfers are instant and irreversible.`,
+          sender_new_balance: newBalance,
+          timestamp: new Date(world.clock.now()).toISOString(),
+          message: `Sent $${amount.toFixed(2)} to ${to}`,
+          note: "Transfers are instant and irreversible.",
         });
       },
     },

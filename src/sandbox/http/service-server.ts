@@ -53,7 +53,7 @@ export function createServiceServer(service: ServiceDefinition, world: SandboxWo
     const apiReq = new ApiRequest(req, url, match?.params ?? {});
     world.stats.request(route, apiReq.ip);
 
-    const fault = world.faults.decide(match?.route.money === true);
+    const fault = world.faults.decide(match?.route.money === true, route);
     apiReq.receive();
     if (fault.latencyMs > 0) await delay(fault.latencyMs);
     if (answeredByFault(fault, req, res)) return;

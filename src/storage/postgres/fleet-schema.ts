@@ -51,4 +51,22 @@ export const PG_FLEET_MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  -- Tightened limits gain the escrow and transfer limits.
+  ALTER TABLE fleet_limit_overrides DROP CONSTRAINT fleet_limit_overrides_name_check;
+  ALTER TABLE fleet_limit_overrides ADD CONSTRAINT fleet_limit_overrides_name_check
+    CHECK (name IN ('maxBet', 'maxBatch', 'dailyLossLimit', 'fleetDailyLossLimit',
+                    'maxEscrow', 'dailyEscrow', 'maxTransfer', 'dailyTransfer'));
+
+  -- Money set aside against a daily limit while a money job is in flight (src/storage/fleet.ts, Reservation):
+  -- live while the job with idempotency key job_key is not final; dropped once it is. job_key has the default
+  -- collation of jobs.idempotency_key, so the join uses that column's unique index.
+  CREATE TABLE fleet_reservations (
+    job_key    TEXT   PRIMARY KEY,
+    kind       TEXT   NOT NULL CHECK (kind IN ('stake', 'escrow', 'transfer')),
+    agent_id   TEXT   COLLATE "C" NOT NULL,
+    amount     BIGINT NOT NULL CHECK (amount > 0),
+    created_at BIGINT NOT NULL
+  );
+  `,
 ];

@@ -1,15 +1,22 @@
 import type { Mode } from "../../config.js";
 import type { Agent, DomainAccount } from "../../fleet/types.js";
 import type { Micros } from "../../money.js";
-import type {
-  AgentRiskState,
-  AgentWrite,
-  DomainAccountWrite,
-  FleetRepo,
-  LimitName,
-  LimitOverride,
-  RiskSnapshot,
-  StoredPauseState,
+import {
+  type AgentRiskState,
+  type AgentWrite,
+  DAY_MS,
+  type DomainAccountWrite,
+  DROP_RELEASED_RESERVATIONS_SQL,
+  type FleetRepo,
+  heldAmount,
+  LIVE_RESERVATIONS_SQL,
+  type LimitName,
+  type LimitOverride,
+  type LiveReservationRow,
+  type Reservation,
+  type RiskSnapshot,
+  reservationTotals,
+  type StoredPauseState,
 } from "../fleet.js";
 import type { PgConn } from "./connection.js";
 
@@ -34,6 +41,8 @@ const ACCOUNT_COLUMNS = "account_id, label, created_at";
 const FLEET_SCOPE = "*";
 /** the first half of the two-key advisory locks `lowerLimits` takes per scope: apart from every other advisory lock */
 const LIMITS_LOCK_SPACE = 0x70665f6f; // "pf_o" (the ledger has "pf_l", rate limits "pf_r")
+/** the advisory lock every `reserve` takes, to the end of its transaction: one check-and-reserve at a time */
+const RESERVE_LOCK = `${0x70665f76}, 0`; // "pf_v"
 
 const toAgent = (r: AgentRow): Agent => ({
   agentId: r.agent_id,
@@ -175,39 +184,48 @@ export class PgFleetRepo implements FleetRepo {
     return this.#setAgentPaused(agentId, false, null);
   }
 
-  async riskSnapshot(agentIds: readonly string[], dayStart: number): Promise<RiskSnapshot> {
-    const ids = [...new Set(agentIds)];
-    // One statement, one snapshot (this runs before every bet): the day's fleet total on a row of its own, joined
-    // to each requested agent the fleet knows (none: the row alone), with both switches and the agent's day total.
-    const rows = await this.#conn.rows<{
-      fleet_net: number;
-      agent_id: string | null;
-      paused: boolean;
-      pause_reason: string | null;
-      fleet_reason: string | null;
-      net: number;
-    }>(
-      `SELECT f.net AS fleet_net, a.agent_id, a.paused, a.pause_reason, p.reason AS fleet_reason,
-         COALESCE(t.net, 0) AS net
-       FROM (SELECT COALESCE(SUM(net), 0)::bigint AS net FROM bet_day_totals WHERE day_start = $2) f
-       LEFT JOIN fleet_agents a ON a.agent_id = ANY($1::text[])
-       LEFT JOIN fleet_pause p ON p.id = 1
-       LEFT JOIN bet_day_totals t ON t.day_start = $2 AND t.agent_id = a.agent_id`,
-      [ids, dayStart],
-    );
-    const byId = new Map(rows.map((r) => [r.agent_id, r]));
-    const agents = new Map<string, AgentRiskState>();
-    for (const agentId of ids) {
-      const r = byId.get(agentId);
-      if (!r) continue;
-      agents.set(agentId, {
-        paused: r.paused,
-        pauseReason: r.pause_reason,
-        fleetPauseReason: r.fleet_reason,
-        netToday: r.net as Micros,
-      });
-    }
-    return { overrides: await this.#overrides(), agents, fleetNetToday: (rows[0]?.fleet_net ?? 0) as Micros };
+  async riskSnapshot(
+    agentIds: readonly string[],
+    dayStart: number,
+    opts: { money?: boolean } = {},
+  ): Promise<RiskSnapshot> {
+    return snapshotOn(this.#conn, agentIds, dayStart, opts.money ?? false);
+  }
+
+  async reserve(
+    agentIds: readonly string[],
+    dayStart: number,
+    reservations: readonly Reservation[],
+    check: (snapshot: RiskSnapshot, held: ReadonlySet<string>) => void,
+    at: number,
+  ): Promise<void> {
+    await this.#conn.atomic(async (c) => {
+      // held to the end of the outermost transaction: a concurrent reserve waits here, then (READ COMMITTED) reads
+      // what this one committed, its jobs and reservations included
+      await c.run(`SELECT pg_advisory_xact_lock(${RESERVE_LOCK})`);
+      await c.run(DROP_RELEASED_RESERVATIONS_SQL);
+      const snapshot = await snapshotOn(c, agentIds, dayStart, true);
+      const keys = reservations.map((r) => r.jobKey);
+      const existing = await c.rows<{ job_key: string }>(
+        "SELECT job_key FROM fleet_reservations WHERE job_key = ANY($1::text[])",
+        [keys],
+      );
+      const held = new Set(existing.map((r) => r.job_key));
+      check(snapshot, held);
+      for (const r of reservations) {
+        if (held.has(r.jobKey)) continue;
+        await c.run(
+          `INSERT INTO fleet_reservations (job_key, kind, agent_id, amount, created_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (job_key) DO NOTHING`,
+          [r.jobKey, r.kind, r.agentId, r.amount, at],
+        );
+      }
+    });
+  }
+
+  async liveReservations(): Promise<Reservation[]> {
+    const rows = await this.#conn.rows<LiveReservationRow>(LIVE_RESERVATIONS_SQL);
+    return rows.map((r) => ({ jobKey: r.job_key, kind: r.kind, agentId: r.agent_id, amount: heldAmount(r) }));
   }
 
   async claimMode(mode: Mode): Promise<Mode> {
@@ -225,11 +243,8 @@ export class PgFleetRepo implements FleetRepo {
     return (row as { value: string }).value;
   }
 
-  async #overrides(): Promise<LimitOverride[]> {
-    const rows = await this.#conn.rows<{ scope: string; name: LimitName; value: number }>(
-      "SELECT scope, name, value FROM fleet_limit_overrides ORDER BY seq",
-    );
-    return rows.map((r) => ({ agentId: r.scope === FLEET_SCOPE ? null : r.scope, name: r.name, value: r.value }));
+  #overrides(): Promise<LimitOverride[]> {
+    return overridesOn(this.#conn);
   }
 
   async #setAgentPaused(agentId: string, paused: boolean, reason: string | null): Promise<boolean> {
@@ -240,4 +255,75 @@ export class PgFleetRepo implements FleetRepo {
     ]);
     return changed > 0;
   }
+}
+
+/**
+ * Everything a risk check reads, on `conn` (the pool, or a transaction's client). Reservations are read before the
+ * day's totals: a job that succeeds in between is then counted twice (its reservation and its receipt), never not
+ * at all.
+ */
+async function snapshotOn(
+  conn: PgConn,
+  agentIds: readonly string[],
+  dayStart: number,
+  money: boolean,
+): Promise<RiskSnapshot> {
+  const ids = [...new Set(agentIds)];
+  const reserved = money ? reservationTotals(await conn.rows<LiveReservationRow>(LIVE_RESERVATIONS_SQL)) : null;
+  // One statement for the switches and PnL (this runs before every bet): the day's fleet total on a row of its own,
+  // joined to each requested agent the fleet knows (none: the row alone), with both switches and the agent's total.
+  const rows = await conn.rows<{
+    fleet_net: number;
+    agent_id: string | null;
+    paused: boolean;
+    pause_reason: string | null;
+    fleet_reason: string | null;
+    net: number;
+  }>(
+    `SELECT f.net AS fleet_net, a.agent_id, a.paused, a.pause_reason, p.reason AS fleet_reason,
+       COALESCE(t.net, 0) AS net
+     FROM (SELECT COALESCE(SUM(net), 0)::bigint AS net FROM bet_day_totals WHERE day_start = $2) f
+     LEFT JOIN fleet_agents a ON a.agent_id = ANY($1::text[])
+     LEFT JOIN fleet_pause p ON p.id = 1
+     LEFT JOIN bet_day_totals t ON t.day_start = $2 AND t.agent_id = a.agent_id`,
+    [ids, dayStart],
+  );
+  const byId = new Map(rows.map((r) => [r.agent_id, r]));
+  const agents = new Map<string, AgentRiskState>();
+  for (const agentId of ids) {
+    const r = byId.get(agentId);
+    if (!r) continue;
+    agents.set(agentId, {
+      paused: r.paused,
+      pauseReason: r.pause_reason,
+      fleetPauseReason: r.fleet_reason,
+      netToday: r.net as Micros,
+    });
+  }
+  const snapshot: RiskSnapshot = {
+    overrides: await overridesOn(conn),
+    agents,
+    fleetNetToday: (rows[0]?.fleet_net ?? 0) as Micros,
+  };
+  if (!reserved) return snapshot;
+  const spent = await conn.rows<{ kind: string; spent: number }>(
+    `SELECT kind, (-SUM(amount))::bigint AS spent FROM movements
+     WHERE kind IN ('escrow_lock', 'transfer_out') AND at >= $1 AND at < $2 GROUP BY kind`,
+    [dayStart, dayStart + DAY_MS],
+  );
+  const spentOf = (kind: string) => spent.find((r) => r.kind === kind)?.spent ?? 0;
+  snapshot.money = {
+    stakeByAgent: reserved.stakeByAgent,
+    fleetStake: reserved.fleetStake,
+    escrowToday: { spent: spentOf("escrow_lock"), reserved: reserved.escrow },
+    transferToday: { spent: spentOf("transfer_out"), reserved: reserved.transfer },
+  };
+  return snapshot;
+}
+
+async function overridesOn(conn: PgConn): Promise<LimitOverride[]> {
+  const rows = await conn.rows<{ scope: string; name: LimitName; value: number }>(
+    "SELECT scope, name, value FROM fleet_limit_overrides ORDER BY seq",
+  );
+  return rows.map((r) => ({ agentId: r.scope === FLEET_SCOPE ? null : r.scope, name: r.name, value: r.value }));
 }

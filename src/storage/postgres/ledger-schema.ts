@@ -127,4 +127,24 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER bets_day_totals_update AFTER UPDATE ON bets
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bets_day_totals();
   `,
+  `
+  -- Every server ledger row pf-fleet has seen (SQLite's fourth ledger migration).
+  CREATE TABLE server_ledger_rows (
+    agent_id      TEXT    COLLATE "C" NOT NULL,
+    entry_id      TEXT    COLLATE "C" NOT NULL,
+    seq           BIGINT  NOT NULL,
+    type          TEXT    NOT NULL,
+    amount        BIGINT  NOT NULL,
+    balance_after BIGINT  NOT NULL,
+    reason        TEXT    NOT NULL,
+    reference     TEXT    COLLATE "C",
+    service       TEXT    NOT NULL,
+    at            BIGINT  NOT NULL,
+    gap_before    BIGINT,
+    seen_at       BIGINT  NOT NULL,
+    PRIMARY KEY (agent_id, entry_id),
+    UNIQUE (agent_id, seq)
+  );
+  CREATE INDEX server_ledger_rows_by_reference ON server_ledger_rows (agent_id, reference) WHERE reference IS NOT NULL;
+  `,
 ];

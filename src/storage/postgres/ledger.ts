@@ -10,6 +10,7 @@ import type {
   BalanceSnapshot,
   DailyPnl,
   ServerOrigin,
+  ServerRow,
   StoredBet,
   StoredMovement,
   StoredSummary,
@@ -29,9 +30,21 @@ import type {
   MovementWrite,
   NewBet,
   NewMovement,
+  ServerRowQuery,
   SnapshotWrite,
 } from "../ledger.js";
-import { type BetRow, type MovementRow, type SnapshotRow, toBet, toMovement, toSnapshot } from "../ledger-rows.js";
+import {
+  type BetRow,
+  type MovementRow,
+  SERVER_ROW_COLUMNS,
+  type ServerRowRow,
+  type SnapshotRow,
+  serverRowValues,
+  toBet,
+  toMovement,
+  toServerRow,
+  toSnapshot,
+} from "../ledger-rows.js";
 import type { PgConn } from "./connection.js";
 
 /** Appends `value` to a statement's parameters; its placeholder. */
@@ -268,6 +281,58 @@ export class PgLedgerRepo implements LedgerRepo {
       [agentId],
     );
     return row?.at ?? undefined;
+  }
+
+  // ── the server ledger mirror ───────────────────────────────────────────────────────────────────────────────
+
+  /** Takes the agent's ledger lock first: mirror writers of one agent run one at a time, as on SQLite. */
+  async lastServerRow(agentId: string): Promise<ServerRow | undefined> {
+    await lockAgent(this.#conn, agentId);
+    const row = await this.#conn.row<ServerRowRow>(
+      `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = $1 ORDER BY seq DESC LIMIT 1`,
+      [agentId],
+    );
+    return row && toServerRow(row);
+  }
+
+  async serverRowIds(agentId: string, entryIds: readonly string[]): Promise<Set<string>> {
+    if (entryIds.length === 0) return new Set();
+    const rows = await this.#conn.rows<{ entry_id: string }>(
+      "SELECT entry_id FROM server_ledger_rows WHERE agent_id = $1 AND entry_id = ANY($2::text[])",
+      [agentId, entryIds],
+    );
+    return new Set(rows.map((r) => r.entry_id));
+  }
+
+  async appendServerRows(rows: readonly ServerRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const params: unknown[] = [];
+    const values = rows.map(
+      (r) =>
+        `(${serverRowValues(r)
+          .map((v) => bind(params, v))
+          .join(", ")})`,
+    );
+    const inserted = await this.#conn.rows(
+      `INSERT INTO server_ledger_rows (${SERVER_ROW_COLUMNS}) VALUES ${values.join(", ")}
+       ON CONFLICT (agent_id, entry_id) DO NOTHING RETURNING 1`,
+      params,
+    );
+    return inserted.length;
+  }
+
+  async serverRows(q: ServerRowQuery): Promise<ServerRow[]> {
+    const params: unknown[] = [];
+    const clauses = [`agent_id = ${bind(params, q.agentId)}`];
+    if (q.sinceAt !== undefined) clauses.push(`at >= ${bind(params, q.sinceAt)}`);
+    if (q.reference !== undefined) clauses.push(`reference = ${bind(params, q.reference)}`);
+    if (q.gapsOnly) clauses.push("gap_before IS NOT NULL");
+    if (q.entryIds !== undefined) clauses.push(`entry_id = ANY(${bind(params, q.entryIds)}::text[])`);
+    const rows = await this.#conn.rows<ServerRowRow>(
+      `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE ${clauses.join(" AND ")} ORDER BY seq`,
+      params,
+    );
+    return rows.map(toServerRow);
   }
 
   // ── balances and PnL ────────────────────────────────────────────────────────────────────────────────────────

@@ -45,4 +45,30 @@ export const FLEET_MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  `
+  -- Tightened limits gain the escrow and transfer limits. SQLite cannot alter a CHECK, so the table is rebuilt;
+  -- rowids are kept (overrides are listed in rowid order).
+  CREATE TABLE fleet_limit_overrides_v2 (
+    scope      TEXT    NOT NULL,
+    name       TEXT    NOT NULL CHECK (name IN ('maxBet', 'maxBatch', 'dailyLossLimit', 'fleetDailyLossLimit',
+                         'maxEscrow', 'dailyEscrow', 'maxTransfer', 'dailyTransfer')),
+    value      INTEGER NOT NULL CHECK (value >= 0),
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, name)
+  ) STRICT;
+  INSERT INTO fleet_limit_overrides_v2 (rowid, scope, name, value, updated_at)
+    SELECT rowid, scope, name, value, updated_at FROM fleet_limit_overrides;
+  DROP TABLE fleet_limit_overrides;
+  ALTER TABLE fleet_limit_overrides_v2 RENAME TO fleet_limit_overrides;
+
+  -- Money set aside against a daily limit while a money job is in flight (src/storage/fleet.ts, Reservation):
+  -- live while the job with idempotency key job_key is not final; dropped once it is.
+  CREATE TABLE fleet_reservations (
+    job_key    TEXT    PRIMARY KEY,
+    kind       TEXT    NOT NULL CHECK (kind IN ('stake', 'escrow', 'transfer')),
+    agent_id   TEXT    NOT NULL,
+    amount     INTEGER NOT NULL CHECK (amount > 0),
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

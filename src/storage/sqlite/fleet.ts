@@ -1,15 +1,22 @@
 import type { Mode } from "../../config.js";
 import type { Agent, DomainAccount } from "../../fleet/types.js";
 import type { Micros } from "../../money.js";
-import type {
-  AgentRiskState,
-  AgentWrite,
-  DomainAccountWrite,
-  FleetRepo,
-  LimitName,
-  LimitOverride,
-  RiskSnapshot,
-  StoredPauseState,
+import {
+  type AgentRiskState,
+  type AgentWrite,
+  DAY_MS,
+  type DomainAccountWrite,
+  DROP_RELEASED_RESERVATIONS_SQL,
+  type FleetRepo,
+  heldAmount,
+  LIVE_RESERVATIONS_SQL,
+  type LimitName,
+  type LimitOverride,
+  type LiveReservationRow,
+  type Reservation,
+  type RiskSnapshot,
+  reservationTotals,
+  type StoredPauseState,
 } from "../fleet.js";
 import type { SqliteConn } from "./connection.js";
 
@@ -179,8 +186,61 @@ export class SqliteFleetRepo implements FleetRepo {
     return this.#setAgentPaused(agentId, 0, null);
   }
 
-  async riskSnapshot(agentIds: readonly string[], dayStart: number): Promise<RiskSnapshot> {
+  async riskSnapshot(
+    agentIds: readonly string[],
+    dayStart: number,
+    opts: { money?: boolean } = {},
+  ): Promise<RiskSnapshot> {
+    return this.#snapshot(agentIds, dayStart, opts.money ?? false);
+  }
+
+  async reserve(
+    agentIds: readonly string[],
+    dayStart: number,
+    reservations: readonly Reservation[],
+    check: (snapshot: RiskSnapshot, held: ReadonlySet<string>) => void,
+    at: number,
+  ): Promise<void> {
     const conn = this.#conn;
+    // IMMEDIATE (or the caller's transaction, which is): the write lock serialises every reserve of every process
+    conn.atomic(() => {
+      conn.sql(DROP_RELEASED_RESERVATIONS_SQL).run();
+      const snapshot = this.#snapshot(agentIds, dayStart, true);
+      const isHeld = conn.sql("SELECT 1 FROM fleet_reservations WHERE job_key = ?").pluck(true);
+      const held = new Set(reservations.filter((r) => isHeld.get(r.jobKey) !== undefined).map((r) => r.jobKey));
+      check(snapshot, held);
+      const insert = conn.sql(
+        `INSERT INTO fleet_reservations (job_key, kind, agent_id, amount, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (job_key) DO NOTHING`,
+      );
+      for (const r of reservations) if (!held.has(r.jobKey)) insert.run(r.jobKey, r.kind, r.agentId, r.amount, at);
+    });
+  }
+
+  async liveReservations(): Promise<Reservation[]> {
+    const rows = this.#conn.sql(LIVE_RESERVATIONS_SQL).all() as LiveReservationRow[];
+    return rows.map((r) => ({ jobKey: r.job_key, kind: r.kind, agentId: r.agent_id, amount: heldAmount(r) }));
+  }
+
+  async claimMode(mode: Mode): Promise<Mode> {
+    return (await this.claimMeta("mode", mode)) as Mode;
+  }
+
+  async claimMeta(key: string, value: string): Promise<string> {
+    const conn = this.#conn;
+    return conn.atomic(() => {
+      conn.sql("INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING").run(key, value);
+      return conn.sql("SELECT value FROM fleet_meta WHERE key = ?").pluck(true).get(key) as string;
+    });
+  }
+
+  /**
+   * Reservations are read before the day's totals: a job that succeeds in between is then counted twice (its
+   * reservation and its receipt), never not at all.
+   */
+  #snapshot(agentIds: readonly string[], dayStart: number, money: boolean): RiskSnapshot {
+    const conn = this.#conn;
+    const reserved = money ? reservationTotals(conn.sql(LIVE_RESERVATIONS_SQL).all() as LiveReservationRow[]) : null;
     // both switches and whether the agent exists, in one read: this runs before every bet
     const tradingState = conn.sql(
       `SELECT a.paused, a.pause_reason, (SELECT reason FROM fleet_pause WHERE id = 1) AS fleet_reason
@@ -205,19 +265,22 @@ export class SqliteFleetRepo implements FleetRepo {
       .sql("SELECT COALESCE(SUM(net), 0) FROM bet_day_totals WHERE day_start = ?")
       .pluck(true)
       .get(dayStart) as Micros;
-    return { overrides: this.#overrides(), agents, fleetNetToday };
-  }
-
-  async claimMode(mode: Mode): Promise<Mode> {
-    return (await this.claimMeta("mode", mode)) as Mode;
-  }
-
-  async claimMeta(key: string, value: string): Promise<string> {
-    const conn = this.#conn;
-    return conn.atomic(() => {
-      conn.sql("INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING").run(key, value);
-      return conn.sql("SELECT value FROM fleet_meta WHERE key = ?").pluck(true).get(key) as string;
-    });
+    const snapshot: RiskSnapshot = { overrides: this.#overrides(), agents, fleetNetToday };
+    if (!reserved) return snapshot;
+    const spent = conn
+      .sql(
+        `SELECT kind, -SUM(amount) AS spent FROM movements
+         WHERE kind IN ('escrow_lock', 'transfer_out') AND at >= ? AND at < ? GROUP BY kind`,
+      )
+      .all(dayStart, dayStart + DAY_MS) as Array<{ kind: string; spent: number }>;
+    const spentOf = (kind: string) => spent.find((r) => r.kind === kind)?.spent ?? 0;
+    snapshot.money = {
+      stakeByAgent: reserved.stakeByAgent,
+      fleetStake: reserved.fleetStake,
+      escrowToday: { spent: spentOf("escrow_lock"), reserved: reserved.escrow },
+      transferToday: { spent: spentOf("transfer_out"), reserved: reserved.transfer },
+    };
+    return snapshot;
   }
 
   #agent(agentId: string): Agent | undefined {

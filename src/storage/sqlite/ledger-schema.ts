@@ -119,4 +119,25 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   -- The bets a job placed: a chord summary counts those of a member that ended without a result.
   CREATE INDEX bets_by_job ON bets (job_id) WHERE job_id IS NOT NULL;
   `,
+  `
+  -- Every server ledger row pf-fleet has seen (GET /auth/ledger shows only the newest 50): reconciliation and
+  -- the ledger's completeness read this mirror, not only the live window (src/ledger/server-mirror.ts).
+  CREATE TABLE server_ledger_rows (
+    agent_id      TEXT    NOT NULL,
+    entry_id      TEXT    NOT NULL,
+    seq           INTEGER NOT NULL,
+    type          TEXT    NOT NULL,
+    amount        INTEGER NOT NULL,
+    balance_after INTEGER NOT NULL,
+    reason        TEXT    NOT NULL,
+    reference     TEXT,
+    service       TEXT    NOT NULL,
+    at            INTEGER NOT NULL,
+    gap_before    INTEGER,
+    seen_at       INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, entry_id),
+    UNIQUE (agent_id, seq)
+  ) STRICT;
+  CREATE INDEX server_ledger_rows_by_reference ON server_ledger_rows (agent_id, reference) WHERE reference IS NOT NULL;
+  `,
 ];

@@ -9,6 +9,7 @@ import type {
   BalanceSnapshot,
   DailyPnl,
   ServerOrigin,
+  ServerRow,
   StoredBet,
   StoredMovement,
   StoredSummary,
@@ -28,9 +29,21 @@ import type {
   MovementWrite,
   NewBet,
   NewMovement,
+  ServerRowQuery,
   SnapshotWrite,
 } from "../ledger.js";
-import { type BetRow, type MovementRow, type SnapshotRow, toBet, toMovement, toSnapshot } from "../ledger-rows.js";
+import {
+  type BetRow,
+  type MovementRow,
+  SERVER_ROW_COLUMNS,
+  type ServerRowRow,
+  type SnapshotRow,
+  serverRowValues,
+  toBet,
+  toMovement,
+  toServerRow,
+  toSnapshot,
+} from "../ledger-rows.js";
 import type { SqliteConn } from "./connection.js";
 
 // ── filters ───────────────────────────────────────────────────────────────────────────────────────────────────
@@ -329,6 +342,53 @@ export class SqliteLedgerRepo implements LedgerRepo {
       )
       .run(m.reference, m.fee, m.description, m.jobId, match.id);
     return { outcome: "adopted" };
+  }
+
+  // ── the server ledger mirror ───────────────────────────────────────────────────────────────────────────────
+
+  async lastServerRow(agentId: string): Promise<ServerRow | undefined> {
+    const row = this.#conn
+      .sql(`SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = ? ORDER BY seq DESC LIMIT 1`)
+      .get(agentId) as ServerRowRow | undefined;
+    return row && toServerRow(row);
+  }
+
+  async serverRowIds(agentId: string, entryIds: readonly string[]): Promise<Set<string>> {
+    if (entryIds.length === 0) return new Set();
+    const ids = this.#conn
+      .sql(
+        "SELECT entry_id FROM server_ledger_rows WHERE agent_id = ? AND entry_id IN (SELECT value FROM json_each(?))",
+      )
+      .pluck()
+      .all(agentId, JSON.stringify(entryIds)) as string[];
+    return new Set(ids);
+  }
+
+  async appendServerRows(rows: readonly ServerRow[]): Promise<number> {
+    const insert = this.#conn.sql(
+      `INSERT INTO server_ledger_rows (${SERVER_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (agent_id, entry_id) DO NOTHING`,
+    );
+    let inserted = 0;
+    for (const r of rows) inserted += insert.run(...serverRowValues(r)).changes;
+    return inserted;
+  }
+
+  async serverRows(q: ServerRowQuery): Promise<ServerRow[]> {
+    const clauses = ["agent_id = @agentId"];
+    if (q.sinceAt !== undefined) clauses.push("at >= @sinceAt");
+    if (q.reference !== undefined) clauses.push("reference = @reference");
+    if (q.gapsOnly) clauses.push("gap_before IS NOT NULL");
+    if (q.entryIds !== undefined) clauses.push("entry_id IN (SELECT value FROM json_each(@entryIds))");
+    const rows = this.#conn
+      .sql(`SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE ${clauses.join(" AND ")} ORDER BY seq`)
+      .all({
+        agentId: q.agentId,
+        ...(q.sinceAt === undefined ? {} : { sinceAt: q.sinceAt }),
+        ...(q.reference === undefined ? {} : { reference: q.reference }),
+        ...(q.entryIds === undefined ? {} : { entryIds: JSON.stringify(q.entryIds) }),
+      }) as ServerRowRow[];
+    return rows.map(toServerRow);
   }
 
   // ── balances and PnL ────────────────────────────────────────────────────────────────────────────────────────

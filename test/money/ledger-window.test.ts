@@ -1,0 +1,167 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import type { JobRow } from "../../src/jobs/index.js";
+import type { FaucetClaimResult } from "../../src/jobs/tasks/faucet-claim.js";
+import { recordOpeningBalance, TASK } from "../../src/jobs/tasks/index.js";
+import { listMovements, localBalance } from "../../src/ledger/index.js";
+import { usdToMicros } from "../../src/money.js";
+import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
+import { type Fleet, settled, startFleet } from "./harness.js";
+
+/**
+ * The server's ledger shows only the newest 50 rows, and every bet writes one or two (purpleflea-api.md §12).
+ * These tests make agents busy enough that what reconciliation and the ledger refresh need has left that window,
+ * and check that the money still ends in the local ledger exactly once.
+ */
+
+const DAY_MS = 24 * 3_600_000;
+let uniq = 0;
+const id = (prefix: string) => `${prefix}-${Date.now()}-${uniq++}`;
+
+describe("a complete ledger under the 50-row window", () => {
+  let sandbox: RunningSandbox | undefined;
+  let f: Fleet | undefined;
+  afterEach(async () => {
+    await f?.close();
+    await sandbox?.close();
+    f = undefined;
+    sandbox = undefined;
+  });
+
+  async function agent(fundUsd: number, referralCode?: string): Promise<{ agentId: string; referralCode: string }> {
+    const fleet = f as Fleet;
+    const reg = await fleet.client.casino.register(referralCode ? { referralCode } : {});
+    if (fundUsd > 0) sandbox?.fund(reg.agentId, fundUsd);
+    await fleet.fleet.addAgent({ agentId: reg.agentId, apiKey: reg.apiKey, source: "registered" });
+    await recordOpeningBalance(fleet.deps, reg.agentId);
+    return { agentId: reg.agentId, referralCode: reg.referralCode };
+  }
+
+  function betCalls(agentId: string, calls: number, amountUsd = 0.05): Promise<JobRow>[] {
+    return Array.from({ length: calls }, () =>
+      (f as Fleet).engine.enqueue(TASK.betBatch, {
+        agentId,
+        bet: { game: "coin-flip", side: "heads" },
+        amount: usdToMicros(amountUsd),
+        clientSeeds: Array.from({ length: 20 }, () => id("seed")),
+      }),
+    );
+  }
+
+  async function expectLedgerAgrees(agentIds: string[]): Promise<void> {
+    for (const agentId of agentIds) {
+      const s = sandbox as RunningSandbox;
+      expect(await localBalance((f as Fleet).storage, agentId), agentId).toBe(usdToMicros(s.balanceOf(agentId)));
+    }
+  }
+
+  it("an escrow create whose answer was lost while its creator kept betting resolves to done", async () => {
+    sandbox = await startSandbox({ rateLimits: false });
+    f = await startFleet({ sandbox, engine: { settleMs: 500, maxReconciles: 30 } });
+    const creator = (await agent(40)).agentId;
+    const counterparty = (await agent(0)).agentId;
+
+    sandbox.setFaults({ drop: 1, route: "POST /escrow/create" });
+    const job = await f.engine.enqueue(TASK.escrowCreate, {
+      agentId: creator,
+      counterpartyAgentId: counterparty,
+      amount: usdToMicros(0.1),
+      description: "label the dataset",
+      requestId: id("req-escrow"),
+    });
+    while (sandbox.stats().faults.drop === 0) await sleep(5);
+    // Reading the escrow fails for a while, so the reconciliation cannot conclude while the creator bets on.
+    sandbox.setFaults({ error: 1, route: "GET /escrow/" });
+    for (const call of await Promise.all(betCalls(creator, 4)))
+      expect((await settled(f.engine, call.id)).state).toBe("succeeded");
+    await sleep(300); // the ledger sync after the last call
+
+    const window = await f.client.casino.ledger(await f.fleet.keyFor(creator));
+    expect(window).toHaveLength(50);
+    expect(window.some((e) => e.service === "escrow")).toBe(false); // the lock row has left the server's window
+    expect((await f.engine.get(job.id))?.state).not.toBe("succeeded");
+
+    sandbox.setFaults(null);
+    const done = await settled(f.engine, job.id);
+    expect(done.state).toBe("succeeded");
+    expect(done.moneyState).toBe("done");
+    expect(await listMovements(f.storage, { agentIds: [creator], kinds: ["escrow_lock"] })).toHaveLength(1);
+    await expectLedgerAgrees([creator, counterparty]);
+  }, 90_000);
+
+  it("a faucet claim whose answer is lost in the second the agent joined still records its $1", async () => {
+    sandbox = await startSandbox({ rateLimits: false });
+    f = await startFleet({ sandbox, engine: { settleMs: 100 } });
+    await agent(0); // the first registration takes the casino's automatic claim (IP "unknown")
+    const fresh = (await agent(0)).agentId;
+    sandbox.setFaults({ drop: 1, route: "POST /faucet/claim" });
+    const done = await settled(f.engine, (await f.engine.enqueue(TASK.faucetClaim, { agentId: fresh })).id);
+    sandbox.setFaults(null);
+    expect(sandbox.stats().faults.drop).toBe(1);
+    expect(done.moneyState).toBe("done");
+    expect((done.result as FaucetClaimResult).claimed).toBe(true);
+    expect((await listMovements(f.storage, { agentIds: [fresh], kinds: ["faucet"] })).map((m) => m.amount)).toEqual([
+      usdToMicros(1),
+    ]);
+    await expectLedgerAgrees([fresh]);
+  });
+
+  it("a referred agent betting hundreds of times, with escrows, a faucet claim, payments and dropped answers, agrees with the server to the micro-dollar", async () => {
+    sandbox = await startSandbox({ rateLimits: false });
+    f = await startFleet({ sandbox, engine: { settleMs: 200, maxReconciles: 30 } });
+    const referrer = await agent(30);
+    const referred = (await agent(30, referrer.referralCode)).agentId;
+    const payee = (await agent(0)).agentId;
+
+    sandbox.setFaults({ drop: 0.1, scope: "money", seed: 3 });
+    const jobs: Promise<JobRow>[] = [];
+    for (let round = 0; round < 12; round++) {
+      jobs.push(...betCalls(referred, 1), ...(round % 2 === 0 ? betCalls(referrer.agentId, 1) : []));
+      if (round % 4 === 1) {
+        jobs.push(
+          f.engine.enqueue(TASK.escrowCreate, {
+            agentId: referred,
+            counterpartyAgentId: payee,
+            amount: usdToMicros(0.2),
+            description: "review the report",
+            requestId: id("req-escrow"),
+          }),
+          f.engine.enqueue(TASK.transfer, {
+            agentId: referrer.agentId,
+            toAgentId: referred,
+            amount: usdToMicros(0.15),
+            requestId: id("req-pay"),
+          }),
+        );
+      }
+      if (round === 6) {
+        sandbox.advanceClock(DAY_MS + 60_000); // the faucet's IP window
+        jobs.push(f.engine.enqueue(TASK.faucetClaim, { agentId: payee }));
+      }
+    }
+    const rows = await Promise.all(jobs);
+    const ended = await Promise.all(rows.map((j) => settled((f as Fleet).engine, j.id, 120_000)));
+    sandbox.setFaults(null);
+    expect(ended.filter((j) => j.state !== "succeeded").map((j) => [j.task, j.state, j.error?.message])).toEqual([]);
+    expect(sandbox.stats().faults.drop).toBeGreaterThan(0);
+
+    // the referred agent's bets alone wrote far more rows than the server shows
+    const referredBets = await f.client.casino.exportBets(await f.fleet.keyFor(referred), {
+      since: "2000-01-01T00:00:00Z",
+    });
+    expect(referredBets.length).toBeGreaterThanOrEqual(240);
+    const commissions = (await f.client.casino.ledger(await f.fleet.keyFor(referrer.agentId))).filter((e) =>
+      e.reason.startsWith("referral_commission_l1:"),
+    );
+    expect(commissions.length).toBeGreaterThan(0);
+
+    await sleep(300); // the syncs after the last calls
+    const refresh = await settled(f.engine, (await f.engine.enqueue(TASK.ledgerRefresh, {})).id);
+    expect(refresh.state).toBe("succeeded");
+    // The referred agent (hundreds of bets, payments in, escrows out) and the payee (escrows in, a faucet claim)
+    // agree exactly. The referrer does not yet: commissions that arrive while its own bets fill the window are
+    // seen only as a gap in the mirror (issue 11 remains open for this; see the closing note).
+    await expectLedgerAgrees([referred, payee]);
+    expect(await f.storage.ledger.serverRows({ agentId: referred, gapsOnly: true })).toEqual([]);
+  }, 180_000);
+});
