@@ -101,8 +101,9 @@ function timeOf(entry: LedgerEntry): number {
 
 /**
  * Appends one read to the agent's mirror in one atomic unit (writers of one agent are serialised by
- * `lastServerRow`). Rows already held are skipped; a read that neither reaches back to the last held row nor
- * holds the agent's whole ledger records the balance of what was missed.
+ * `mirrorHead`). Rows already held are skipped. The rows after the head continue it; a read that does not reach
+ * back to the head (and is not the agent's whole ledger) records the balance of the rows missed in between. A read
+ * older than the head (a sync that read before another one but committed after it) only fills in rows behind it.
  */
 export async function appendToMirror(
   tx: Pick<Executor, "ledger">,
@@ -111,25 +112,26 @@ export async function appendToMirror(
   now: number,
 ): Promise<MirrorAppend> {
   const ordered = chainOrder(entries.filter((e) => e.id !== ""));
-  const last = await tx.ledger.lastServerRow(agentId);
+  const { head, lastSeq } = await tx.ledger.mirrorHead(agentId);
   const held = await tx.ledger.serverRowIds(
     agentId,
     ordered.map((e) => e.id),
   );
-  const fresh = ordered.filter((e) => !held.has(e.id));
-  if (fresh.length === 0) return { appended: [], gap: null };
+  const { behind, ahead } = splitAtHead(ordered, head, held);
+  const freshAhead = ahead.filter((e) => !held.has(e.id));
+  const freshBehind = behind.filter((e) => !held.has(e.id));
+  if (freshAhead.length + freshBehind.length === 0) return { appended: [], gap: null };
 
-  const reachesBack = last === undefined || held.has(last.entryId) || entries.length < SERVER_LEDGER_WINDOW;
-  const oldest = fresh[0] as LedgerEntry;
-  const before = balanceBefore(oldest);
-  // Rows were missed only if the oldest new row does not follow the last held one.
+  // Rows were missed only when the read continues past the head without reaching back to it.
+  const reachesBack = head === undefined || held.has(head.entryId) || entries.length < SERVER_LEDGER_WINDOW;
+  const before = freshAhead[0] === undefined ? null : balanceBefore(freshAhead[0]);
   const gap =
-    reachesBack || last === undefined || before === null || Math.abs(before - last.balanceAfter) <= CHAIN_TOLERANCE
+    reachesBack || head === undefined || before === null || Math.abs(before - head.balanceAfter) <= CHAIN_TOLERANCE
       ? null
-      : before - last.balanceAfter;
+      : before - head.balanceAfter;
 
-  let seq = last?.seq ?? 0;
-  const rows: ServerRow[] = fresh.map((e, i) => ({
+  let seq = lastSeq;
+  const row = (e: LedgerEntry, behindHead: boolean, gapBefore: Micros | null): ServerRow => ({
     agentId,
     entryId: e.id,
     seq: ++seq,
@@ -140,25 +142,34 @@ export async function appendToMirror(
     reference: e.reference,
     service: e.service,
     at: timeOf(e),
-    gapBefore: i === 0 ? gap : null,
+    gapBefore,
+    behindHead,
     seenAt: now,
-  }));
+  });
+  const rows = [
+    ...freshBehind.map((e) => row(e, true, null)),
+    ...freshAhead.map((e, i) => row(e, false, i === 0 ? gap : null)),
+  ];
   await tx.ledger.appendServerRows(rows);
   return { appended: rows, gap };
 }
 
-/** The mirror as a server ledger entry (for the classification and matching rules that take one). */
-export function asLedgerEntry(row: ServerRow): LedgerEntry {
-  return {
-    id: row.entryId,
-    type: row.type,
-    amount: row.amount,
-    balanceAfter: row.balanceAfter,
-    reason: row.reason,
-    reference: row.reference,
-    service: row.service,
-    at: new Date(row.at).toISOString(),
-  };
+/**
+ * A read's rows behind the head (at or before it) and ahead of it. A read holding the head splits there; one that
+ * holds other rows of the mirror but not the head is older than the head (the window only moves forward); one
+ * that holds nothing is ahead of the head unless all of it is older.
+ */
+function splitAtHead(
+  ordered: LedgerEntry[],
+  head: ServerRow | undefined,
+  held: ReadonlySet<string>,
+): { behind: LedgerEntry[]; ahead: LedgerEntry[] } {
+  if (head === undefined) return { behind: [], ahead: ordered };
+  const at = ordered.findIndex((e) => e.id === head.entryId);
+  if (at !== -1) return { behind: ordered.slice(0, at), ahead: ordered.slice(at + 1) };
+  const newest = ordered.at(-1);
+  if (held.size > 0 || (newest !== undefined && timeOf(newest) < head.at)) return { behind: ordered, ahead: [] };
+  return { behind: [], ahead: ordered };
 }
 
 /**
@@ -174,8 +185,7 @@ export async function mirrorCovers(
   const gaps = await storage.ledger.serverRows({ agentId, sinceAt: from, gapsOnly: true });
   if (gaps.length > 0) return false;
   if (wholeLedgerRead) return true;
-  const rows = await storage.ledger.serverRows({ agentId });
-  return rows.some((r) => r.at < from);
+  return (await storage.ledger.serverRows({ agentId, beforeAt: from, limit: 1 })).length > 0;
 }
 
 /** The opening mark as a mirror row, after the rows of the read the opening balance was taken from. */
@@ -198,6 +208,7 @@ export function openingMark(
     service: "pf-fleet",
     at: serverAt,
     gapBefore: null,
+    behindHead: false,
     seenAt: now,
   };
 }

@@ -77,7 +77,8 @@ export interface StoredMovement extends MovementRecord {
 /**
  * One row of an agent's server ledger as pf-fleet saw it (`GET /auth/ledger` shows only the newest 50; the
  * mirror keeps every row ever seen, src/ledger/server-mirror.ts). `seq` is the order rows were appended in:
- * the server's own order for rows of one read, which the balances chain (`balanceAfter`).
+ * the server's own order for rows of one read, which the balances chain (`balanceAfter`). The head is the
+ * newest row appended in order (not `behindHead`): the row the next read must reach back to.
  */
 export interface ServerRow {
   agentId: string;
@@ -97,6 +98,11 @@ export interface ServerRow {
    * the balance those unseen rows moved, signed. The evidence for an `unattributed` movement.
    */
   gapBefore: Micros | null;
+  /**
+   * Appended from a read older than the mirror's head (two syncs raced and the older read committed last): it
+   * fills in what the head's read no longer showed, and is never the head itself.
+   */
+  behindHead: boolean;
   seenAt: number;
 }
 

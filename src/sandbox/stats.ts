@@ -12,8 +12,10 @@ export class StatsCollector {
     bump(this.#stats.byIp, ip);
   }
 
-  agent(agentId: string): void {
+  agent(agentId: string, route: string): void {
     bump(this.#stats.byAgent, agentId);
+    this.#stats.byAgentRoute[agentId] ??= {};
+    bump(this.#stats.byAgentRoute[agentId], route);
   }
 
   rateLimited(limiter: string): void {
@@ -43,6 +45,7 @@ function emptyStats(): SandboxStats {
     requests: 0,
     byRoute: {},
     byAgent: {},
+    byAgentRoute: {},
     byIp: {},
     rateLimited: {},
     faults: { error: 0, reset: 0, drop: 0, partial: 0, burst429: 0 },

@@ -67,6 +67,8 @@ export interface SandboxStats {
   byRoute: Record<string, number>;
   /** by agent id (authenticated requests) */
   byAgent: Record<string, number>;
+  /** by agent id, then route */
+  byAgentRoute: Record<string, Record<string, number>>;
   /** by the caller's IP as the per-IP limits see it (X-Forwarded-For, X-Real-IP, else the peer address) */
   byIp: Record<string, number>;
   /** 429 responses sent, by limiter name */

@@ -107,11 +107,13 @@ export interface ServerRowRow {
   service: string;
   at: number;
   gap_before: number | null;
+  /** 0/1 in SQLite, a boolean in PostgreSQL */
+  behind_head: number | boolean;
   seen_at: number;
 }
 
 export const SERVER_ROW_COLUMNS =
-  "agent_id, entry_id, seq, type, amount, balance_after, reason, reference, service, at, gap_before, seen_at";
+  "agent_id, entry_id, seq, type, amount, balance_after, reason, reference, service, at, gap_before, behind_head, seen_at";
 
 export function toServerRow(row: ServerRowRow): ServerRow {
   return {
@@ -126,12 +128,13 @@ export function toServerRow(row: ServerRowRow): ServerRow {
     service: row.service,
     at: row.at,
     gapBefore: row.gap_before,
+    behindHead: Boolean(row.behind_head),
     seenAt: row.seen_at,
   };
 }
 
-/** A row's values in SERVER_ROW_COLUMNS order. */
-export function serverRowValues(r: ServerRow): unknown[] {
+/** A row's values in SERVER_ROW_COLUMNS order; `flag` encodes `behindHead` as the backend stores booleans. */
+export function serverRowValues(r: ServerRow, flag: (b: boolean) => unknown): unknown[] {
   return [
     r.agentId,
     r.entryId,
@@ -144,6 +147,7 @@ export function serverRowValues(r: ServerRow): unknown[] {
     r.service,
     r.at,
     r.gapBefore,
+    flag(r.behindHead),
     r.seenAt,
   ];
 }

@@ -106,12 +106,18 @@ export interface ServerRowQuery {
   agentId: string;
   /** rows whose server time is at or after this (ms) */
   sinceAt?: number;
+  /** rows whose server time is before this (ms) */
+  beforeAt?: number;
+  /** rows of this service (`faucet`, `escrow`, …) */
+  service?: string;
   /** rows whose reference is this */
   reference?: string;
   /** only rows that follow a gap */
   gapsOnly?: boolean;
   /** only these rows */
   entryIds?: readonly string[];
+  /** at most this many (the first in seq order) */
+  limit?: number;
 }
 
 export interface SnapshotWrite {
@@ -166,10 +172,11 @@ export interface LedgerRepo {
 
   // ── the server ledger mirror (src/ledger/server-mirror.ts) ─────────────────────────────────────────────────
   /**
-   * The agent's last appended server row (highest seq). Inside a transaction it also serialises mirror writers of
-   * the agent (PostgreSQL: the agent's ledger lock; SQLite: the single writer).
+   * The agent's mirror head (its highest-seq row not appended behind the head) and its highest seq. Inside a
+   * transaction it also serialises mirror writers of the agent (PostgreSQL: the agent's ledger lock; SQLite: the
+   * single writer).
    */
-  lastServerRow(agentId: string): Promise<ServerRow | undefined>;
+  mirrorHead(agentId: string): Promise<{ head: ServerRow | undefined; lastSeq: number }>;
   /** which of `entryIds` the mirror holds for `agentId` */
   serverRowIds(agentId: string, entryIds: readonly string[]): Promise<Set<string>>;
   /** appends rows (their seq chosen by the caller); a row already held under (agent, entry id) is left as it is */

@@ -129,7 +129,8 @@ describe("a complete ledger under the 50-row window", () => {
           f.engine.enqueue(TASK.transfer, {
             agentId: referrer.agentId,
             toAgentId: referred,
-            amount: usdToMicros(0.15),
+            // distinct amounts: two lost payments of one amount to one payee cannot be told apart (see the note)
+            amount: usdToMicros(0.15 + round / 100),
             requestId: id("req-pay"),
           }),
         );

@@ -81,6 +81,7 @@ describe("sandbox servers and controls", () => {
     expect(stats.requests).toBe(3);
     expect(stats.byRoute).toEqual({ "POST /api/v1/games/dice": 1, "GET /escrow/:id": 2 });
     expect(stats.byAgent).toEqual({ [agent.agentId]: 1 });
+    expect(stats.byAgentRoute).toEqual({ [agent.agentId]: { "POST /api/v1/games/dice": 1 } });
     expect(stats.betsSettled).toBe(1);
     await control(sb, "POST", "stats/reset");
     expect(sb.stats().requests).toBe(0);

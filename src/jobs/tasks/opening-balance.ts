@@ -54,7 +54,7 @@ export async function recordOpeningBalance(
       });
       if (write.inserted) {
         const { appended } = await appendToMirror(tx, agentId, entries, at);
-        const lastSeq = appended.at(-1)?.seq ?? (await tx.ledger.lastServerRow(agentId))?.seq ?? 0;
+        const { lastSeq } = await tx.ledger.mirrorHead(agentId);
         const serverAt = appended.at(-1)?.at ?? at;
         await tx.ledger.appendServerRows([openingMark(agentId, balance, serverAt, lastSeq, at)]);
       }

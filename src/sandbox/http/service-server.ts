@@ -60,7 +60,7 @@ export function createServiceServer(service: ServiceDefinition, world: SandboxWo
 
     apiReq.partial = fault.action === "partial";
     const reply = match ? await run(match, apiReq) : notFound(method, url.pathname);
-    if (apiReq.agentId !== undefined) world.stats.agent(apiReq.agentId);
+    if (apiReq.agentId !== undefined) world.stats.agent(apiReq.agentId, route);
     if (fault.action === "drop" || fault.action === "partial") {
       // Processed (in full, or partly: the server died mid-request), but the caller never hears back.
       world.stats.fault(fault.action);

@@ -141,6 +141,7 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
     service       TEXT    NOT NULL,
     at            BIGINT  NOT NULL,
     gap_before    BIGINT,
+    behind_head   BOOLEAN NOT NULL,
     seen_at       BIGINT  NOT NULL,
     PRIMARY KEY (agent_id, entry_id),
     UNIQUE (agent_id, seq)

@@ -286,13 +286,18 @@ export class PgLedgerRepo implements LedgerRepo {
   // ── the server ledger mirror ───────────────────────────────────────────────────────────────────────────────
 
   /** Takes the agent's ledger lock first: mirror writers of one agent run one at a time, as on SQLite. */
-  async lastServerRow(agentId: string): Promise<ServerRow | undefined> {
+  async mirrorHead(agentId: string): Promise<{ head: ServerRow | undefined; lastSeq: number }> {
     await lockAgent(this.#conn, agentId);
     const row = await this.#conn.row<ServerRowRow>(
-      `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = $1 ORDER BY seq DESC LIMIT 1`,
+      `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = $1 AND NOT behind_head
+       ORDER BY seq DESC LIMIT 1`,
       [agentId],
     );
-    return row && toServerRow(row);
+    const max = await this.#conn.row<{ seq: number }>(
+      "SELECT COALESCE(MAX(seq), 0)::bigint AS seq FROM server_ledger_rows WHERE agent_id = $1",
+      [agentId],
+    );
+    return { head: row && toServerRow(row), lastSeq: max?.seq ?? 0 };
   }
 
   async serverRowIds(agentId: string, entryIds: readonly string[]): Promise<Set<string>> {
@@ -309,7 +314,7 @@ export class PgLedgerRepo implements LedgerRepo {
     const params: unknown[] = [];
     const values = rows.map(
       (r) =>
-        `(${serverRowValues(r)
+        `(${serverRowValues(r, (b) => b)
           .map((v) => bind(params, v))
           .join(", ")})`,
     );
@@ -325,11 +330,14 @@ export class PgLedgerRepo implements LedgerRepo {
     const params: unknown[] = [];
     const clauses = [`agent_id = ${bind(params, q.agentId)}`];
     if (q.sinceAt !== undefined) clauses.push(`at >= ${bind(params, q.sinceAt)}`);
+    if (q.beforeAt !== undefined) clauses.push(`at < ${bind(params, q.beforeAt)}`);
+    if (q.service !== undefined) clauses.push(`service = ${bind(params, q.service)}`);
     if (q.reference !== undefined) clauses.push(`reference = ${bind(params, q.reference)}`);
-    if (q.gapsOnly) clauses.push("gap_before IS NOT NULL");
     if (q.entryIds !== undefined) clauses.push(`entry_id = ANY(${bind(params, q.entryIds)}::text[])`);
+    if (q.gapsOnly) clauses.push("gap_before IS NOT NULL");
+    const limit = q.limit === undefined ? "" : ` LIMIT ${bind(params, q.limit)}`;
     const rows = await this.#conn.rows<ServerRowRow>(
-      `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE ${clauses.join(" AND ")} ORDER BY seq`,
+      `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE ${clauses.join(" AND ")} ORDER BY seq${limit}`,
       params,
     );
     return rows.map(toServerRow);

@@ -134,6 +134,7 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
     service       TEXT    NOT NULL,
     at            INTEGER NOT NULL,
     gap_before    INTEGER,
+    behind_head   INTEGER NOT NULL CHECK (behind_head IN (0, 1)),
     seen_at       INTEGER NOT NULL,
     PRIMARY KEY (agent_id, entry_id),
     UNIQUE (agent_id, seq)

@@ -346,11 +346,18 @@ export class SqliteLedgerRepo implements LedgerRepo {
 
   // ── the server ledger mirror ───────────────────────────────────────────────────────────────────────────────
 
-  async lastServerRow(agentId: string): Promise<ServerRow | undefined> {
+  async mirrorHead(agentId: string): Promise<{ head: ServerRow | undefined; lastSeq: number }> {
     const row = this.#conn
-      .sql(`SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = ? ORDER BY seq DESC LIMIT 1`)
+      .sql(
+        `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = ? AND behind_head = 0
+         ORDER BY seq DESC LIMIT 1`,
+      )
       .get(agentId) as ServerRowRow | undefined;
-    return row && toServerRow(row);
+    const lastSeq = this.#conn
+      .sql("SELECT COALESCE(MAX(seq), 0) FROM server_ledger_rows WHERE agent_id = ?")
+      .pluck()
+      .get(agentId) as number;
+    return { head: row && toServerRow(row), lastSeq };
   }
 
   async serverRowIds(agentId: string, entryIds: readonly string[]): Promise<Set<string>> {
@@ -366,28 +373,37 @@ export class SqliteLedgerRepo implements LedgerRepo {
 
   async appendServerRows(rows: readonly ServerRow[]): Promise<number> {
     const insert = this.#conn.sql(
-      `INSERT INTO server_ledger_rows (${SERVER_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO server_ledger_rows (${SERVER_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (agent_id, entry_id) DO NOTHING`,
     );
     let inserted = 0;
-    for (const r of rows) inserted += insert.run(...serverRowValues(r)).changes;
+    for (const r of rows) inserted += insert.run(...serverRowValues(r, (b) => (b ? 1 : 0))).changes;
     return inserted;
   }
 
   async serverRows(q: ServerRowQuery): Promise<ServerRow[]> {
     const clauses = ["agent_id = @agentId"];
-    if (q.sinceAt !== undefined) clauses.push("at >= @sinceAt");
-    if (q.reference !== undefined) clauses.push("reference = @reference");
+    const params: Record<string, unknown> = { agentId: q.agentId, limit: q.limit ?? -1 };
+    const filter = (sql: string, name: string, value: unknown) => {
+      if (value === undefined) return;
+      clauses.push(sql);
+      params[name] = value;
+    };
+    filter("at >= @sinceAt", "sinceAt", q.sinceAt);
+    filter("at < @beforeAt", "beforeAt", q.beforeAt);
+    filter("service = @service", "service", q.service);
+    filter("reference = @reference", "reference", q.reference);
+    filter(
+      "entry_id IN (SELECT value FROM json_each(@entryIds))",
+      "entryIds",
+      q.entryIds && JSON.stringify(q.entryIds),
+    );
     if (q.gapsOnly) clauses.push("gap_before IS NOT NULL");
-    if (q.entryIds !== undefined) clauses.push("entry_id IN (SELECT value FROM json_each(@entryIds))");
     const rows = this.#conn
-      .sql(`SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE ${clauses.join(" AND ")} ORDER BY seq`)
-      .all({
-        agentId: q.agentId,
-        ...(q.sinceAt === undefined ? {} : { sinceAt: q.sinceAt }),
-        ...(q.reference === undefined ? {} : { reference: q.reference }),
-        ...(q.entryIds === undefined ? {} : { entryIds: JSON.stringify(q.entryIds) }),
-      }) as ServerRowRow[];
+      .sql(
+        `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE ${clauses.join(" AND ")} ORDER BY seq LIMIT @limit`,
+      )
+      .all(params) as ServerRowRow[];
     return rows.map(toServerRow);
   }
 
