@@ -3,31 +3,16 @@ import type { EscrowCreateResult } from "../../src/jobs/tasks/escrow-create.js";
 import type { EscrowReleaseResult } from "../../src/jobs/tasks/escrow-release.js";
 import { TASK } from "../../src/jobs/tasks/index.js";
 import { listMovements, localBalance } from "../../src/ledger/index.js";
-import type { Logger } from "../../src/log.js";
-import { silentLogger } from "../../src/log.js";
 import { usdToMicros } from "../../src/money.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
 import { addAgent, type Fleet, settled, startFleet } from "../money/harness.js";
+import { alertCounter } from "../support/alerts.js";
 
 /**
  * D10: two release requests for one escrow. The server pays once and refuses the second with 409 invalid_status;
  * pf-fleet reads the escrow, finds it released, and answers "already released" — a success that moved nothing —
  * instead of a failed critical job.
  */
-
-/** Counts the engine's failure alerts (the failure hook logs every critical one at error level). */
-function alertCounter(): { logger: Logger; critical: string[] } {
-  const critical: string[] = [];
-  const make = (): Logger =>
-    new Proxy(silentLogger, {
-      get(target, prop, receiver) {
-        if (prop === "child") return () => make();
-        if (prop === "error") return (_fields: unknown, msg?: string) => critical.push(String(msg));
-        return Reflect.get(target, prop, receiver);
-      },
-    });
-  return { logger: make(), critical };
-}
 
 describe("racing escrow releases", () => {
   let sandbox: RunningSandbox;

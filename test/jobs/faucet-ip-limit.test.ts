@@ -3,10 +3,10 @@ import type { BalanceCheckResult } from "../../src/jobs/tasks/balance-check.js";
 import type { FaucetClaimResult } from "../../src/jobs/tasks/faucet-claim.js";
 import { TASK } from "../../src/jobs/tasks/index.js";
 import { listMovements, localBalance } from "../../src/ledger/index.js";
-import { type Logger, silentLogger } from "../../src/log.js";
 import { usdToMicros } from "../../src/money.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
 import { addAgent, type Fleet, settled, startFleet } from "../money/harness.js";
+import { alertCounter } from "../support/alerts.js";
 
 /**
  * Issue 11 item 4: the faucet checks the IP before the agent. A `429 ip_rate_limited` says "this IP claimed
@@ -16,20 +16,6 @@ import { addAgent, type Fleet, settled, startFleet } from "../money/harness.js";
 
 const DAY_MS = 24 * 3_600_000;
 const CLAIM_ROUTE = "POST /faucet/claim";
-
-/** The engine's alerts: the failure hook logs each critical one at error level (and POSTs the same to a webhook). */
-function alertCounter(): { logger: Logger; critical: string[] } {
-  const critical: string[] = [];
-  const make = (): Logger =>
-    new Proxy(silentLogger, {
-      get(target, prop, receiver) {
-        if (prop === "child") return () => make();
-        if (prop === "error") return (_fields: unknown, msg?: string) => critical.push(String(msg));
-        return Reflect.get(target, prop, receiver);
-      },
-    });
-  return { logger: make(), critical };
-}
 
 describe("faucet claims refused by the per-IP limit", () => {
   let sandbox: RunningSandbox;

@@ -5,14 +5,13 @@
  * that waited for rate-limit tokens must keep its place: no job of an agent is claimed while an older job of
  * the same agent is waiting for tokens (the job_events log, in commit order, is the witness).
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createJobEngine, type JobEngine, type JobRow } from "../../src/jobs/index.js";
 import { openStorage, type Storage } from "../../src/storage/index.js";
 import { rawRows, type TempDatabase, tempDatabase } from "../support/database.js";
-import { assertBuilt } from "./processes.js";
+import { spawnWorker, stopWorker, type Worker } from "./processes.js";
 
 const WORKER = fileURLToPath(new URL("./fifo-worker.mjs", import.meta.url));
 const AGENTS = ["a", "b", "c", "d"];
@@ -22,32 +21,8 @@ const JOBS = 200;
 /** jobs arrive at ~20/s, the limit lets 12/s run: a backlog builds up for every agent */
 const ARRIVAL_MS = 50;
 
-interface Proc {
-  exited: Promise<number | string>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-async function startWorker(dbPath: string): Promise<Proc> {
-  assertBuilt();
-  const child = spawn(
-    process.execPath,
-    [WORKER, JSON.stringify({ dbPath, limit: LIMIT, windowMs: WINDOW_MS, failRate: 0.1, concurrency: 4 })],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let err = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<number | string>((resolve) => {
-    child.on("exit", (code, signal) => resolve(code ?? signal ?? "unknown"));
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (d: Buffer) => {
-      if (d.toString().includes("ready")) resolve();
-    });
-    void exited.then((code) => reject(new Error(`fifo worker exited (${code}) before it was ready: ${err}`)));
-  });
-  return { exited, kill: (signal) => child.kill(signal) };
+function startWorker(dbPath: string): Promise<Worker> {
+  return spawnWorker(WORKER, { dbPath, limit: LIMIT, windowMs: WINDOW_MS, failRate: 0.1, concurrency: 4 });
 }
 
 /** The parent only enqueues: the same task definition, never started. */
@@ -109,17 +84,14 @@ function overtakes(
 describe("FIFO rate-limit waits across processes, under crashes and transient failures", () => {
   let db: TempDatabase;
   let storage: Storage;
-  const workers: Proc[] = [];
+  const workers: Worker[] = [];
 
   beforeAll(async () => {
     db = await tempDatabase("pf-fifo-");
     storage = await openStorage(db.location);
   });
   afterAll(async () => {
-    for (const w of workers) {
-      w.kill("SIGTERM");
-      await w.exited;
-    }
+    await Promise.all(workers.map((w) => stopWorker(w)));
     await storage?.close();
     await db?.remove();
   });
@@ -142,8 +114,8 @@ describe("FIFO rate-limit waits across processes, under crashes and transient fa
       if (!killed && i === JOBS / 2) {
         // a crash mid-way: its claimed and running jobs come back when their leases run out
         killed = true;
-        const victim = workers.shift() as Proc;
-        victim.kill("SIGKILL");
+        const victim = workers.shift() as Worker;
+        victim.child.kill("SIGKILL");
         await victim.exited;
         workers.push(await startWorker(db.location));
       }

@@ -1,4 +1,4 @@
-/** Worker processes (test/money/worker.mjs on the built dist/) that share the test's SQLite file. */
+/** Worker processes (test/money/worker.mjs and others on the built dist/) that share the test's database. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -47,23 +47,24 @@ export function assertBuilt(): void {
 
 /** Spawns a worker and resolves once it is dispatching. */
 export async function startWorker(opts: WorkerOptions): Promise<Worker> {
-  assertBuilt();
   const urls: ServiceUrls = { ...opts.sandbox.urls, wallet: "http://127.0.0.1:9/v1" };
-  const child = spawn(
-    process.execPath,
-    [
-      WORKER,
-      JSON.stringify({
-        dbPath: opts.dbPath,
-        urls,
-        rateLimits: opts.rateLimits ?? false,
-        leaseMs: opts.leaseMs,
-        concurrency: opts.concurrency ?? { casino: 40 },
-        logLevel: process.env.PF_TEST_WORKER_LOG,
-      }),
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  return spawnWorker(WORKER, {
+    dbPath: opts.dbPath,
+    urls,
+    rateLimits: opts.rateLimits ?? false,
+    leaseMs: opts.leaseMs,
+    concurrency: opts.concurrency ?? { casino: 40 },
+    logLevel: process.env.PF_TEST_WORKER_LOG,
+  });
+}
+
+/**
+ * Spawns a worker script on the built dist/ with its options as one JSON argument, and resolves once it prints
+ * "ready" (rejects with its stderr if it exits before).
+ */
+export async function spawnWorker(script: string, options: unknown): Promise<Worker> {
+  assertBuilt();
+  const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   child.stderr?.on("data", (d: Buffer) => {
     err += d.toString();
@@ -77,7 +78,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       out += d.toString();
       if (out.includes("ready")) resolve();
     });
-    void exited.then((code) => reject(new Error(`worker exited (${code}) before it was ready: ${err}`)));
+    void exited.then((code) => reject(new Error(`worker ${script} exited (${code}) before it was ready: ${err}`)));
   });
   return { child, exited, stderr: () => err };
 }

@@ -71,8 +71,7 @@ export function faucetClaimTask(
       // The faucet pays an agent once, ever: any faucet credit on its ledger is THE claim. The mirror keeps it
       // after the agent's bets have pushed it out of the server's 50-row window.
       const sync = await trySync(deps, agentId, ctx.signal);
-      const rows = await ctx.storage.ledger.serverRows({ agentId });
-      const credit = rows.find(isFaucetCredit);
+      const credit = (await ctx.storage.ledger.serverRows({ agentId, service: "faucet" })).find(isFaucetCredit);
       if (credit) {
         if (await insideOpeningBalance(ctx, credit)) {
           const memory = { agentId, outcome: "already_claimed" as const, claimId: credit.reference, at: Date.now() };

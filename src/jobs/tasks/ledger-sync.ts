@@ -10,7 +10,9 @@ import { errorMessage } from "./messages.js";
 /**
  * One sync of an agent's server ledger: read `GET /auth/ledger` (its newest 50 rows), keep every row in the
  * mirror (src/ledger/server-mirror.ts) and import the rows pf-fleet did not cause (src/ledger/import.ts), in
- * one transaction. Run after every bet call of the agent (`LedgerNudger`), by the ledger refresh and by the
+ * one transaction. Only rows new to the mirror are judged: a held row was judged in the transaction that
+ * appended it. An agent without an opening balance yet (it is joining right now) has its rows kept, not imported:
+ * they are part of the opening balance about to be read (src/jobs/tasks/opening-balance.ts). Run after every bet call of the agent (`LedgerNudger`), by the ledger refresh and by the
  * reconciliations that look for a lost answer's money.
  */
 
@@ -34,7 +36,17 @@ export async function syncServerLedger(
   const now = Date.now();
   return deps.storage.transaction(async (tx) => {
     const mirror = await appendToMirror(tx, agentId, entries, now);
-    const imported = await importServerLedger(tx, agentId, entries, { jobId: jobId ?? null, now });
+    const fresh = new Set(mirror.appended.map((r) => r.entryId));
+    const opened = (await tx.ledger.openingBalanceAt(agentId)) !== undefined;
+    const imported =
+      fresh.size === 0 || !opened
+        ? { agentId, imported: 0, decisions: [] }
+        : await importServerLedger(
+            tx,
+            agentId,
+            entries.filter((e) => fresh.has(e.id)),
+            { jobId: jobId ?? null, now },
+          );
     return { agentId, entries, whole: entries.length < SERVER_LEDGER_WINDOW, ...mirror, imported };
   });
 }
@@ -93,32 +105,29 @@ export class LedgerNudger {
     try {
       return await send();
     } finally {
-      try {
-        const sync = await syncServerLedger(this.deps, agentId);
-        await this.#learnReferrals(agentId, sync.appended);
-      } catch (err) {
-        this.logger.warn({ err, agentId }, "server ledger sync failed; the next bet call or refresh reads again");
-      }
+      await this.#syncOnce(agentId);
       done();
       if (this.#lanes.get(agentId) === tail) this.#lanes.delete(agentId);
-      this.nudge(agentId, { self: false });
+      this.#syncOthers(agentId);
     }
   }
 
-  nudge(agentId: string, opts: { self?: boolean } = {}): void {
+  /** The agents a call of `agentId` writes rows for without their own call: its known referrers (and, the first
+   * time in this process, every fleet agent, to learn who referred whom). */
+  #syncOthers(agentId: string): void {
     if (!this.#bootstrapped) {
       this.#bootstrapped = true;
       void this.deps.fleet.listAgents().then(
         (agents) => {
-          for (const a of agents) this.#sync(a.agentId);
+          for (const a of agents) if (a.agentId !== agentId) this.#sync(a.agentId);
         },
         (err: unknown) => this.logger.warn({ err }, "could not list the fleet's agents for a ledger sync"),
       );
     }
-    if (opts.self ?? true) this.#sync(agentId);
     for (const referrer of this.#referrers.get(agentId) ?? []) this.#sync(referrer);
   }
 
+  /** At most one background sync per agent; nudges that arrive meanwhile fold into one more. */
   #sync(agentId: string): void {
     if (this.#running.has(agentId)) {
       this.#again.add(agentId);
@@ -127,15 +136,19 @@ export class LedgerNudger {
     const run = (async () => {
       do {
         this.#again.delete(agentId);
-        try {
-          const sync = await syncServerLedger(this.deps, agentId);
-          await this.#learnReferrals(agentId, sync.appended);
-        } catch (err) {
-          this.logger.warn({ err, agentId }, "server ledger sync failed; the next bet call or refresh reads again");
-        }
+        await this.#syncOnce(agentId);
       } while (this.#again.has(agentId));
     })().finally(() => this.#running.delete(agentId));
     this.#running.set(agentId, run);
+  }
+
+  async #syncOnce(agentId: string): Promise<void> {
+    try {
+      const sync = await syncServerLedger(this.deps, agentId);
+      await this.#learnReferrals(agentId, sync.appended);
+    } catch (err) {
+      this.logger.warn({ err, agentId }, "server ledger sync failed; the next bet call or refresh reads again");
+    }
   }
 
   async #learnReferrals(referrer: string, rows: readonly ServerRow[]): Promise<void> {
@@ -147,11 +160,6 @@ export class LedgerNudger {
       set.add(referrer);
       this.#referrers.set(bettor, set);
     }
-  }
-
-  /** resolves when every sync started so far has finished (tests, shutdown) */
-  async idle(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()]);
   }
 }
 
