@@ -43,7 +43,8 @@ export async function runEngine(input: PhaseInput, agents: readonly BenchAgent[]
     },
   });
   const deps = { storage, client, engine, fleet, logger: silentLogger };
-  registerFleetTasks(engine, deps, { rateLimits: false });
+  // the engine's throughput, not the ledger sync's paced lanes (which the real per-agent limit makes free)
+  registerFleetTasks(engine, deps, { rateLimits: false, ledgerSync: false });
   for (const a of agents) await fleet.addAgent({ agentId: a.agentId, apiKey: a.apiKey, source: "registered" });
   const bankrolls = await loadBankrolls(
     deps,

@@ -99,6 +99,9 @@ const output = {
         local_usd: usdAmount.nullable(),
         server_usd: usdAmount.nullable(),
         difference_usd: usdAmount.nullable().describe("server − local"),
+        unattributed_usd: usdAmount
+          .nullable()
+          .describe("of local: money the server moved that no server ledger row pf-fleet saw explains"),
         ok: z.boolean(),
         error: z.string().optional().describe("why the server balance could not be read"),
       }),
@@ -226,9 +229,18 @@ function reconciliationOut(agents: ReconciledAgent[]) {
           local_usd: microsToUsd(line.local),
           server_usd: microsToUsd(line.server),
           difference_usd: microsToUsd(line.difference),
+          unattributed_usd: microsToUsd(line.unattributed),
           ok: line.ok,
         }
-      : { agent_id: agentId, local_usd: null, server_usd: null, difference_usd: null, ok: false, error },
+      : {
+          agent_id: agentId,
+          local_usd: null,
+          server_usd: null,
+          difference_usd: null,
+          unattributed_usd: null,
+          ok: false,
+          error,
+        },
   );
 }
 
@@ -240,7 +252,10 @@ function reconciliationText(agents: ReconciledAgent[] | undefined): string[] {
     "Reconciliation (local ledger vs server balance, USD):",
     ...agents.map(({ agentId, line, error }) =>
       line
-        ? `  ${agentId}  local ${usd(line.local)}  server ${usd(line.server)}  difference ${usd(line.difference)}  ${line.ok ? "ok" : "MISMATCH"}`
+        ? `  ${agentId}  local ${usd(line.local)}  server ${usd(line.server)}  difference ${usd(line.difference)}  ${line.ok ? "ok" : "MISMATCH"}` +
+          (line.unattributed === 0
+            ? ""
+            : `  (local includes ${usd(line.unattributed)} unattributed: server rows the 50-row ledger window never showed)`)
         : `  ${agentId}  server balance unavailable: ${error}`,
     ),
   ];

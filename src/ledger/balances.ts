@@ -1,6 +1,7 @@
 import { FleetError } from "../errors.js";
 import type { Micros } from "../money.js";
 import type { Executor } from "../storage/types.js";
+import { UNATTRIBUTED_PREFIX } from "./matching.js";
 import type { ReconciliationLine } from "./types.js";
 import { requireMicros, requireText } from "./validate.js";
 
@@ -32,7 +33,20 @@ export async function reconciliationReport(
   for (const [agentId, server] of serverBalances) {
     const local = await x.ledger.localBalance(agentId);
     const difference = server - local;
-    lines.push({ agentId, local, server, difference, ok: difference === 0 });
+    const unattributed = await unattributedTotal(x, agentId);
+    lines.push({ agentId, local, server, difference, unattributed, ok: difference === 0 });
   }
   return lines;
+}
+
+/** Σ of the agent's `unattributed:` movements (few: at most one per ledger refresh that found a difference). */
+async function unattributedTotal(x: Pick<Executor, "ledger">, agentId: string): Promise<Micros> {
+  const rows = await x.ledger.listMovements({
+    agentIds: [agentId],
+    referencePrefix: UNATTRIBUTED_PREFIX,
+    order: "asc",
+    limit: 10_000,
+    offset: 0,
+  });
+  return rows.reduce((sum, m) => sum + m.amount, 0);
 }

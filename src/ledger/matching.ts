@@ -3,6 +3,8 @@ import type { MovementKind } from "./types.js";
 
 /** References of movements the ledger refresh imported: `ledger:<server row id>`. */
 export const IMPORTED_PREFIX = "ledger:";
+/** References of the money no seen server row explains (src/jobs/tasks/unattributed.ts): `unattributed:<ms>`. */
+export const UNATTRIBUTED_PREFIX = "unattributed:";
 
 /**
  * When a server ledger row and a movement pf-fleet recorded are the same money. Used in both directions:

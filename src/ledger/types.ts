@@ -199,5 +199,7 @@ export interface ReconciliationLine {
   server: Micros;
   /** server − local; 0 when they agree */
   difference: Micros;
+  /** of `local`: money no seen server row explained, recorded as `unattributed:` movements */
+  unattributed: Micros;
   ok: boolean;
 }

@@ -79,6 +79,8 @@ export interface BetListQuery extends LedgerFilter {
 export interface MovementListQuery extends LedgerFilter {
   /** undefined or empty: every kind */
   kinds?: readonly MovementKind[] | undefined;
+  /** only movements whose reference starts with this (`unattributed:` …) */
+  referencePrefix?: string | undefined;
   order: "asc" | "desc";
   limit: number;
   offset: number;
@@ -172,7 +174,8 @@ export interface LedgerRepo {
 
   // ── the server ledger mirror (src/ledger/server-mirror.ts) ─────────────────────────────────────────────────
   /**
-   * The agent's mirror head (its highest-seq row not appended behind the head) and its highest seq. Inside a
+   * The agent's mirror head (its highest-seq server row not appended behind the head; never the opening mark, which
+   * no read shows) and its highest seq. Inside a
    * transaction it also serialises mirror writers of the agent (PostgreSQL: the agent's ledger lock; SQLite: the
    * single writer).
    */

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { JobRow } from "../../src/jobs/index.js";
 import type { FaucetClaimResult } from "../../src/jobs/tasks/faucet-claim.js";
 import { recordOpeningBalance, TASK } from "../../src/jobs/tasks/index.js";
-import { listMovements, localBalance } from "../../src/ledger/index.js";
+import { recordUnattributed } from "../../src/jobs/tasks/unattributed.js";
+import { listMovements, localBalance, reconciliationReport } from "../../src/ledger/index.js";
 import { usdToMicros } from "../../src/money.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type Fleet, settled, startFleet } from "./harness.js";
@@ -106,7 +107,7 @@ describe("a complete ledger under the 50-row window", () => {
     await expectLedgerAgrees([fresh]);
   });
 
-  it("a referred agent betting hundreds of times, with escrows, a faucet claim, payments and dropped answers, agrees with the server to the micro-dollar", async () => {
+  it("a referral pair betting hundreds of times, with escrows, a faucet claim, payments and dropped answers, agrees with the server to the micro-dollar", async () => {
     sandbox = await startSandbox({ rateLimits: false });
     f = await startFleet({ sandbox, engine: { settleMs: 200, maxReconciles: 30 } });
     const referrer = await agent(30);
@@ -141,7 +142,7 @@ describe("a complete ledger under the 50-row window", () => {
       }
     }
     const rows = await Promise.all(jobs);
-    const ended = await Promise.all(rows.map((j) => settled((f as Fleet).engine, j.id, 120_000)));
+    const ended = await Promise.all(rows.map((j) => settled((f as Fleet).engine, j.id, 150_000)));
     sandbox.setFaults(null);
     expect(ended.filter((j) => j.state !== "succeeded").map((j) => [j.task, j.state, j.error?.message])).toEqual([]);
     expect(sandbox.stats().faults.drop).toBeGreaterThan(0);
@@ -159,10 +160,50 @@ describe("a complete ledger under the 50-row window", () => {
     await sleep(300); // the syncs after the last calls
     const refresh = await settled(f.engine, (await f.engine.enqueue(TASK.ledgerRefresh, {})).id);
     expect(refresh.state).toBe("succeeded");
-    // The referred agent (hundreds of bets, payments in, escrows out) and the payee (escrows in, a faucet claim)
-    // agree exactly. The referrer does not yet: commissions that arrive while its own bets fill the window are
-    // seen only as a gap in the mirror (issue 11 remains open for this; see the closing note).
-    await expectLedgerAgrees([referred, payee]);
-    expect(await f.storage.ledger.serverRows({ agentId: referred, gapsOnly: true })).toEqual([]);
+    const everyone = [referrer.agentId, referred, payee];
+    await expectLedgerAgrees(everyone);
+    const lines = await reconciliationReport(
+      f.storage,
+      new Map(everyone.map((a) => [a, usdToMicros((sandbox as RunningSandbox).balanceOf(a))])),
+    );
+    expect(lines.every((l) => l.ok)).toBe(true);
+    // Every movement of the referred agent and the payee was seen and attributed. The referrer's commissions
+    // arrive hundreds a second here, more than one 50-row read shows: what no row explained is one recorded,
+    // explained movement, not a silent difference.
+    const unattributed = new Map(lines.map((l) => [l.agentId, l.unattributed]));
+    expect([unattributed.get(referred), unattributed.get(payee)]).toEqual([0, 0]);
+    const external = await listMovements(f.storage, {
+      agentIds: [referrer.agentId],
+      kinds: ["external"],
+      limit: 1000,
+    });
+    expect(external.filter((m) => m.reference?.startsWith("ledger:")).length).toBeGreaterThan(0);
+    for (const m of external.filter((c) => c.reference?.startsWith("unattributed:"))) {
+      expect(m.description).toMatch(/^unattributed: the server's balance was \$[\d.]+, the local ledger's \$[\d.]+;/);
+    }
   }, 180_000);
+
+  it("records money no row explains as unattributed only when no money job is open", async () => {
+    sandbox = await startSandbox({ rateLimits: false });
+    f = await startFleet({ sandbox, start: false });
+    const agentId = (await agent(2)).agentId;
+    // a deposit the local ledger has not seen: the difference to explain
+    sandbox.fund(agentId, 0.75);
+    const server = { balance: usdToMicros(sandbox.balanceOf(agentId)), readAt: Date.now() };
+    const queued = await f.engine.enqueue(TASK.betBatch, {
+      agentId,
+      bet: { game: "coin-flip", side: "heads" },
+      amount: usdToMicros(0.05),
+      clientSeeds: [id("seed")],
+    });
+    // a bet job still queued may move money the balance does not show yet: nothing is recorded
+    expect(await recordUnattributed(f.storage, agentId, server, Date.now(), null)).toBeNull();
+    await f.engine.cancel(queued.id);
+    expect(await recordUnattributed(f.storage, agentId, server, Date.now(), null)).toBe(usdToMicros(0.75));
+    await expectLedgerAgrees([agentId]);
+    const [plug] = await listMovements(f.storage, { agentIds: [agentId], kinds: ["external"] });
+    expect(plug?.reference).toBe(`unattributed:${server.readAt}`);
+    // converged: a second look records nothing more
+    expect(await recordUnattributed(f.storage, agentId, server, Date.now(), null)).toBeNull();
+  });
 });

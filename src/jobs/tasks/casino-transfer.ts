@@ -62,7 +62,8 @@ export function casinoTransferTask(
       await inFlight.released(args.requestId);
       // The server stores no memo (purpleflea-api.md §12): a payment is a `payment_sent` row with its amount and
       // payment id. Candidates are this agent's payments of this amount since the job began that no recorded
-      // transfer has claimed; a fleet recipient's `payment_received` row tells whose each one is.
+      // transfer has claimed. A fleet recipient's `payment_received` row tells whose each one is; failing that,
+      // a single candidate is this job's only while no other open transfer of this agent has the same amount.
       const from = ctx.job.createdAt - CLOCK_MARGIN_MS;
       const sync = await trySync(deps, args.agentId, ctx.signal);
       const sent = (await ctx.storage.ledger.serverRows({ agentId: args.agentId, sinceAt: from })).filter(
@@ -73,13 +74,14 @@ export function casinoTransferTask(
         const owner = await ctx.storage.ledger.movement(args.agentId, row.reference as string);
         if (!owner || owner.jobId === ctx.job.id) unclaimed.push(row);
       }
-      let candidates = unclaimed;
+      let candidates: ServerRow[] = [];
       if (unclaimed.length > 0 && (await deps.fleet.getAgent(args.toAgentId))) {
         await trySync(deps, args.toAgentId, ctx.signal);
         const received = await ctx.storage.ledger.serverRows({ agentId: args.toAgentId, sinceAt: from });
         const theirs = new Set(received.filter((r) => r.reason === "payment_received").map((r) => r.reference));
         candidates = unclaimed.filter((r) => theirs.has(r.reference));
       }
+      if (candidates.length === 0 && unclaimed.length === 1 && !(await hasRival(ctx))) candidates = unclaimed;
       if (candidates.length === 1) {
         const [payment] = candidates as [ServerRow];
         return { outcome: "done", result: await settled(deps, ctx, payment.reference) };
@@ -98,11 +100,25 @@ export function casinoTransferTask(
         outcome: "unknown",
         reason:
           unclaimed.length > 0
-            ? "a payment of this amount exists, but the recipient's ledger does not show it"
+            ? `${unclaimed.length} unclaimed payment(s) of this amount, and another open transfer of the same amount or no recipient row tells them apart`
             : "the server ledger rows seen miss some since the job began",
       };
     },
   };
+}
+
+/** Another open transfer of this agent and amount, whose payment an unclaimed row could equally be. */
+async function hasRival(ctx: TaskContext<TransferArgs>): Promise<boolean> {
+  const { args } = ctx;
+  const open = await ctx.storage.jobs.list({
+    task: TASK.transfer,
+    state: ["queued", "running", "retrying", "unknown"],
+    limit: 1_000,
+  });
+  return open.jobs.some((j) => {
+    const other = j.args as Partial<TransferArgs>;
+    return j.id !== ctx.job.id && other.agentId === args.agentId && other.amount === args.amount;
+  });
 }
 
 function isPaymentSent(r: ServerRow): boolean {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { FleetDeps } from "../../deps.js";
 import { type ImportResult, importServerLedger } from "../../ledger/import.js";
 import { appendToMirror, type MirrorAppend, SERVER_LEDGER_WINDOW } from "../../ledger/server-mirror.js";
@@ -65,35 +66,59 @@ export async function trySync(
 }
 
 /**
- * Syncs an agent's ledger soon after each of its bet calls, so the rows other services write for it (escrow
- * locks, payments in) are read before the agent's own bets push them out of the 50-row window. A referrer earns
- * a row on each lost bet of the agents it referred, without calling anything itself: so a bettor's referrers
- * in the fleet are synced with it. Who referred whom is learned from the commission rows synced (they name the
- * bet, the ledger knows its agent); the first nudge in a process syncs every fleet agent once to learn it.
+ * Keeps busy agents' mirrors complete. An agent's bet calls go out one at a time in this process (its "lane"), at
+ * least LANE_PACE_MS apart, and its ledger is synced after each before the next. A call writes at most 40 rows,
+ * so each read reaches back to the last; and as the server orders rows of one second in no defined order and cuts
+ * its window anywhere inside a second, no second may hold more than 50 of them: with calls 2 s apart a second
+ * holds the rows of one call. The real casino allows 10 batch calls a minute per agent (one per 6 s), so neither
+ * the wait nor the pace costs anything there.
  *
- * Per agent at most one sync runs in a process; nudges that arrive meanwhile fold into one more. Best effort:
- * a failed sync is logged, and the next call, the ledger refresh or a reconciliation reads again.
+ * A referrer earns a row on each lost bet of the agents it referred, without calling anything itself. So a call
+ * of a bettor also holds the lanes of its referrers in the fleet and syncs them after it: between two syncs of a
+ * referrer there is then one call's worth of rows, its own or a bettor's. Who referred whom is learned from the
+ * commission rows (`referral_commission_l<n>:<bet id>`; the bet's reservation row in a bettor's mirror names the
+ * bettor): after each of an agent's first PROBE_CALLS calls in this process, every other fleet agent is synced to
+ * find the commissions it caused. Learned links last for the process.
+ *
+ * Best effort: a failed sync is logged, and the next call, the ledger refresh or a reconciliation reads again.
  */
 export class LedgerNudger {
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
   /** bettor → the fleet agents its lost bets pay commission to */
   readonly #referrers = new Map<string, Set<string>>();
-  /** per agent, the tail of its bet calls in this process */
+  /** per agent, the tail of the calls holding its lane in this process */
   readonly #lanes = new Map<string, Promise<void>>();
-  #bootstrapped = false;
+  /** per agent, when the next call holding its lane may start (ms) */
+  readonly #notBefore = new Map<string, number>();
+  /** calls of an agent after which the rest of the fleet is still synced, to learn its referrers */
+  readonly #probesLeft = new Map<string, number>();
 
   constructor(
     private readonly deps: Pick<FleetDeps, "fleet" | "client" | "storage">,
     private readonly logger: Pick<Logger, "warn">,
   ) {}
 
-  /**
-   * Sends one bet call of the agent after its previous one (in this process) and syncs its ledger before the next:
-   * a call writes at most 40 rows, so each sync still sees the rows written since the last one. The real casino
-   * allows 10 batch calls a minute per agent, so waiting for the previous call costs nothing there.
-   */
+  /** Sends one bet call of the agent in its lane (and its known referrers' lanes), then syncs them all. */
   async lane<T>(agentId: string, send: () => Promise<T>): Promise<T> {
+    // one global order of acquisition: two calls that share lanes can never wait for each other in a circle
+    const agents = [...new Set([agentId, ...(this.#referrers.get(agentId) ?? [])])].sort();
+    const release: Array<() => void> = [];
+    for (const a of agents) release.push(await this.#acquire(a));
+    const wait = Math.max(0, ...agents.map((a) => (this.#notBefore.get(a) ?? 0) - Date.now()));
+    if (wait > 0) await sleep(wait);
+    const startedAt = Date.now();
+    for (const a of agents) this.#notBefore.set(a, startedAt + LANE_PACE_MS);
+    try {
+      return await send();
+    } finally {
+      for (const a of agents) await this.#syncOnce(a);
+      for (const r of release) r();
+      this.#probe(agentId);
+    }
+  }
+
+  async #acquire(agentId: string): Promise<() => void> {
     const previous = this.#lanes.get(agentId) ?? Promise.resolve();
     let done!: () => void;
     const mine = new Promise<void>((resolve) => {
@@ -102,32 +127,26 @@ export class LedgerNudger {
     const tail = previous.then(() => mine);
     this.#lanes.set(agentId, tail);
     await previous;
-    try {
-      return await send();
-    } finally {
-      await this.#syncOnce(agentId);
+    return () => {
       done();
       if (this.#lanes.get(agentId) === tail) this.#lanes.delete(agentId);
-      this.#syncOthers(agentId);
-    }
+    };
   }
 
-  /** The agents a call of `agentId` writes rows for without their own call: its known referrers (and, the first
-   * time in this process, every fleet agent, to learn who referred whom). */
-  #syncOthers(agentId: string): void {
-    if (!this.#bootstrapped) {
-      this.#bootstrapped = true;
-      void this.deps.fleet.listAgents().then(
-        (agents) => {
-          for (const a of agents) if (a.agentId !== agentId) this.#sync(a.agentId);
-        },
-        (err: unknown) => this.logger.warn({ err }, "could not list the fleet's agents for a ledger sync"),
-      );
-    }
-    for (const referrer of this.#referrers.get(agentId) ?? []) this.#sync(referrer);
+  /** After one of an agent's first calls: sync the rest of the fleet, to find the commissions the call caused. */
+  #probe(agentId: string): void {
+    const left = this.#probesLeft.get(agentId) ?? PROBE_CALLS;
+    if (left <= 0) return;
+    this.#probesLeft.set(agentId, left - 1);
+    void this.deps.fleet.listAgents().then(
+      (agents) => {
+        for (const a of agents) if (a.agentId !== agentId) this.#sync(a.agentId);
+      },
+      (err: unknown) => this.logger.warn({ err }, "could not list the fleet's agents for a ledger sync"),
+    );
   }
 
-  /** At most one background sync per agent; nudges that arrive meanwhile fold into one more. */
+  /** At most one background sync per agent; requests that arrive meanwhile fold into one more. */
   #sync(agentId: string): void {
     if (this.#running.has(agentId)) {
       this.#again.add(agentId);
@@ -151,17 +170,43 @@ export class LedgerNudger {
     }
   }
 
+  /** Each commission row names a bet; the bettor is whichever agent's mirror holds that bet's reservation row. */
   async #learnReferrals(referrer: string, rows: readonly ServerRow[]): Promise<void> {
     const betIds = new Set(rows.flatMap((r) => COMMISSION.exec(r.reason)?.[1] ?? []));
+    if (betIds.size === 0) return;
+    const known = [...this.#referrers].filter(([, refs]) => refs.has(referrer)).map(([bettor]) => bettor);
+    const unknown = (await this.deps.fleet.listAgents())
+      .map((a) => a.agentId)
+      .filter((a) => a !== referrer && !known.includes(a));
+    let lookups = 0;
     for (const betId of betIds) {
-      const bettor = (await this.deps.storage.ledger.betByBetId(betId))?.agentId;
-      if (bettor === undefined || bettor === referrer) continue;
-      const set = this.#referrers.get(bettor) ?? new Set<string>();
-      set.add(referrer);
-      this.#referrers.set(bettor, set);
+      if ((await this.#holder(known, betId)) !== undefined) continue;
+      if (unknown.length === 0 || ++lookups > MAX_LOOKUPS) return;
+      const bettor = await this.#holder(unknown, betId);
+      if (bettor === undefined) continue; // a bettor outside the fleet
+      this.#referrers.set(bettor, new Set([...(this.#referrers.get(bettor) ?? []), referrer]));
+      known.push(bettor);
+      unknown.splice(unknown.indexOf(bettor), 1);
     }
   }
+
+  /** The first of `agents` whose mirror holds a row referencing `betId`. */
+  async #holder(agents: readonly string[], betId: string): Promise<string | undefined> {
+    for (const agentId of agents) {
+      if ((await this.deps.storage.ledger.serverRows({ agentId, reference: betId, limit: 1 })).length > 0) {
+        return agentId;
+      }
+    }
+    return undefined;
+  }
 }
+
+/** The least time between the starts of two calls holding one agent's lane (see LedgerNudger). */
+const LANE_PACE_MS = 2_000;
+/** An agent's first calls in a process after which the whole fleet is synced to learn its referrers. */
+const PROBE_CALLS = 3;
+/** Commission rows of one sync looked up among agents not yet known as bettors (the rest are skipped). */
+const MAX_LOOKUPS = 5;
 
 /** `referral_commission_l<level>:<bet id>` (purpleflea-api.md §12) */
 const COMMISSION = /^referral_commission_l\d+:(bet_[0-9A-Za-z_-]+)/;

@@ -248,8 +248,9 @@ export class PgLedgerRepo implements LedgerRepo {
 
   async listMovements(q: MovementListQuery): Promise<StoredMovement[]> {
     const params: unknown[] = [];
-    const kinds = q.kinds?.length ? [`kind = ANY(${bind(params, q.kinds)}::text[])`] : [];
-    const where = rowFilter(q, "at", params, kinds);
+    const extra = q.kinds?.length ? [`kind = ANY(${bind(params, q.kinds)}::text[])`] : [];
+    if (q.referencePrefix !== undefined) extra.push(`starts_with(reference, ${bind(params, q.referencePrefix)})`);
+    const where = rowFilter(q, "at", params, extra);
     const dir = q.order === "asc" ? "ASC" : "DESC";
     const rows = await this.#conn.rows<MovementRow>(
       `${SELECT_MOVEMENT} ${where} ORDER BY at ${dir}, id ${dir} LIMIT ${bind(params, q.limit)} OFFSET ${bind(params, q.offset)}`,
@@ -289,7 +290,7 @@ export class PgLedgerRepo implements LedgerRepo {
   async mirrorHead(agentId: string): Promise<{ head: ServerRow | undefined; lastSeq: number }> {
     await lockAgent(this.#conn, agentId);
     const row = await this.#conn.row<ServerRowRow>(
-      `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = $1 AND NOT behind_head
+      `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = $1 AND NOT behind_head AND type <> 'opening'
        ORDER BY seq DESC LIMIT 1`,
       [agentId],
     );

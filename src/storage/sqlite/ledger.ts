@@ -250,13 +250,16 @@ export class SqliteLedgerRepo implements LedgerRepo {
 
   async listMovements(q: MovementListQuery): Promise<StoredMovement[]> {
     const kinds = q.kinds?.length ? q.kinds : undefined;
-    const where = rowFilter(q, "at", kinds ? ["kind IN (SELECT value FROM json_each(@kinds))"] : []);
+    const extra = kinds ? ["kind IN (SELECT value FROM json_each(@kinds))"] : [];
+    if (q.referencePrefix !== undefined) extra.push("substr(reference, 1, length(@prefix)) = @prefix");
+    const where = rowFilter(q, "at", extra);
     const dir = q.order === "asc" ? "ASC" : "DESC";
     const rows = this.#conn
       .sql(`${SELECT_MOVEMENT} ${where.sql} ORDER BY at ${dir}, id ${dir} LIMIT @limit OFFSET @offset`)
       .all({
         ...where.params,
         ...(kinds ? { kinds: JSON.stringify(kinds) } : {}),
+        ...(q.referencePrefix === undefined ? {} : { prefix: q.referencePrefix }),
         limit: q.limit,
         offset: q.offset,
       }) as MovementRow[];
@@ -349,7 +352,7 @@ export class SqliteLedgerRepo implements LedgerRepo {
   async mirrorHead(agentId: string): Promise<{ head: ServerRow | undefined; lastSeq: number }> {
     const row = this.#conn
       .sql(
-        `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = ? AND behind_head = 0
+        `SELECT ${SERVER_ROW_COLUMNS} FROM server_ledger_rows WHERE agent_id = ? AND behind_head = 0 AND type <> 'opening'
          ORDER BY seq DESC LIMIT 1`,
       )
       .get(agentId) as ServerRowRow | undefined;
