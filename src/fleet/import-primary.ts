@@ -1,3 +1,4 @@
+import { setTimeout as wait } from "node:timers/promises";
 import type { FleetDeps } from "../deps.js";
 import { type FleetError, toFleetError } from "../errors.js";
 import { recordOpeningBalance } from "../jobs/tasks/index.js";
@@ -185,16 +186,7 @@ function isTransient(e: FleetError): boolean {
   return e.code === "STORAGE_UNAVAILABLE" || e.code === "UPSTREAM_UNAVAILABLE" || e.code === "TIMEOUT";
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
+/** Waits `ms` (not holding the process open), or less if `signal` aborts. */
+async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  await wait(ms, undefined, { signal, ref: false }).catch(() => undefined);
 }

@@ -1,6 +1,6 @@
 import { type BetLimits, DEFAULT_SPEND_LIMITS, type RiskLimits, type SpendLimits } from "../config.js";
 import { FleetError } from "../errors.js";
-import { formatUsd, type Micros } from "../money.js";
+import { formatUsd, type Micros, microsToUsd } from "../money.js";
 import type { FleetRepo, LimitOverride } from "../storage/fleet.js";
 import type { EffectiveLimits } from "./types.js";
 
@@ -95,7 +95,7 @@ export function createLimits(repo: FleetRepo, configured: RiskLimits, now: () =>
           `${limit} can only be lowered: ${formatUsd(value)} USD is above the current ${formatUsd(current[limit])} USD${agentId ? ` for ${agentId}` : ""}`,
           {
             hint: "limits come from the operator's configuration (PF_* settings); a tool can lower them, never raise them",
-            details: { limit, requested_usd: value / 1e6, current_usd: current[limit] / 1e6 },
+            details: { limit, requested_usd: microsToUsd(value), current_usd: microsToUsd(current[limit]) },
           },
         );
       }

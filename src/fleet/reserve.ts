@@ -1,6 +1,6 @@
 import type { RiskLimits } from "../config.js";
 import { FleetError } from "../errors.js";
-import { formatUsd, type Micros } from "../money.js";
+import { formatUsd, type Micros, microsToUsd } from "../money.js";
 import type { FleetRepo, MoneySnapshot, Reservation, RiskSnapshot } from "../storage/fleet.js";
 import { realisedLoss, utcDayStart } from "./daily-loss.js";
 import { agentLimits, effectiveLimits } from "./limits.js";
@@ -136,7 +136,12 @@ export function createReservations(configured: RiskLimits, now: () => number) {
         `${kind} of ${usd(r.amount)} by ${r.agentId} is above the max ${kind} of ${usd(max)}`,
         {
           hint: `the operator's ${names.env} (or a lowered limit) caps one ${kind}; no tool can raise it. Use a smaller amount; ${sent}`,
-          details: { limit: names.max, agent_id: r.agentId, requested_usd: r.amount / 1e6, limit_usd: max / 1e6 },
+          details: {
+            limit: names.max,
+            agent_id: r.agentId,
+            requested_usd: microsToUsd(r.amount),
+            limit_usd: microsToUsd(max),
+          },
         },
       );
     }
@@ -153,10 +158,10 @@ export function createReservations(configured: RiskLimits, now: () => number) {
           hint: `the operator's ${names.dailyEnv} (or a lowered limit) caps a UTC day; it resets at 00:00 UTC and no tool can raise it; ${sent}`,
           details: {
             limit: names.daily,
-            spent_today_usd: today.spent / 1e6,
-            in_flight_usd: today.reserved / 1e6,
-            requested_usd: r.amount / 1e6,
-            limit_usd: daily / 1e6,
+            spent_today_usd: microsToUsd(today.spent),
+            in_flight_usd: microsToUsd(today.reserved),
+            requested_usd: microsToUsd(r.amount),
+            limit_usd: microsToUsd(daily),
           },
         },
       );
@@ -193,11 +198,11 @@ function lossExceeded(
       details: {
         limit,
         ...(agentId ? { agent_id: agentId } : {}),
-        lost_today_usd: f.lost / 1e6,
-        in_flight_usd: f.inFlight / 1e6,
-        requested_usd: f.stake / 1e6,
-        limit_usd: f.limit / 1e6,
-        headroom_usd: headroom / 1e6,
+        lost_today_usd: microsToUsd(f.lost),
+        in_flight_usd: microsToUsd(f.inFlight),
+        requested_usd: microsToUsd(f.stake),
+        limit_usd: microsToUsd(f.limit),
+        headroom_usd: microsToUsd(headroom),
       },
     },
   );

@@ -226,4 +226,18 @@ export function reservationTotals(rows: readonly LiveReservationRow[]): {
   return { stakeByAgent, fleetStake, escrow, transfer };
 }
 
+/** The money in flight and spent today, from the live reservations and the day's spent rows (kind, spent). */
+export function moneySnapshot(
+  reserved: ReturnType<typeof reservationTotals>,
+  spent: ReadonlyArray<{ kind: string; spent: number }>,
+): MoneySnapshot {
+  const spentOf = (kind: string) => spent.find((r) => r.kind === kind)?.spent ?? 0;
+  return {
+    stakeByAgent: reserved.stakeByAgent,
+    fleetStake: reserved.fleetStake,
+    escrowToday: { spent: spentOf("escrow_lock"), reserved: reserved.escrow },
+    transferToday: { spent: spentOf("transfer_out"), reserved: reserved.transfer },
+  };
+}
+
 export const DAY_MS = 86_400_000;

@@ -13,6 +13,7 @@ import {
   type LimitName,
   type LimitOverride,
   type LiveReservationRow,
+  moneySnapshot,
   type Reservation,
   type RiskSnapshot,
   reservationTotals,
@@ -311,13 +312,7 @@ async function snapshotOn(
      WHERE kind IN ('escrow_lock', 'transfer_out') AND at >= $1 AND at < $2 GROUP BY kind`,
     [dayStart, dayStart + DAY_MS],
   );
-  const spentOf = (kind: string) => spent.find((r) => r.kind === kind)?.spent ?? 0;
-  snapshot.money = {
-    stakeByAgent: reserved.stakeByAgent,
-    fleetStake: reserved.fleetStake,
-    escrowToday: { spent: spentOf("escrow_lock"), reserved: reserved.escrow },
-    transferToday: { spent: spentOf("transfer_out"), reserved: reserved.transfer },
-  };
+  snapshot.money = moneySnapshot(reserved, spent);
   return snapshot;
 }
 

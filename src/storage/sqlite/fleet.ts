@@ -13,6 +13,7 @@ import {
   type LimitName,
   type LimitOverride,
   type LiveReservationRow,
+  moneySnapshot,
   type Reservation,
   type RiskSnapshot,
   reservationTotals,
@@ -273,13 +274,7 @@ export class SqliteFleetRepo implements FleetRepo {
          WHERE kind IN ('escrow_lock', 'transfer_out') AND at >= ? AND at < ? GROUP BY kind`,
       )
       .all(dayStart, dayStart + DAY_MS) as Array<{ kind: string; spent: number }>;
-    const spentOf = (kind: string) => spent.find((r) => r.kind === kind)?.spent ?? 0;
-    snapshot.money = {
-      stakeByAgent: reserved.stakeByAgent,
-      fleetStake: reserved.fleetStake,
-      escrowToday: { spent: spentOf("escrow_lock"), reserved: reserved.escrow },
-      transferToday: { spent: spentOf("transfer_out"), reserved: reserved.transfer },
-    };
+    snapshot.money = moneySnapshot(reserved, spent);
     return snapshot;
   }
 
