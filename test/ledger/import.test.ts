@@ -141,7 +141,7 @@ describe("importServerLedger", () => {
     const server = 5_000_000 + rows.reduce((sum, r) => sum + r.delta, 0);
     await importServerLedger(ledger.storage, A, rows);
     const [line] = await reconciliationReport(ledger.storage, new Map([[A, server]]));
-    expect(line).toEqual({ agentId: A, local: server - 7, server, difference: 7, ok: false });
+    expect(line).toEqual({ agentId: A, local: server - 7, server, difference: 7, unattributed: 0, ok: false });
   });
 
   it("is idempotent: a second refresh over the same rows imports nothing", async () => {

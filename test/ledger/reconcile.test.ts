@@ -28,9 +28,9 @@ describe("reconciliationReport", () => {
       ]),
     );
     expect(lines).toEqual([
-      { agentId: B, local: localB, server: localB + 41, difference: 41, ok: false },
-      { agentId: A, local: localA, server: localA, difference: 0, ok: true },
-      { agentId: "ag_cccccccccccc", local: 0, server: 1_000_000, difference: 1_000_000, ok: false },
+      { agentId: B, local: localB, server: localB + 41, difference: 41, unattributed: 0, ok: false },
+      { agentId: A, local: localA, server: localA, difference: 0, unattributed: 0, ok: true },
+      { agentId: "ag_cccccccccccc", local: 0, server: 1_000_000, difference: 1_000_000, unattributed: 0, ok: false },
     ]);
   });
 

@@ -69,8 +69,22 @@ describe("pnl_report", () => {
   it("reconciles the local ledger with each agent's server balance", async () => {
     const out = ok<ReportOut>(await h.call("pnl_report", { period: "week", reconcile: true }));
     expect(out.reconciliation).toEqual([
-      { agent_id: a, ok: true, difference_usd: 0, local_usd: expect.any(Number), server_usd: expect.any(Number) },
-      { agent_id: b, ok: true, difference_usd: 0, local_usd: expect.any(Number), server_usd: expect.any(Number) },
+      {
+        agent_id: a,
+        ok: true,
+        difference_usd: 0,
+        unattributed_usd: 0,
+        local_usd: expect.any(Number),
+        server_usd: expect.any(Number),
+      },
+      {
+        agent_id: b,
+        ok: true,
+        difference_usd: 0,
+        unattributed_usd: 0,
+        local_usd: expect.any(Number),
+        server_usd: expect.any(Number),
+      },
     ]);
   });
 
