@@ -41,6 +41,8 @@ export interface FleetOptions {
   /** default: a fresh temp dir */
   dbPath?: string;
   rateLimits?: boolean;
+  /** sync each agent's server ledger after its bet calls (default true; see src/jobs/tasks/ledger-sync.ts) */
+  ledgerSync?: boolean;
   concurrency?: Partial<Record<QueueName, number>>;
   limits?: Partial<typeof TEST_LIMITS>;
   engine?: Partial<Omit<JobEngineOptions, "storage" | "config">>;
@@ -75,7 +77,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     ...opts.engine,
   });
   const deps: TaskDeps = { storage, client, engine, fleet, logger: silentLogger };
-  registerFleetTasks(engine, deps, { rateLimits: opts.rateLimits ?? false });
+  registerFleetTasks(engine, deps, { rateLimits: opts.rateLimits ?? false, ledgerSync: opts.ledgerSync ?? true });
   if (opts.start ?? true) await engine.start();
   return {
     deps,
