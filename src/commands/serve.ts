@@ -29,7 +29,9 @@ export async function run(argv: string[]): Promise<number> {
   const port = parsePort(values["--port"]);
   const host = typeof values["--host"] === "string" ? values["--host"] : "127.0.0.1";
   const config = loadConfig(process.env, argv);
-  assertBindAllowed(host, config.httpToken);
+  const allowedHosts = typeof values["--allowed-host"] === "string" ? values["--allowed-host"].split(",") : [];
+  const auth = { token: config.httpToken, oauth: config.httpOAuth, resourceUrl: config.httpResourceUrl };
+  assertBindAllowed(host, auth, allowedHosts);
   const logger = createLogger(config.logLevel);
   const fleet = await createServer(config, { lazy: true, logger, startScheduler: true });
   let http: Awaited<ReturnType<typeof startHttpServer>>;
@@ -37,8 +39,9 @@ export async function run(argv: string[]): Promise<number> {
     http = await startHttpServer(fleet, {
       port,
       host,
-      token: config.httpToken,
-      allowedHosts: typeof values["--allowed-host"] === "string" ? values["--allowed-host"].split(",") : [],
+      ...auth,
+      allowedHosts,
+      sessions: config.httpSessions,
       logger,
     });
   } catch (err) {
@@ -46,7 +49,12 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   logger.info(
-    { url: `${http.url}/mcp`, dashboard: `${http.url}/`, auth: Boolean(config.httpToken) },
+    {
+      url: `${http.url}/mcp`,
+      dashboard: `${http.url}/`,
+      auth: [config.httpToken && "token", config.httpOAuth && "oauth"].filter(Boolean),
+      maxSessions: config.httpSessions.max,
+    },
     "pf-fleet serving HTTP",
   );
   process.stderr.write(`pf-fleet: MCP at ${http.url}/mcp (legacy SSE at ${http.url}/sse), dashboard at ${http.url}/\n`);

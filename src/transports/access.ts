@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 
@@ -35,12 +35,17 @@ function hostName(authority: string): string {
 }
 
 /** null when the request's Host and Origin are acceptable, else why not. */
-export function checkHostAndOrigin(req: IncomingMessage, policy: AccessPolicy): string | null {
+export function checkHostAndOrigin(
+  req: IncomingMessage,
+  policy: AccessPolicy,
+  opts: { checkOrigin: boolean } = { checkOrigin: true },
+): string | null {
   const host = req.headers.host;
   if (!host) return "missing Host header";
   if (policy.allowedHostNames.length && !policy.allowedHostNames.includes(hostName(host))) {
-    return `Host \`${host}\` is not one of this server's names`;
+    return `Host \`${host.slice(0, 100)}\` is not one of this server's names`;
   }
+  if (!opts.checkOrigin) return null;
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== "null") {
     let originHost: string;
@@ -59,24 +64,19 @@ export function checkHostAndOrigin(req: IncomingMessage, policy: AccessPolicy): 
   return null;
 }
 
-/** The bearer token from `Authorization`, or (dashboard pages only) from the login cookie. */
-export function presentedToken(req: IncomingMessage, allowCookie: boolean): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth?.startsWith("Bearer ")) return auth.slice(7).trim();
-  if (!allowCookie) return undefined;
-  const cookie = req.headers.cookie ?? "";
-  for (const part of cookie.split(";")) {
-    const [name, ...rest] = part.trim().split("=");
-    if (name === DASHBOARD_COOKIE) return decodeURIComponent(rest.join("="));
-  }
-  return undefined;
+/**
+ * The bearer token from `Authorization`. The scheme name is case-insensitive (RFC 7235 §2.1), so `bearer x`
+ * works like `Bearer x`. Tokens are read from this header only, never from a URL.
+ */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const match = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? "");
+  return match?.[1];
 }
 
-export const DASHBOARD_COOKIE = "pf_fleet_token";
-
+/** Constant time, whatever the lengths: both sides are hashed first, so not even the token's length leaks. */
 export function tokenMatches(expected: string, presented: string | undefined): boolean {
   if (presented === undefined) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(presented);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const a = createHash("sha256").update(expected).digest();
+  const b = createHash("sha256").update(presented).digest();
+  return timingSafeEqual(a, b);
 }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Small response helpers for the plain node:http transport. */
 
@@ -19,17 +19,29 @@ export function sendJson(
   res.end(text);
 }
 
-export function sendHtml(res: ServerResponse, html: string): void {
-  res.writeHead(200, {
+/** The dashboard's only script is inline; nothing may be framed or fetched elsewhere. */
+const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'";
+
+export function sendHtml(
+  res: ServerResponse,
+  html: string,
+  opts: { status?: number; csp?: string; headers?: Record<string, string> } = {},
+): void {
+  res.writeHead(opts.status ?? 200, {
     "content-type": "text/html; charset=utf-8",
     "content-length": Buffer.byteLength(html),
     "cache-control": "no-store",
-    // The dashboard's only script is inline; nothing may be framed or fetched elsewhere.
-    "content-security-policy":
-      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+    "content-security-policy": opts.csp ?? DASHBOARD_CSP,
     "x-content-type-options": "nosniff",
+    ...opts.headers,
   });
   res.end(html);
+}
+
+export function redirect(res: ServerResponse, location: string, headers: Record<string, string> = {}): void {
+  res.writeHead(303, { location, "cache-control": "no-store", ...headers });
+  res.end();
 }
 
 /** A JSON-RPC-shaped error, so MCP clients can show it; `id: null` because the request may not have been parsed. */
@@ -46,7 +58,16 @@ export function methodNotAllowed(res: ServerResponse, allow: readonly string[]):
   sendRpcError(res, 405, `method not allowed; this path serves ${allow.join(", ")}`, { allow: allow.join(", ") });
 }
 
-export async function readJsonBody(req: import("node:http").IncomingMessage, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const text = await readTextBody(req, maxBytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BodyError(400, "request body is not valid JSON");
+  }
+}
+
+export async function readTextBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -54,12 +75,7 @@ export async function readJsonBody(req: import("node:http").IncomingMessage, max
     if (size > maxBytes) throw new BodyError(413, `request body is larger than ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BodyError(400, "request body is not valid JSON");
-  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export class BodyError extends Error {

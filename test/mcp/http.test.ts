@@ -19,7 +19,8 @@ let http: RunningHttp;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "pf-fleet-http-"));
-  fleet = await createServer(loadConfig({ PF_DB: join(dir, "fleet.db") }), {
+  // every toolset: these tests call tools outside the default set
+  fleet = await createServer(loadConfig({ PF_DB: join(dir, "fleet.db"), PF_TOOLSETS: "all" }), {
     logger: silentLogger,
     sandbox: { rateLimits: false },
   });
@@ -162,8 +163,9 @@ describe("HTTP hygiene", () => {
     expect(data.body).not.toMatch(/sk_live_/);
   });
 
-  it("logs a browser in with ?token= into an HttpOnly cookie", async () => {
-    const login = await raw("GET", `/?token=${TOKEN}`);
+  it("logs a browser in through the login form into an HttpOnly cookie", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const login = await raw("POST", "/login", form, `token=${TOKEN}`);
     expect(login.status).toBe(303);
     const cookie = String(login.headers["set-cookie"]).split(";")[0]!;
     expect(login.headers["set-cookie"]?.toString()).toMatch(/HttpOnly; SameSite=Strict/);
