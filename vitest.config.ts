@@ -11,6 +11,8 @@ const POSTGRES_SUITES = [
   "test/storage/postgres-commit-loss.test.ts",
   "test/jobs/egress.test.ts",
   "test/money/*.test.ts",
+  // schedules created from the chat fire once per slot across processes on a shared database
+  "test/scheduler/create-delete.test.ts",
   // namespaces as machines of one fleet on one PostgreSQL: PostgreSQL only, and root (it skips itself otherwise)
   "test/hosts/*.test.ts",
 ];

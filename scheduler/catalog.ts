@@ -23,6 +23,11 @@ export interface SchedulableTask {
   queue: QueueName;
   /** stakes money (casino bets) */
   money: boolean;
+  /**
+   * moves the fleet's money without staking it (escrow releases): like a staking task, a schedule created from
+   * the chat for it starts disabled (create.ts); the shipped one keeps its own setting
+   */
+  movesMoney?: true;
   forSlot?: (args: Record<string, unknown>, slot: number) => Record<string, unknown>;
   /**
    * The args that hold money (integer micro-USD), by their name in the task's args: tools take and show them in
@@ -65,8 +70,11 @@ export const SCHEDULABLE_TASKS: Readonly<Record<string, SchedulableTask>> = {
     // a Monday-morning report covers the ISO week that just ended
     forSlot: (args, slot) => ({ week: isoWeekKey(slot - 7 * DAY_MS), ...args }),
   },
-  [TASK.escrowSettle]: { args: escrowSettleArgs, queue: "escrow", money: false },
+  [TASK.escrowSettle]: { args: escrowSettleArgs, queue: "escrow", money: false, movesMoney: true },
 };
+
+/** a task whose schedule, made from the chat, must be enabled by a separate, deliberate set_schedule call */
+export const startsDisabled = (def: SchedulableTask): boolean => def.money || def.movesMoney === true;
 
 export function schedulableTask(task: string): SchedulableTask {
   const def = SCHEDULABLE_TASKS[task];

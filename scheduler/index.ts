@@ -4,6 +4,7 @@ import type { JobEngine } from "../src/jobs/types.js";
 import { type Logger, silentLogger } from "../src/log.js";
 import type { ScheduleRepo } from "../src/storage/schedules.js";
 import type { Storage } from "../src/storage/types.js";
+import { scheduleFromDraft } from "./create.js";
 import { DEFAULT_SCHEDULES } from "./defaults.js";
 import { enqueueRun, fireDue } from "./fire.js";
 import { applyPatch, scheduleFromSeed, unknownSchedule } from "./patch.js";
@@ -131,7 +132,7 @@ export async function createScheduler(opts: SchedulerOptions): Promise<Scheduler
       const s = await storage.schedules.get(name);
       return s && view(s);
     },
-    preview: async (name, patch) => applyPatch(await mustGet(storage.schedules, name), patch, clock.now()),
+    preview: async (name, patch) => view(applyPatch(await mustGet(storage.schedules, name), patch, clock.now())),
     async set(name: string, patch: SchedulePatch, setOpts: SetOptions = {}) {
       const updated = await storage.transaction(async (tx) => {
         const next = applyPatch(await mustGet(tx.schedules, name), patch, clock.now());
@@ -141,6 +142,34 @@ export async function createScheduler(opts: SchedulerOptions): Promise<Scheduler
       });
       logger.info({ schedule: name, change: patch, enabled: updated.enabled }, "schedule changed");
       return view(updated);
+    },
+    async create(draft) {
+      // validated in full before the transaction: bad input never opens a write
+      const s = scheduleFromDraft(draft, clock.now());
+      await storage.transaction(async (tx) => {
+        if (!(await tx.schedules.insertIfAbsent(s))) {
+          throw new FleetError("CONFLICT", `a schedule named \`${s.name}\` already exists`, {
+            hint: "pick another name, or change that schedule with set_schedule (list_schedules shows it); nothing was written",
+          });
+        }
+      });
+      logger.info({ schedule: s.name, task: s.task, enabled: s.enabled }, "schedule created");
+      return view(s);
+    },
+    async delete(name) {
+      const deleted = await storage.transaction(async (tx) => {
+        // on PostgreSQL this read locks the row, so a firing of it either commits first or finds it gone
+        const s = await mustGet(tx.schedules, name);
+        if (s.origin === "builtin") {
+          throw new FleetError("FORBIDDEN", `schedule \`${name}\` is built in and cannot be deleted`, {
+            hint: `built-in schedules come back at every start; stop it with set_schedule {"name": "${name}", "enabled": false}`,
+          });
+        }
+        await tx.schedules.delete(name);
+        return s;
+      });
+      logger.info({ schedule: name, task: deleted.task }, "schedule deleted");
+      return deleted;
     },
     async runNow(name) {
       const now = clock.now();

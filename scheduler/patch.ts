@@ -1,7 +1,7 @@
 import { FleetError } from "../src/errors.js";
 import { parseTaskArgs, schedulableTask } from "./catalog.js";
 import type { ScheduleSeed } from "./defaults.js";
-import { nextSlot, slotRule } from "./slots.js";
+import { nextSlot, type SlotRule, slotRule } from "./slots.js";
 import { canonicalTimeZone } from "./timezone.js";
 import type { Schedule, SchedulePatch } from "./types.js";
 
@@ -12,12 +12,13 @@ import type { Schedule, SchedulePatch } from "./types.js";
 
 const MAX_INTERVAL_SECONDS = 366 * 86_400;
 const MAX_EXPIRY_SECONDS = 30 * 86_400;
+export const MIN_USER_INTERVAL_SECONDS = 60;
 const UNCHANGED = "nothing was changed; list_schedules shows each schedule's current settings";
 
 /** NOT_FOUND for a schedule name, listing the ones that exist. */
 export function unknownSchedule(name: string, known: readonly string[]): FleetError {
   return new FleetError("NOT_FOUND", `no schedule named \`${name}\``, {
-    hint: `known schedules: ${known.join(", ")}`,
+    hint: `known schedules: ${known.join(", ")}; list_schedules shows each one's settings`,
   });
 }
 
@@ -37,11 +38,31 @@ export function scheduleFromSeed(seed: ScheduleSeed, now: number): Schedule {
     expirySeconds: seed.expirySeconds,
     money: task.money,
     activeSince: now,
+    origin: "builtin",
     createdAt: now,
     updatedAt: now,
   };
   const timing = seed.cron !== undefined ? { cron: seed.cron } : { intervalSeconds: seed.intervalSeconds as number };
   return applyPatch(draft, { ...timing, args: seed.args }, now);
+}
+
+/**
+ * Schedules made from the chat fire at most once a minute: each firing is a durable job, and a per-second
+ * schedule would flood the queues. Built-in ones keep the operator's full range (tests retime them to 1 s).
+ */
+function assertAtMostOncePerMinute(rule: SlotRule): void {
+  if (rule.kind === "interval" && rule.everyMs < MIN_USER_INTERVAL_SECONDS * 1000) {
+    throw new FleetError(
+      "INVALID_INPUT",
+      `interval_seconds must be at least ${MIN_USER_INTERVAL_SECONDS} for a created schedule, got \`${rule.everyMs / 1000}\``,
+      { hint: `a created schedule fires at most once a minute; ${UNCHANGED}` },
+    );
+  }
+  if (rule.kind === "cron" && rule.spec.seconds.filter(Boolean).length > 1) {
+    throw new FleetError("INVALID_INPUT", `cron \`${rule.spec.source}\` fires more than once a minute`, {
+      hint: `a created schedule fires at most once a minute: use 5 fields, or one fixed second in the 6-field form; ${UNCHANGED}`,
+    });
+  }
 }
 
 export function applyPatch(current: Schedule, patch: SchedulePatch, now: number): Schedule {
@@ -96,7 +117,9 @@ export function applyPatch(current: Schedule, patch: SchedulePatch, now: number)
   if (patch.enabled !== undefined) next.enabled = patch.enabled;
 
   // parses the cron and proves the schedule can fire at all (`0 0 30 2 *` cannot)
-  if (nextSlot(slotRule(next), now) === null) {
+  const rule = slotRule(next);
+  if (next.origin === "user") assertAtMostOncePerMinute(rule);
+  if (nextSlot(rule, now) === null) {
     throw new FleetError("INVALID_INPUT", `cron \`${next.cron}\` never fires (no match within eight years)`, {
       hint: `check the day-of-month and month fields (\`0 0 30 2 *\` asks for 30 February); ${UNCHANGED}`,
     });

@@ -48,6 +48,7 @@ export const scheduleShape = z.object({
   catch_up: z.enum(["skip", "latest"]),
   expiry_seconds: z.number().nullable(),
   money: z.boolean().describe("stakes money: runs only when enabled, always inside the risk limits"),
+  origin: z.enum(["builtin", "user"]).describe("user: made by create_schedule; only those can be deleted"),
   next_run_at: z.string().nullable().describe("next slot (ISO, UTC); null when disabled"),
   last_firing: firingShape.nullable(),
   stake: stakeShape.nullable().describe("money schedules only"),
@@ -94,6 +95,7 @@ export function scheduleJson(v: ScheduleView, limits: RiskLimits): ScheduleJson 
     catch_up: v.catchUp,
     expiry_seconds: v.expirySeconds,
     money: v.money,
+    origin: v.origin,
     next_run_at: iso(v.nextRunAt),
     last_firing: v.lastFiring && firingJson(v.lastFiring, v.lastJobState),
     stake: stake && stakeJson(stake),
@@ -107,5 +109,6 @@ export function scheduleLine(s: ScheduleJson): string {
     ? `${s.last_firing.manual ? "manual" : s.last_firing.slot} ${s.last_firing.outcome}${s.last_firing.job_state ? ` (job ${s.last_firing.job_state})` : ""}`
     : "–";
   const stake = s.stake ? `; worst-case $${s.stake.worst_case_daily_usd.toFixed(2)}/day` : "";
-  return `${s.name}  ${s.enabled ? "on " : "off"}  ${timing} → ${s.task}; next ${s.next_run_at ?? "–"}; last ${last}${stake}`;
+  const origin = s.origin === "user" ? " (user)" : "";
+  return `${s.name}${origin}  ${s.enabled ? "on " : "off"}  ${timing} → ${s.task}; next ${s.next_run_at ?? "–"}; last ${last}${stake}`;
 }

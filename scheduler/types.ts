@@ -8,6 +8,9 @@ import type { JobState } from "../src/jobs/types.js";
 
 export type CatchUpPolicy = "skip" | "latest";
 
+/** `builtin`: shipped in defaults.ts and re-seeded at startup, so never deleted; `user`: made by create_schedule */
+export type ScheduleOrigin = "builtin" | "user";
+
 export interface Schedule {
   name: string;
   description: string;
@@ -30,6 +33,7 @@ export interface Schedule {
   money: boolean;
   /** slots before this instant never fire (set on creation, on enabling and on a timing change) */
   activeSince: number;
+  origin: ScheduleOrigin;
   createdAt: number;
   updatedAt: number;
 }
@@ -75,6 +79,22 @@ export interface SchedulePatch {
   expirySeconds?: number | null;
 }
 
+/** A schedule made from the chat (create_schedule); args are the task's own, in micro-USD. */
+export interface NewSchedule {
+  name: string;
+  description?: string;
+  task: string;
+  args: Record<string, unknown>;
+  /** exactly one of `cron` and `intervalSeconds` */
+  cron?: string;
+  intervalSeconds?: number;
+  timezone?: string;
+  /** default true; a schedule whose task moves money is always created disabled, whatever this says */
+  enabled?: boolean;
+  catchUp?: CatchUpPolicy;
+  expirySeconds?: number | null;
+}
+
 export interface Clock {
   now(): number;
 }
@@ -95,9 +115,19 @@ export interface Scheduler {
   list(): Promise<ScheduleView[]>;
   get(name: string): Promise<ScheduleView | undefined>;
   /** the schedule as `set` would write it; INVALID_INPUT / NOT_FOUND as `set`; writes nothing */
-  preview(name: string, patch: SchedulePatch): Promise<Schedule>;
+  preview(name: string, patch: SchedulePatch): Promise<ScheduleView>;
   /** validated first: a bad cron, timezone or args → INVALID_INPUT and nothing written */
   set(name: string, patch: SchedulePatch, opts?: SetOptions): Promise<ScheduleView>;
+  /**
+   * Writes a new `user` schedule, validated first (name, task, args, timing: INVALID_INPUT and nothing written);
+   * a name already taken → CONFLICT. A schedule whose task moves money is written disabled.
+   */
+  create(draft: NewSchedule): Promise<ScheduleView>;
+  /**
+   * Deletes a `user` schedule and its firing history; jobs it already enqueued are kept, and no slot fires after
+   * it commits. NOT_FOUND for an unknown name; FORBIDDEN for a built-in one (startup would re-seed it).
+   */
+  delete(name: string): Promise<Schedule>;
   /** enqueues one job now, outside the slot table, recorded as manual; a disabled money schedule → FORBIDDEN */
   runNow(name: string): Promise<Firing>;
   /** fires every enabled schedule whose latest slot ≤ `now` has not fired yet; resolves with what it recorded */

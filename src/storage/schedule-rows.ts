@@ -19,6 +19,7 @@ export interface ScheduleRow {
   expiry_seconds: number | null;
   money: number | boolean;
   active_since: number;
+  origin: Schedule["origin"];
   created_at: number;
   updated_at: number;
 }
@@ -48,6 +49,7 @@ export const toSchedule = (r: ScheduleRow): Schedule => ({
   expirySeconds: r.expiry_seconds,
   money: flag(r.money),
   activeSince: r.active_since,
+  origin: r.origin,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

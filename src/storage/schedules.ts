@@ -29,8 +29,13 @@ export interface ScheduleRepo {
   get(name: string): Promise<Schedule | undefined>;
   /** true when inserted; an existing schedule of that name is left as it is (operator edits persist) */
   insertIfAbsent(schedule: Schedule): Promise<boolean>;
-  /** writes the operator-editable fields (name, task, queue, money flag and creation time never change) */
+  /** writes the operator-editable fields (name, task, queue, money flag, origin and creation time never change) */
   update(schedule: Schedule): Promise<void>;
+  /**
+   * Deletes the schedule with its slot claims and manual runs (the jobs they enqueued are the engine's and stay);
+   * false when there was none. The caller checks first that it may (built-in schedules are re-seeded).
+   */
+  delete(name: string): Promise<boolean>;
   /** the newest slot the schedule fired for (in any outcome), null if none */
   lastSlot(name: string): Promise<number | null>;
   /** claims the slot; false when some process already did (then this firing must do nothing) */

@@ -45,4 +45,8 @@ export const PG_SCHEDULES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX schedule_manual_runs_by_name ON schedule_manual_runs (name, fired_at);
   `,
+  // create_schedule / delete_schedule: only `user` schedules may be deleted (built-ins are re-seeded at start)
+  `
+  ALTER TABLE schedules ADD COLUMN origin TEXT NOT NULL DEFAULT 'builtin' CHECK (origin IN ('builtin', 'user'));
+  `,
 ];

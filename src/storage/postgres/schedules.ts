@@ -4,7 +4,7 @@ import type { PrunedFirings, ScheduleRepo, SlotClaim } from "../schedules.js";
 import type { PgConn } from "./connection.js";
 
 /**
- * Schedules on PostgreSQL. Every method is one statement, except `pruneSlots` (two, made atomic). Names are
+ * Schedules on PostgreSQL. Every method is one statement, except `delete` and `pruneSlots` (made atomic). Names are
  * COLLATE "C" (schedules-schema.ts), so they sort as on SQLite.
  */
 export class PgScheduleRepo implements ScheduleRepo {
@@ -25,15 +25,18 @@ export class PgScheduleRepo implements ScheduleRepo {
   }
 
   async get(name: string): Promise<Schedule | undefined> {
-    const row = await this.#conn.row<ScheduleRow>("SELECT * FROM schedules WHERE name = $1", [name]);
+    // in a transaction the read precedes a write (a firing's claim, a change, a delete): lock the row, so those
+    // take turns on one schedule and a firing never claims a slot of a schedule being deleted
+    const lock = this.#conn.inTransaction ? " FOR UPDATE" : "";
+    const row = await this.#conn.row<ScheduleRow>(`SELECT * FROM schedules WHERE name = $1${lock}`, [name]);
     return row && toSchedule(row);
   }
 
   async insertIfAbsent(s: Schedule): Promise<boolean> {
     const inserted = await this.#conn.run(
       `INSERT INTO schedules (name, description, task, args, queue, cron, interval_seconds, timezone, enabled,
-         catch_up, expiry_seconds, money, active_since, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         catch_up, expiry_seconds, money, active_since, created_at, updated_at, origin)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (name) DO NOTHING`,
       [
         s.name,
@@ -51,6 +54,7 @@ export class PgScheduleRepo implements ScheduleRepo {
         s.activeSince,
         s.createdAt,
         s.updatedAt,
+        s.origin,
       ],
     );
     return inserted === 1;
@@ -74,6 +78,14 @@ export class PgScheduleRepo implements ScheduleRepo {
         s.updatedAt,
       ],
     );
+  }
+
+  async delete(name: string): Promise<boolean> {
+    return this.#conn.atomic(async (c) => {
+      await c.run("DELETE FROM schedule_slots WHERE name = $1", [name]);
+      await c.run("DELETE FROM schedule_manual_runs WHERE name = $1", [name]);
+      return (await c.run("DELETE FROM schedules WHERE name = $1", [name])) === 1;
+    });
   }
 
   async lastSlot(name: string): Promise<number | null> {

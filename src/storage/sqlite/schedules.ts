@@ -17,11 +17,12 @@ const toParams = (s: Schedule) => ({
   expiry_seconds: s.expirySeconds,
   money: s.money ? 1 : 0,
   active_since: s.activeSince,
+  origin: s.origin,
   created_at: s.createdAt,
   updated_at: s.updatedAt,
 });
 
-/** Schedules on SQLite. Every method is one statement, except `pruneSlots` (two, made atomic). */
+/** Schedules on SQLite. Every method is one statement, except `delete` and `pruneSlots` (made atomic). */
 export class SqliteScheduleRepo implements ScheduleRepo {
   readonly #conn: SqliteConn;
 
@@ -47,9 +48,9 @@ export class SqliteScheduleRepo implements ScheduleRepo {
   async insertIfAbsent(schedule: Schedule): Promise<boolean> {
     const insert = this.#conn.sql(
       `INSERT INTO schedules (name, description, task, args, queue, cron, interval_seconds, timezone, enabled,
-         catch_up, expiry_seconds, money, active_since, created_at, updated_at)
+         catch_up, expiry_seconds, money, active_since, origin, created_at, updated_at)
        VALUES (@name, @description, @task, @args, @queue, @cron, @interval_seconds, @timezone, @enabled,
-         @catch_up, @expiry_seconds, @money, @active_since, @created_at, @updated_at)
+         @catch_up, @expiry_seconds, @money, @active_since, @origin, @created_at, @updated_at)
        ON CONFLICT (name) DO NOTHING`,
     );
     return insert.run(toParams(schedule)).changes === 1;
@@ -64,6 +65,15 @@ export class SqliteScheduleRepo implements ScheduleRepo {
          WHERE name = @name`,
       )
       .run(toParams(schedule));
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const conn = this.#conn;
+    return conn.atomic(() => {
+      conn.sql("DELETE FROM schedule_slots WHERE name = ?").run(name);
+      conn.sql("DELETE FROM schedule_manual_runs WHERE name = ?").run(name);
+      return conn.sql("DELETE FROM schedules WHERE name = ?").run(name).changes === 1;
+    });
   }
 
   async lastSlot(name: string): Promise<number | null> {
