@@ -138,6 +138,7 @@ function newRow(r: NewRow): StoredJob {
     finishedAt: null,
     leaseOwner: null,
     leaseExpiresAt: null,
+    mcpTask: null,
   };
 }
 

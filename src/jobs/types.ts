@@ -201,6 +201,8 @@ export interface JobFilter {
   task?: string;
   canvasId?: string;
   parentId?: string;
+  /** only jobs created by a task-augmented MCP tools/call (src/mcp/tasks.ts) */
+  mcpTasks?: boolean;
   limit?: number;
   /** opaque cursor from a previous page */
   cursor?: string;

@@ -40,6 +40,7 @@ export const JOB_COLUMNS: { readonly [F in keyof StoredJob]-?: readonly [string,
   finishedAt: ["finished_at", "plain"],
   leaseOwner: ["lease_owner", "plain"],
   leaseExpiresAt: ["lease_expires_at", "plain"],
+  mcpTask: ["mcp_task", "json"],
 };
 
 export const JOB_FIELDS = Object.keys(JOB_COLUMNS) as Array<keyof StoredJob>;

@@ -22,13 +22,25 @@ export interface StoredJob extends JobRow {
   /** group/chord: members not yet terminal (the callback not counted); null for other rows */
   openMembers: number | null;
   updatedAt: number;
+  /** a job a task-augmented MCP `tools/call` created: that task's bookkeeping (src/mcp/tasks.ts); else null */
+  mcpTask: unknown;
 }
 
 /** Fields a transition may change; identity and creation fields never change, nor the member count (see below). */
 export type JobPatch = Partial<
   Omit<
     StoredJob,
-    "id" | "task" | "queue" | "kind" | "money" | "createdAt" | "parentId" | "canvasId" | "canvasIndex" | "openMembers"
+    | "id"
+    | "task"
+    | "queue"
+    | "kind"
+    | "money"
+    | "createdAt"
+    | "parentId"
+    | "canvasId"
+    | "canvasIndex"
+    | "openMembers"
+    | "mcpTask"
   >
 >;
 
@@ -81,6 +93,8 @@ export interface JobRepo {
    */
   update(job: StoredJob, expect: JobExpectation, patch: JobPatch, event?: JobEvent): Promise<StoredJob | undefined>;
   appendEvent(event: JobEvent): Promise<void>;
+  /** records an MCP task's bookkeeping on its job (no state change, no event); false when the job is gone */
+  setMcpTask(id: string, mark: unknown): Promise<boolean>;
   events(jobId: string): Promise<JobEvent[]>;
   list(filter: JobFilter): Promise<{ jobs: StoredJob[]; nextCursor: string | null }>;
 

@@ -137,7 +137,8 @@ describe("canvas: group, chord, chain", () => {
       .prepare("UPDATE jobs SET state = 'succeeded', result = '4', finished_at = updated_at WHERE id = ?")
       .run(first?.id);
     t.db.exec(
-      "ALTER TABLE jobs DROP COLUMN open_members; DELETE FROM schema_migrations WHERE module = 'jobs' AND version > 1",
+      `DROP INDEX jobs_mcp_tasks; ALTER TABLE jobs DROP COLUMN mcp_task; ALTER TABLE jobs DROP COLUMN open_members;
+       DELETE FROM schema_migrations WHERE module = 'jobs' AND version > 1`,
     );
 
     // the upgrade runs when the new release opens the database

@@ -70,4 +70,10 @@ export const PG_JOBS_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX job_events_job ON job_events (job_id, seq);
   `,
+  // A job created by a task-augmented MCP tools/call carries the task's bookkeeping (src/mcp/tasks.ts): the tool,
+  // what its answer needs, a client's cancel. It is pruned with the row, so a task lives as long as its job.
+  `
+  ALTER TABLE jobs ADD COLUMN mcp_task TEXT;
+  CREATE INDEX jobs_mcp_tasks ON jobs (created_at DESC, id DESC) WHERE mcp_task IS NOT NULL;
+  `,
 ];

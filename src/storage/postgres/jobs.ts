@@ -137,6 +137,10 @@ export class PgJobRepo implements JobRepo {
     );
   }
 
+  async setMcpTask(id: string, mark: unknown): Promise<boolean> {
+    return (await this.#conn.run("UPDATE jobs SET mcp_task = $1 WHERE id = $2", [JSON.stringify(mark), id])) > 0;
+  }
+
   async events(jobId: string): Promise<JobEvent[]> {
     const rows = await this.#conn.rows<{
       job_id: string;
@@ -164,6 +168,7 @@ export class PgJobRepo implements JobRepo {
       if (filter[field] === undefined) continue;
       where.push(`${column} = $${params.push(filter[field])}`);
     }
+    if (filter.mcpTasks) where.push("mcp_task IS NOT NULL");
     if (filter.cursor) {
       const [createdAt, id] = decodeCursor(filter.cursor);
       // the same rows as SQLite's `created_at < ? OR (created_at = ? AND id < ?)`, in a form the index can seek

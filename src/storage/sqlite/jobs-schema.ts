@@ -96,4 +96,10 @@ export const JOBS_MIGRATIONS: readonly string[] = [
       'refused', json_array()) ELSE result END
   WHERE task = 'casino.bet';
   `,
+  // A job created by a task-augmented MCP tools/call carries the task's bookkeeping (src/mcp/tasks.ts): the tool,
+  // what its answer needs, a client's cancel. It is pruned with the row, so a task lives as long as its job.
+  `
+  ALTER TABLE jobs ADD COLUMN mcp_task TEXT;
+  CREATE INDEX jobs_mcp_tasks ON jobs (created_at DESC, id DESC) WHERE mcp_task IS NOT NULL;
+  `,
 ];

@@ -98,6 +98,11 @@ export class SqliteJobRepo implements JobRepo {
     );
   }
 
+  async setMcpTask(id: string, mark: unknown): Promise<boolean> {
+    const { changes } = this.#sql("UPDATE jobs SET mcp_task = ? WHERE id = ?").run(JSON.stringify(mark), id);
+    return changes > 0;
+  }
+
   async events(jobId: string): Promise<JobEvent[]> {
     const rows = this.#sql(
       "SELECT job_id, at, from_state, to_state, reason FROM job_events WHERE job_id = ? ORDER BY seq",
@@ -128,6 +133,7 @@ export class SqliteJobRepo implements JobRepo {
       where.push(`${column} = @${field}`);
       params[field] = filter[field];
     }
+    if (filter.mcpTasks) where.push("mcp_task IS NOT NULL");
     if (filter.cursor) {
       const [createdAt, id] = decodeCursor(filter.cursor);
       where.push("(created_at < @cursorAt OR (created_at = @cursorAt AND id < @cursorId))");
