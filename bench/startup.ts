@@ -1,5 +1,5 @@
 /**
- * How fast pf-fleet answers `initialize` over stdio, from process start — the MCP issue's target is < 1 s — next
+ * How fast pf-fleet answers `initialize` over stdio, from process start — the target is ≤ 1.2 × the baseline's — next
  * to a baseline measured in the same run: the smallest SDK server (one tool, no pf-fleet code), so the numbers
  * separate Node + SDK start-up from pf-fleet's own. Runs alternate between the two to share the machine's noise.
  *
@@ -30,7 +30,7 @@ const INITIALIZE = `${JSON.stringify({
   jsonrpc: "2.0",
   id: 1,
   method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1" } },
 })}\n`;
 const TOOLS_LIST = `${JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" })}\n`;
 
@@ -98,6 +98,11 @@ async function main(): Promise<void> {
     fleet.map((x) => x.initializeMs),
     50,
   );
+  const baselineP50 = percentile(
+    baseline.map((x) => x.initializeMs),
+    50,
+  );
+  const ratio = fleetP50 / baselineP50;
   const body = [
     "## Start-up: `initialize` over stdio",
     "",
@@ -109,9 +114,10 @@ async function main(): Promise<void> {
     row("baseline: minimal SDK server, one tool", baseline),
     row("pf-fleet stdio (sandbox mode, fresh database)", fleet),
     "",
-    `Target: initialize < 1000 ms — **${fleetP50 < 1000 ? "met" : "not met"}** (p50 ${fleetP50.toFixed(0)} ms). ` +
-      "pf-fleet connects the transport before the heavy set-up (database, embedded sandbox, engine recovery), which " +
-      "continues in the background; tools wait for it.",
+    `Target: initialize ≤ 1.2 × the baseline's — **${ratio <= 1.2 ? "met" : "not met"}** ` +
+      `(p50 ${fleetP50.toFixed(0)} ms vs ${baselineP50.toFixed(0)} ms, ${ratio.toFixed(2)}×). pf-fleet answers ` +
+      "`initialize` from constants as soon as its configuration is valid, before the rest of it loads; the " +
+      "messages that follow wait in the transport until the server is built, so `tools/list` shows the full load.",
     "",
     "How to rerun: `npx tsc -p tsconfig.build.json && node dist/bench/startup.js [--runs 15]`.",
   ].join("\n");

@@ -1,8 +1,9 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { FleetDeps } from "../src/deps.js";
-import { FleetError } from "../src/errors.js";
+import { recentJobIds } from "../src/mcp/completions.js";
 import { eventView, jobLine, jobView } from "../src/mcp/job-view.js";
 import { jsonContents } from "../src/mcp/resource-content.js";
+import { resourceNotFound } from "../src/mcp/resource-errors.js";
 import { jobProgress } from "../src/mcp/wait.js";
 
 /** One job (or batch/chain) with its history; subscribe to hear when it changes state and finishes. */
@@ -18,6 +19,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
           mimeType: "application/json",
         })),
       }),
+      complete: { id: (value) => recentJobIds(deps, value) },
     }),
     {
       title: "Job",
@@ -28,7 +30,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     async (uri, variables) => {
       const id = String(variables.id ?? "");
       const job = await deps.engine.get(id);
-      if (!job) throw new FleetError("NOT_FOUND", `no job with id \`${id}\``);
+      if (!job) throw resourceNotFound(uri.href, `no job with id \`${id}\``);
       return jsonContents(
         uri.href,
         {

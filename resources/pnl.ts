@@ -1,9 +1,10 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { FleetDeps } from "../src/deps.js";
-import { FleetError } from "../src/errors.js";
 import { DAY_MS, formatReport, isoWeekKey, periodRange, pnlReport, utcDateKey } from "../src/ledger/index.js";
+import { ledgerDays } from "../src/mcp/completions.js";
 import { pnlReportView } from "../src/mcp/pnl-view.js";
 import { jsonContents } from "../src/mcp/resource-content.js";
+import { invalidResourceUri } from "../src/mcp/resource-errors.js";
 
 /** PnL read models over the ledger: all time (with today), one UTC day, and the current ISO week. */
 export function register(server: McpServer, deps: FleetDeps): void {
@@ -39,6 +40,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
           }),
         };
       },
+      // days the ledger holds bets on, newest first
+      complete: { date: (value) => ledgerDays(deps, value) },
     }),
     {
       title: "PnL for one UTC day",
@@ -48,7 +51,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     async (uri, variables) => {
       const date = String(variables.date ?? "");
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
-        throw new FleetError("INVALID_INPUT", `date must be YYYY-MM-DD, got \`${date}\``);
+        throw invalidResourceUri(uri.href, `date must be YYYY-MM-DD, got \`${date}\``);
       }
       const report = await pnlReport(deps.storage, periodRange("day", { date, now: Date.now() }));
       return jsonContents(uri.href, { mode: deps.mode, date, report: pnlReportView(report) }, formatReport(report));

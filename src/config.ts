@@ -1,6 +1,7 @@
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { FleetError } from "./errors.js";
+import { DEFAULT_TOOLSETS, parseToolsets, type Toolset } from "./mcp/toolsets.js";
 import { type Micros, usdToMicros } from "./money.js";
 
 /**
@@ -55,6 +56,12 @@ export interface FleetConfig {
   apiKey: string | undefined;
   limits: RiskLimits;
   httpToken: string | undefined;
+  /** HTTP transport: MCP session cap and idle expiry (src/transports/mcp-sessions.ts) */
+  httpSessions: { max: number; idleMs: number };
+  /** HTTP transport: OAuth 2.1 resource-server mode (src/transports/oauth.ts); undefined = off */
+  httpOAuth: HttpOAuthConfig | undefined;
+  /** this server's public MCP URL, the audience of its access tokens; undefined = derived from the bind */
+  httpResourceUrl: string | undefined;
   logLevel: string;
   concurrency: Record<QueueName, number>;
   /** failure-hook webhook (Celery's task_failure signal → HTTP POST) */
@@ -78,6 +85,15 @@ export interface FleetConfig {
    * with their own public IPs each spend their own budget. Default: the host name.
    */
   egressId: string;
+  /**
+   * live mode: a money move whose worst case is above this asks the user first (elicitation, or a dry run's
+   * confirm_token); src/mcp/confirm.ts
+   */
+  confirmAbove: Micros;
+  /** the toolsets whose tools are registered (src/mcp/toolsets.ts); `fleet` always */
+  toolsets: readonly Toolset[];
+  /** register only read-only tools: nothing that moves money or changes state */
+  readOnly: boolean;
 }
 
 export const PRODUCTION_URLS: ServiceUrls = {
@@ -164,7 +180,49 @@ export const SETTINGS = [
     help: "fleet-wide total transferred out per UTC day, USD (transfers being sent count)",
     default: "50",
   },
+  {
+    env: "PF_CONFIRM_ABOVE_USD",
+    flag: "--confirm-above-usd",
+    help: "live mode: a money move whose worst case is above this asks the user first (MCP elicitation, or a dry run's confirm_token); 0 = every one, USD",
+    default: "1",
+  },
   { env: "PF_HTTP_TOKEN", flag: "--http-token", help: "bearer token for the HTTP transport", default: "" },
+  {
+    env: "PF_HTTP_MAX_SESSIONS",
+    flag: "--http-max-sessions",
+    help: "HTTP transport: most MCP sessions open at once (Streamable HTTP and SSE); one more is refused with 503",
+    default: "100",
+  },
+  {
+    env: "PF_HTTP_SESSION_IDLE_SECONDS",
+    flag: "--http-session-idle-seconds",
+    help: "HTTP transport: an MCP session with no request and no open stream for this long is closed",
+    default: "900",
+  },
+  {
+    env: "PF_HTTP_OAUTH_ISSUER",
+    flag: "--http-oauth-issuer",
+    help: "HTTP transport: accept OAuth access tokens (JWTs) from this authorization server, exactly as in their `iss`",
+    default: "",
+  },
+  {
+    env: "PF_HTTP_OAUTH_JWKS_URL",
+    flag: "--http-oauth-jwks-url",
+    help: "HTTP transport: the issuer's JWKS; default: the jwks_uri of its discovery metadata",
+    default: "",
+  },
+  {
+    env: "PF_HTTP_OAUTH_SCOPES",
+    flag: "--http-oauth-scopes",
+    help: "HTTP transport: scopes every access token must carry (space- or comma-separated)",
+    default: "",
+  },
+  {
+    env: "PF_HTTP_RESOURCE_URL",
+    flag: "--http-resource-url",
+    help: "HTTP transport: this server's public MCP URL (e.g. https://fleet.example.com/mcp), the audience access tokens must name",
+    default: "http://<host>:<port>/mcp",
+  },
   { env: "PF_ALERT_WEBHOOK_URL", flag: "--alert-webhook-url", help: "URL that receives failure alerts", default: "" },
   {
     env: "PF_CONCURRENCY",
@@ -209,11 +267,26 @@ export const SETTINGS = [
     help: "a file holding PF_SECRET_KEY",
     default: "",
   },
+  {
+    env: "PF_TOOLSETS",
+    flag: "--toolsets",
+    help: "tools to offer, by toolset: fleet (always), casino, faucet, escrow, domains, analytics, jobs, admin, or all",
+    default: DEFAULT_TOOLSETS.join(","),
+  },
+  {
+    env: "PF_READ_ONLY",
+    flag: "--read-only",
+    help: "offer only read-only tools: nothing that moves money or changes state (a bare --read-only means true)",
+    default: "false",
+  },
   { env: "LOG_LEVEL", flag: "--log-level", help: "pino level; logs go to stderr", default: "info" },
 ] as const;
 
 /** flags that stand for a setting's value and take none themselves */
-const SHORTHAND_FLAGS: Record<string, [SettingEnv, string]> = { "--no-worker": ["PF_WORKER", "false"] };
+const SHORTHAND_FLAGS: Record<string, [SettingEnv, string]> = {
+  "--no-worker": ["PF_WORKER", "false"],
+  "--read-only": ["PF_READ_ONLY", "true"],
+};
 
 type SettingEnv = (typeof SETTINGS)[number]["env"];
 
@@ -277,6 +350,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
       ),
     },
     httpToken: s.PF_HTTP_TOKEN || undefined,
+    httpSessions: {
+      max: wholeNumber("PF_HTTP_MAX_SESSIONS", s.PF_HTTP_MAX_SESSIONS, 100, 1, 100_000),
+      idleMs: positiveNumber("PF_HTTP_SESSION_IDLE_SECONDS", s.PF_HTTP_SESSION_IDLE_SECONDS, 900) * 1000,
+    },
+    httpOAuth: httpOAuthSetting(s.PF_HTTP_OAUTH_ISSUER, s.PF_HTTP_OAUTH_JWKS_URL, s.PF_HTTP_OAUTH_SCOPES),
+    httpResourceUrl: s.PF_HTTP_RESOURCE_URL ? resourceUrlSetting(s.PF_HTTP_RESOURCE_URL) : undefined,
     logLevel: s.LOG_LEVEL || "info",
     concurrency: parseConcurrency(s.PF_CONCURRENCY),
     alertWebhookUrl: s.PF_ALERT_WEBHOOK_URL || undefined,
@@ -287,7 +366,88 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     secretKeyFile: s.PF_SECRET_KEY_FILE || undefined,
     worker: booleanSetting("PF_WORKER", s.PF_WORKER, true),
     egressId: egressSetting(s.PF_EGRESS_ID),
+    toolsets: parseToolsets(s.PF_TOOLSETS),
+    readOnly: booleanSetting("PF_READ_ONLY", s.PF_READ_ONLY, false),
+    confirmAbove: usdToMicros(nonNegativeNumber("PF_CONFIRM_ABOVE_USD", s.PF_CONFIRM_ABOVE_USD, 1)),
   };
+}
+
+export interface HttpOAuthConfig {
+  /** the authorization server, exactly as it appears in its tokens' `iss` */
+  issuer: string;
+  /** its JWKS; undefined = discovered from the issuer's metadata */
+  jwksUrl: string | undefined;
+  /** scopes every access token must carry */
+  scopes: string[];
+}
+
+function httpOAuthSetting(
+  issuer: string | undefined,
+  jwksUrl: string | undefined,
+  scopes: string | undefined,
+): HttpOAuthConfig | undefined {
+  if (!issuer) {
+    if (jwksUrl || scopes) {
+      throw new FleetError(
+        "INVALID_INPUT",
+        "PF_HTTP_OAUTH_JWKS_URL and PF_HTTP_OAUTH_SCOPES need PF_HTTP_OAUTH_ISSUER",
+        {
+          hint: "set PF_HTTP_OAUTH_ISSUER to the authorization server's issuer URL",
+        },
+      );
+    }
+    return undefined;
+  }
+  return {
+    issuer: authServerUrl("PF_HTTP_OAUTH_ISSUER", issuer),
+    jwksUrl: jwksUrl ? authServerUrl("PF_HTTP_OAUTH_JWKS_URL", jwksUrl) : undefined,
+    scopes: (scopes ?? "").split(/[\s,]+/).filter(Boolean),
+  };
+}
+
+/** OAuth 2.1 wants https for authorization-server endpoints; plain http only on loopback (local testing). */
+function authServerUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FleetError("INVALID_INPUT", `${name} must be a URL such as https://auth.example.com, got \`${raw}\``);
+  }
+  const loopback = url.hostname === "localhost" || url.hostname === "[::1]" || /^127\./.test(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new FleetError("INVALID_INPUT", `${name} must be an https:// URL (http only on loopback), got \`${raw}\``);
+  }
+  return raw;
+}
+
+function resourceUrlSetting(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FleetError(
+      "INVALID_INPUT",
+      `PF_HTTP_RESOURCE_URL must be a URL such as https://fleet.example.com/mcp, got \`${raw}\``,
+    );
+  }
+  if (!/^https?:$/.test(url.protocol) || url.hash || url.search) {
+    throw new FleetError(
+      "INVALID_INPUT",
+      `PF_HTTP_RESOURCE_URL must be an http(s) URL without query or fragment, got \`${raw}\``,
+      { hint: "give the URL MCP clients connect to, e.g. https://fleet.example.com/mcp" },
+    );
+  }
+  // The canonical form (RFC 8707, MCP authorization): lower-case scheme and host, no trailing slash.
+  return url.href.replace(/\/+$/, "");
+}
+
+function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new FleetError("INVALID_INPUT", `${name} must be a whole number ${min}–${max}, got \`${raw}\``);
+  }
+  return n;
 }
 
 export function isShorthandFlag(arg: string): boolean {
@@ -343,6 +503,14 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0)
     throw new FleetError("INVALID_INPUT", `${name} must be a number > 0, got \`${raw}\``);
+  return n;
+}
+
+function nonNegativeNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0)
+    throw new FleetError("INVALID_INPUT", `${name} must be a number ≥ 0, got \`${raw}\``);
   return n;
 }
 

@@ -21,6 +21,10 @@ export type FleetErrorCode =
   | "OUTCOME_UNKNOWN"
   | "TIMEOUT"
   | "CANCELLED"
+  /** live mode: a money move above PF_CONFIRM_ABOVE_USD needs the user's yes (elicitation or a dry run's token) */
+  | "CONFIRMATION_REQUIRED"
+  /** the user declined (or dismissed) the confirmation of a money move; nothing was sent */
+  | "CONFIRMATION_DECLINED"
   /** the shared database (PostgreSQL) is down or unreachable; nothing was changed unless the error says so */
   | "STORAGE_UNAVAILABLE"
   /** the database's disk (or quota) is full; the failed write was not committed */

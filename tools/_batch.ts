@@ -16,7 +16,15 @@ import {
   peekBankrolls,
   submitBatch,
 } from "../src/jobs/tasks/batch-submit.js";
+import {
+  confirmToken,
+  confirmTokenFor,
+  confirmTokenLine,
+  confirmTokenOut,
+  requireConfirmation,
+} from "../src/mcp/confirm.js";
 import { agentId, modeField, usd, waitSeconds } from "../src/mcp/schemas.js";
+import type { StartedJob } from "../src/mcp/tasks.js";
 import { registerTool, type ToolContext } from "../src/mcp/tool.js";
 import { type AwaitedJob, awaitJob, pendingSummary } from "../src/mcp/wait.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
@@ -24,6 +32,7 @@ import type { GameBet } from "../src/purpleflea/fairness.js";
 import { unknownAgents } from "./_agents.js";
 import { dryRunText, issue, planOut, planView, refusal } from "./_batch-plan.js";
 import { batchAggregate, batchProgress, summaryOut, summaryText, summaryView } from "./_batch-summary.js";
+import { batchMoneyPlan } from "./_money-plans.js";
 
 export const batchInput = {
   count: z
@@ -31,29 +40,27 @@ export const batchInput = {
     .int(`must be a whole number of bets from 1 to ${MAX_BATCH_BETS}`)
     .min(1, `must be a whole number of bets from 1 to ${MAX_BATCH_BETS}`)
     .max(MAX_BATCH_BETS, `must be a whole number of bets from 1 to ${MAX_BATCH_BETS}`)
-    .describe(`number of bets, 1–${MAX_BATCH_BETS}`),
+    .describe("number of bets"),
   amount: usd({ min: 0.01 }).describe("stake of EACH bet in USD (0.5 = fifty cents; not cents), ≥ 0.01"),
   agent_ids: z
     .array(agentId)
     .min(1, "must list at least one agent id, or be omitted to spread across the fleet")
     .optional()
-    .describe("fleet agents to bet with, bets spread round-robin; one id = one agent; omit for every unpaused agent"),
+    .describe("fleet agents to bet with, round-robin; omit for every unpaused agent"),
   priority: z
     .number()
     .int("must be a whole number from 0 (lowest) to 9 (highest)")
     .min(0, "must be a whole number from 0 (lowest) to 9 (highest)")
     .max(9, "must be a whole number from 0 (lowest) to 9 (highest)")
     .default(5)
-    .describe("queue priority 0 (lowest) – 9 (highest), default 5"),
+    .describe("queue priority, 9 = highest"),
   wait_seconds: waitSeconds,
-  dry_run: z
-    .boolean()
-    .default(false)
-    .describe("true: return the plan (stakes, Kelly caps, expected value, house edge) and send NOTHING"),
+  dry_run: z.boolean().default(false).describe("true: return the plan and send NOTHING"),
   cancel_on_abort: z
     .boolean()
     .default(false)
-    .describe("if this request is cancelled while waiting, also cancel the batch's unsent bets (default: keep going)"),
+    .describe("if this request is cancelled while waiting, also cancel the unsent bets"),
+  confirm_token: confirmToken,
 };
 type BatchArgs = z.output<z.ZodObject<typeof batchInput>>;
 
@@ -61,18 +68,16 @@ export const batchOutput = {
   mode: modeField,
   status: z
     .enum(["dry_run", "finished", "running", "cancelled"])
-    .describe("running: not finished within wait_seconds; poll job_status with job_id"),
-  job_id: z.string().nullable().describe("the chord's job id; null for a dry run"),
-  bet: z.record(z.string(), z.unknown()).describe("the game and its fields, as sent"),
+    .describe("running: not finished within wait_seconds; it goes on"),
+  job_id: z.string().nullable().describe("null for a dry run"),
+  bet: z.record(z.string(), z.unknown()).describe("the game and its fields"),
   count: z.number().int(),
-  amount_usd: z.number().describe("USD per bet"),
+  amount_usd: z.number().describe("per bet"),
   plan: planView,
-  blocked_by: issue.optional().describe("dry run only: what would refuse this batch if it were sent"),
-  summary: summaryView.optional().describe("finished: the aggregate; running: the bets settled so far"),
-  progress: z
-    .object({ done: z.number().int(), total: z.number().int() })
-    .nullable()
-    .describe("bets finished (settled or failed) of the batch; null for a dry run"),
+  blocked_by: issue.optional().describe("dry run: what would refuse it"),
+  confirm_token: confirmTokenOut,
+  summary: summaryView.optional().describe("running: the bets settled so far"),
+  progress: z.object({ done: z.number().int(), total: z.number().int() }).nullable().describe("null for a dry run"),
 };
 
 export interface BatchGame<G extends z.ZodRawShape> {
@@ -107,67 +112,125 @@ export function registerBatchTool<G extends z.ZodRawShape>(
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(raw, ctx) {
       const args = raw as BatchArgs & z.output<z.ZodObject<G>>;
-      return placeBatch(deps, game, args, ctx);
+      if (args.dry_run) return dryRun(deps, game, args, ctx);
+      const started = await startBatch(deps, game, args, ctx);
+      return finishBatch(deps, started, { waitSeconds: args.wait_seconds, cancelOnAbort: args.cancel_on_abort }, ctx);
+    },
+    task: {
+      async start(raw, ctx) {
+        const args = raw as BatchArgs & z.output<z.ZodObject<G>>;
+        if (args.dry_run) {
+          throw new FleetError("INVALID_INPUT", "dry_run: true places nothing and answers at once, so it is no task", {
+            hint: "call it without `task` for the plan",
+          });
+        }
+        return startBatch(deps, game, args, ctx);
+      },
+      finish: (started, wait, ctx) => finishBatch(deps, started as StartedJob<BatchReplay>, wait, ctx),
+      progress: (job, replay) => batchProgress(deps.engine, job, (replay as BatchReplay).count),
     },
   });
 }
 
-async function placeBatch<G extends z.ZodRawShape>(
+/** What a submitted batch's answer needs besides its chord: kept on the chord's row when it runs as a task. */
+interface BatchReplay {
+  label: string;
+  head: { mode: FleetDeps["mode"]; bet: Record<string, unknown>; count: number; amount_usd: number };
+  plan: z.output<typeof planView>;
+  count: number;
+}
+
+function describeBatch<G extends z.ZodRawShape>(
+  deps: FleetDeps,
+  game: BatchGame<G>,
+  args: BatchArgs & z.output<z.ZodObject<G>>,
+) {
+  game.check?.(args);
+  const label = `${args.count} × $${formatUsd(args.amount)} ${game.label(args)}`;
+  const head = { mode: deps.mode, bet: game.betView(args), count: args.count, amount_usd: microsToUsd(args.amount) };
+  return { label, head };
+}
+
+async function dryRun<G extends z.ZodRawShape>(
   deps: FleetDeps,
   game: BatchGame<G>,
   args: BatchArgs & z.output<z.ZodObject<G>>,
   ctx: ToolContext,
 ) {
-  game.check?.(args);
-  const label = `${args.count} × $${formatUsd(args.amount)} ${game.label(args)}`;
-  const head = { mode: deps.mode, bet: game.betView(args), count: args.count, amount_usd: microsToUsd(args.amount) };
-  const agentIds = await selectAgents(deps, args.agent_ids, args.dry_run);
+  const { label, head } = describeBatch(deps, game, args);
+  const agentIds = await selectAgents(deps, args.agent_ids, true);
+  // The same read-only balance read as a real run, so the caps agree; nothing that moves money, no job row.
+  const { bankrolls, fallbacks } = await peekBankrolls(deps, agentIds, ctx.signal);
+  const dryPlan = plan(game, args, bankrolls);
+  // Same order as a real run: the operator's limits and the kill switch, then the Kelly caps.
+  const blocked = await refusal(async () => {
+    await deps.fleet.assertCanPlaceBatch(stakes(dryPlan));
+    await assertPlanAllowed(deps.fleet, dryPlan);
+  });
+  // a plan the limits would refuse gets no token: sending it would be refused before any question
+  const moneyPlan = batchMoneyPlan(deps, game.name, args, dryPlan, label);
+  const token = blocked ? null : confirmTokenFor(deps, moneyPlan);
+  return {
+    structured: {
+      ...head,
+      status: "dry_run" as const,
+      job_id: null,
+      plan: planOut(dryPlan, fallbacks),
+      ...(blocked ? { blocked_by: blocked } : {}),
+      ...(token ? { confirm_token: token } : {}),
+      progress: null,
+    },
+    text: [dryRunText(deps, label, dryPlan, fallbacks, blocked), ...confirmTokenLine(deps, moneyPlan, token)].join(
+      "\n",
+    ),
+  };
+}
 
-  if (args.dry_run) {
-    // The same read-only balance read as a real run, so the caps agree; nothing that moves money, no job row.
-    const { bankrolls, fallbacks } = await peekBankrolls(deps, agentIds, ctx.signal);
-    const dryPlan = plan(game, args, bankrolls);
-    // Same order as a real run: the operator's limits and the kill switch, then the Kelly caps.
-    const blocked = await refusal(async () => {
-      await deps.fleet.assertCanPlaceBatch(stakes(dryPlan));
-      await assertPlanAllowed(deps.fleet, dryPlan);
-    });
-    return {
-      structured: {
-        ...head,
-        status: "dry_run" as const,
-        job_id: null,
-        plan: planOut(dryPlan, fallbacks),
-        ...(blocked ? { blocked_by: blocked } : {}),
-        progress: null,
-      },
-      text: dryRunText(deps, label, dryPlan, fallbacks, blocked),
-    };
-  }
-
+/** Every check, then the chord: what a call submits, with or without `task`. */
+async function startBatch<G extends z.ZodRawShape>(
+  deps: FleetDeps,
+  game: BatchGame<G>,
+  args: BatchArgs & z.output<z.ZodObject<G>>,
+  ctx: ToolContext,
+): Promise<StartedJob<BatchReplay>> {
+  const { label, head } = describeBatch(deps, game, args);
+  const agentIds = await selectAgents(deps, args.agent_ids, false);
   // The operator's limits and the kill switch first: nothing, not even a balance read, before they pass. Stakes
   // do not depend on balances, so a plan on zero balances prices them.
-  await deps.fleet.assertCanPlaceBatch(stakes(plan(game, args, agentIds.map(unread))));
+  const stakePlan = plan(game, args, agentIds.map(unread));
+  await deps.fleet.assertCanPlaceBatch(stakes(stakePlan));
+  // live money above the operator's threshold: the user's yes before anything is read, written or sent
+  await requireConfirmation(deps, ctx, batchMoneyPlan(deps, game.name, args, stakePlan, label), args.confirm_token);
   const bankrolls = await loadBankrolls(deps, agentIds, ctx.signal);
   const finalPlan = plan(game, args, bankrolls);
   const chord = await submitBatch(deps, finalPlan);
-  const awaited = await awaitJob(deps, chord.id, {
-    waitSeconds: args.wait_seconds,
+  return { jobId: chord.id, replay: { label, head, plan: planOut(finalPlan, []), count: finalPlan.count } };
+}
+
+/** The answer for a submitted batch: its summary once finished, else where it stands after the wait. */
+async function finishBatch(
+  deps: FleetDeps,
+  { jobId, replay }: StartedJob<BatchReplay>,
+  wait: { waitSeconds: number; cancelOnAbort?: boolean },
+  ctx: ToolContext,
+) {
+  const awaited = await awaitJob(deps, jobId, {
+    waitSeconds: wait.waitSeconds,
     ctx,
-    cancelOnAbort: args.cancel_on_abort,
-    progressOf: (job) => batchProgress(deps.engine, job, finalPlan.count),
+    cancelOnAbort: wait.cancelOnAbort ?? false,
+    progressOf: (job) => batchProgress(deps.engine, job, replay.count),
   });
   const summary = await batchAggregate(deps, awaited.job);
   return {
     structured: {
-      ...head,
+      ...replay.head,
       status: status(awaited),
-      job_id: chord.id,
-      plan: planOut(finalPlan, []),
+      job_id: jobId,
+      plan: replay.plan,
       summary: summaryOut(summary),
-      progress: { done: summary.totalBets + summary.failedBets, total: finalPlan.count },
+      progress: { done: summary.totalBets + summary.failedBets, total: replay.count },
     },
-    text: resultText(deps, label, awaited, summary),
+    text: resultText(deps, replay.label, awaited, summary),
   };
 }
 
@@ -244,24 +307,16 @@ function resultText(deps: FleetDeps, label: string, a: AwaitedJob, s: BetAggrega
   return `${first} ${where}. So far: ${summaryText(s)}`;
 }
 
-/** The part of every batch tool's description that is not about the game. */
+/**
+ * The part of every batch tool's description that is not about the game: what a model needs to call it right.
+ * How a batch runs and is checked is said once, in the server instructions (src/mcp/server-info.ts).
+ */
 export function batchDescription(game: string): string {
   return [
     game,
-    "Each bet settles instantly on the server; the batch runs as durable background jobs (a chord of casino.bet_batch",
-    "jobs, one per bets/batch call of ≤ 20 bets, whose callback aggregates the results), spread round-robin over",
-    "agent_ids or over every unpaused fleet agent.",
-    `\`amount\` is USD per bet (0.25 = 25 cents, not cents), minimum 0.01; count 1–${MAX_BATCH_BETS}.`,
-    "Before anything is sent it checks the operator's risk limits (max bet, max batch stake, daily loss per agent and",
-    "fleet-wide; see get_risk_limits — no tool can raise them) and the kill switch (LIMIT_EXCEEDED / TRADING_PAUSED),",
-    "then each agent's server Kelly cap, round2(balance × risk_factor × win probability) (KELLY_LIMIT_EXCEEDED, with",
-    "the cap in the hint); a refused batch sends no bet. Prerequisite: fleet agents with a balance (register_agent,",
-    "claim_faucet). dry_run: true returns the plan — stakes per agent, Kelly caps from each agent's server balance and",
-    "risk factor (read-only GET /auth/balance, as the real run reads them; if a read fails, the local ledger balance at",
-    "the default risk factor 0.25, and the answer says so), expected value, real vs priced house edge, warnings — and",
-    "places NOTHING; use it first when unsure.",
-    "Returns the aggregate summary (bets, wins, losses, win rate, total PnL, best/worst, failures and why), or, if not",
-    "finished within wait_seconds (default 20, max 50), status `running` with the job id and the bets settled so far:",
-    "the batch keeps going; poll job_status or cancel_job with that id. The result states the mode (sandbox | live).",
+    "`amount` is USD per bet (not cents); bets go round-robin over agent_ids or every unpaused fleet agent. The",
+    "operator's limits, the kill switch and Kelly caps are checked before anything is sent; dry_run: true returns the",
+    "plan and sends nothing. Returns the summary (wins, losses, PnL, failures), or status `running` with the job id",
+    "after wait_seconds (it keeps going). States the mode (sandbox | live).",
   ].join(" ");
 }

@@ -191,17 +191,41 @@ export interface EscrowAction {
   movesMoney?: boolean;
 }
 
+/** An escrow action checked and ready to send: the escrow as it is now and the fleet agent that acts. */
+export interface PreparedEscrowAction {
+  before: EscrowView;
+  agent: string;
+}
+
 /**
  * Read the escrow, pick the acting fleet agent, refuse a state the server would refuse — all before anything is
- * written — then run the task as a durable job and show the escrow as it is afterwards.
+ * written or sent.
  */
-export async function runEscrowAction(deps: FleetDeps, ctx: ToolContext, action: EscrowAction) {
+export async function prepareEscrowAction(
+  deps: FleetDeps,
+  ctx: ToolContext,
+  action: EscrowAction,
+): Promise<PreparedEscrowAction> {
   const what = { action: `the ${action.verb} of ${action.escrowId}` };
   if (action.movesMoney) await deps.fleet.assertFleetActive(what);
   const before = await toEscrowView(deps, await loadEscrow(deps, action.escrowId, ctx.signal));
   const agent = await actingAgent(deps, before, action.role, action.agentId);
   if (action.movesMoney) await deps.fleet.assertCanMoveMoney(agent, what);
   assertStatus(before, action.allowed, action.verb);
+  return { before, agent };
+}
+
+/**
+ * The checks of `prepareEscrowAction` (unless already `prepared`), then the task as a durable job, and the escrow as
+ * it is afterwards.
+ */
+export async function runEscrowAction(
+  deps: FleetDeps,
+  ctx: ToolContext,
+  action: EscrowAction,
+  prepared?: PreparedEscrowAction,
+) {
+  const { before, agent } = prepared ?? (await prepareEscrowAction(deps, ctx, action));
   const job = await enqueueOnce(deps, action, agent);
   const awaited = await awaitJob(deps, job.id, { waitSeconds: action.waitSeconds, ctx });
   if (awaited.finished && awaited.job.state !== "succeeded") throw failedJobError(awaited.job);

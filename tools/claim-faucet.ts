@@ -6,7 +6,8 @@ import { TASK } from "../src/jobs/tasks/args.js";
 import type { FaucetClaimResult } from "../src/jobs/tasks/faucet-claim.js";
 import { jobErrorShape, jobProgressShape } from "../src/mcp/job-view.js";
 import { agentId, modeField, waitSeconds } from "../src/mcp/schemas.js";
-import { registerTool } from "../src/mcp/tool.js";
+import type { StartedJob } from "../src/mcp/tasks.js";
+import { registerTool, type ToolContext } from "../src/mcp/tool.js";
 import { awaitJob, pendingSummary } from "../src/mcp/wait.js";
 import { formatUsd } from "../src/money.js";
 
@@ -35,53 +36,78 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "claim_faucet",
     title: "Claim the faucet",
     description: [
-      "Claims Purple Flea's free $1.00 for an agent (POST /faucet/claim), credited to its casino balance. Runs as a durable job: a lost response is reconciled against the agent's server ledger, never claimed twice.",
-      "Rules (server-side): once per agent ever, not after the agent has deposited, and one claim per IP per 24 h. The faucet checks the IP first, so RATE_LIMITED means this IP claimed today, not that the agent may claim tomorrow; an agent pf-fleet knows has claimed before gets a success with nothing credited and the reason.",
-      "Use it to fund a newly registered agent in order to play small stakes (the Kelly cap allows only about $0.13 per coin flip on $1).",
-      `Waits up to wait_seconds (default 20, max 50); returns the job id and state if not finished by then — follow with job_status.`,
+      "Claims Purple Flea's free $1.00 for an agent (POST /faucet/claim) into its casino balance, as a",
+      "durable job: a lost response is reconciled, never claimed twice. Server rules: once per agent ever,",
+      "not after a deposit, one claim per IP per 24 h, checked first — so RATE_LIMITED means this IP",
+      "claimed today. An agent known to have claimed gets a success with nothing credited and the reason.",
+      "Use it to fund a new agent (its Kelly cap then allows about $0.13 per coin flip). Returns the claim,",
+      "or the job id if not finished within wait_seconds. States the mode.",
     ].join(" "),
     input,
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
-      if (!(await deps.fleet.getAgent(args.agent_id))) {
-        throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
-          hint: "list_agents shows the fleet",
-        });
-      }
-      const job = await deps.engine.enqueue(TASK.faucetClaim, {
-        agentId: args.agent_id,
-        ...(args.referral_code ? { referralCode: args.referral_code } : {}),
-      });
-      const waited = await awaitJob(deps, job.id, { waitSeconds: args.wait_seconds, ctx });
-      const { job: row } = waited;
-      const text =
-        row.state === "succeeded"
-          ? succeededText(args.agent_id, row.result as FaucetClaimResult, `${deps.mode} mode, job ${row.id}`)
-          : waited.finished
-            ? `faucet claim ${row.state} for ${args.agent_id}: ${row.error ? `${row.error.code}: ${row.error.message}` : "no reason recorded"} (job ${row.id})${typeof row.error?.hint === "string" ? `\nHint: ${row.error.hint}` : ""}`
-            : pendingSummary(waited);
-      return {
-        structured: {
-          mode: deps.mode,
-          job_id: row.id,
-          state: row.state,
-          finished: waited.finished,
-          result: row.result ?? null,
-          error: row.error
-            ? {
-                code: String(row.error.code),
-                message: String(row.error.message),
-                ...(typeof row.error.hint === "string" ? { hint: row.error.hint } : {}),
-                retryable: Boolean(row.error.retryable),
-              }
-            : null,
-          progress: waited.progress,
-        },
-        text,
-      };
+      return finishClaim(deps, await startClaim(deps, args), { waitSeconds: args.wait_seconds }, ctx);
+    },
+    task: {
+      start: (args) => startClaim(deps, args),
+      finish: (started, wait, ctx) => finishClaim(deps, started as StartedJob<ClaimReplay>, wait, ctx),
     },
   });
+}
+
+type ClaimReplay = { agentId: string };
+
+async function startClaim(
+  deps: FleetDeps,
+  args: { agent_id: string; referral_code?: string | undefined },
+): Promise<StartedJob<ClaimReplay>> {
+  if (!(await deps.fleet.getAgent(args.agent_id))) {
+    throw new FleetError("NOT_FOUND", `no agent \`${args.agent_id}\` in the fleet`, {
+      hint: "list_agents shows the fleet",
+    });
+  }
+  const job = await deps.engine.enqueue(TASK.faucetClaim, {
+    agentId: args.agent_id,
+    ...(args.referral_code ? { referralCode: args.referral_code } : {}),
+  });
+  return { jobId: job.id, replay: { agentId: args.agent_id } };
+}
+
+async function finishClaim(
+  deps: FleetDeps,
+  { jobId, replay }: StartedJob<ClaimReplay>,
+  wait: { waitSeconds: number },
+  ctx: ToolContext,
+) {
+  const args = { agent_id: replay.agentId };
+  const waited = await awaitJob(deps, jobId, { waitSeconds: wait.waitSeconds, ctx });
+  const { job: row } = waited;
+  const text =
+    row.state === "succeeded"
+      ? succeededText(args.agent_id, row.result as FaucetClaimResult, `${deps.mode} mode, job ${row.id}`)
+      : waited.finished
+        ? `faucet claim ${row.state} for ${args.agent_id}: ${row.error ? `${row.error.code}: ${row.error.message}` : "no reason recorded"} (job ${row.id})${typeof row.error?.hint === "string" ? `\nHint: ${row.error.hint}` : ""}`
+        : pendingSummary(waited);
+  return {
+    structured: {
+      mode: deps.mode,
+      job_id: row.id,
+      state: row.state,
+      finished: waited.finished,
+      result: row.result ?? null,
+      error: row.error
+        ? {
+            code: String(row.error.code),
+            message: String(row.error.message),
+            ...(typeof row.error.hint === "string" ? { hint: row.error.hint } : {}),
+            retryable: Boolean(row.error.retryable),
+          }
+        : null,
+      progress: waited.progress,
+    },
+    text,
+  };
 }
 
 /** A claim that succeeded either credited $1 now, or found the agent had claimed before (e.g. at registration). */

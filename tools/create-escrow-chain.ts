@@ -8,13 +8,25 @@ import type { EscrowCreateResult } from "../src/jobs/tasks/escrow-create.js";
 import type { EscrowReleaseResult } from "../src/jobs/tasks/escrow-release.js";
 import type { ValidationResult } from "../src/jobs/tasks/escrow-validate.js";
 import type { JobRow } from "../src/jobs/types.js";
+import {
+  confirmToken,
+  confirmTokenFor,
+  confirmTokenLine,
+  confirmTokenOut,
+  type MoneyPlan,
+  needsConfirmation,
+  requireConfirmation,
+} from "../src/mcp/confirm.js";
 import { modeField, usd, waitSeconds } from "../src/mcp/schemas.js";
+import type { StartedJob } from "../src/mcp/tasks.js";
 import { registerTool, type ToolContext } from "../src/mcp/tool.js";
 import { type AwaitedJob, awaitJob, isTerminal } from "../src/mcp/wait.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
 import { isFleetAgent } from "./_agents.js";
+import { issue, type Refusal, refusal } from "./_batch-plan.js";
 import { type EscrowView, escrowView, loadEscrow, nextSteps, toEscrowView } from "./_escrow.js";
 import { failedJobError, jobSentence, jobView, toJobView } from "./_job.js";
+import { assertSpendAllowed, escrowCreateMoneyPlan } from "./_money-plans.js";
 
 /**
  * `create_escrow_chain`: create → validate → release as one durable chain. Release happens only when the
@@ -64,14 +76,16 @@ const input = {
     .default(0)
     .describe("refuse to release when fewer hours than this are left before the timeout refund"),
   wait_seconds: waitSeconds,
+  dry_run: z.boolean().default(false).describe("true: check the plan against the limits and send NOTHING"),
+  confirm_token: confirmToken,
 };
 
 const output = {
   mode: modeField,
   outcome: z
-    .enum(["released", "not_released", "running", "failed"])
+    .enum(["released", "not_released", "running", "failed", "dry_run"])
     .describe("not_released: validation did not pass, the escrow stays funded; running: poll job_status"),
-  job: jobView.describe("the chain"),
+  job: jobView.nullable().describe("the chain; null for a dry run"),
   escrow_id: z.string().nullable(),
   escrow: escrowView.nullable(),
   validation: z.object({
@@ -82,6 +96,8 @@ const output = {
   amount_released_usd: z.number().nullable(),
   steps: z.array(jobView.extend({ task: z.string() })),
   next_steps: z.array(z.string()),
+  blocked_by: issue.optional().describe("dry run only: what would refuse this escrow if it were sent"),
+  confirm_token: confirmTokenOut,
 };
 
 type Input = z.output<z.ZodObject<typeof input>>;
@@ -108,12 +124,43 @@ export function register(server: McpServer, deps: FleetDeps): void {
     input,
     output,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-    handler: (args, ctx) => createChain(deps, args, ctx),
+    handler: async (args, ctx) =>
+      args.dry_run
+        ? planChain(deps, args)
+        : finishChain(deps, await startChain(deps, args, ctx), { waitSeconds: args.wait_seconds }, ctx),
+    task: {
+      async start(args, ctx) {
+        if (args.dry_run) {
+          throw new FleetError("INVALID_INPUT", "dry_run: true creates nothing and answers at once, so it is no task", {
+            hint: "call it without `task` for the plan",
+          });
+        }
+        return startChain(deps, args, ctx);
+      },
+      finish: (started, wait, ctx) => finishChain(deps, started as StartedJob<ChainReplay>, wait, ctx),
+    },
   });
 }
 
-async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
+/** What the answer says of the call besides its chain: kept on the chain's row when it runs as a task. */
+type ChainReplay = Pick<Input, "agent_id" | "counterparty_agent_id" | "amount" | "validation">;
+
+async function planChain(deps: FleetDeps, args: Input) {
   await assertCreatable(deps, args);
+  const moneyPlan = escrowCreateMoneyPlan(deps, args);
+  const hold = { agentId: args.agent_id, amount: args.amount };
+  return dryRun(deps, args, moneyPlan, await refusal(() => assertSpendAllowed(deps, "escrow", hold)));
+}
+
+async function startChain(deps: FleetDeps, args: Input, ctx: ToolContext): Promise<StartedJob<ChainReplay>> {
+  await assertCreatable(deps, args);
+  const moneyPlan = escrowCreateMoneyPlan(deps, args);
+  const hold = { agentId: args.agent_id, amount: args.amount };
+  if (needsConfirmation(deps, moneyPlan)) {
+    // the limits and the kill switch refuse first, as the transaction below would, without asking
+    await assertSpendAllowed(deps, "escrow", hold);
+    await requireConfirmation(deps, ctx, moneyPlan, args.confirm_token);
+  }
   const requestId = `ecc_${randomBytes(8).toString("hex")}`;
   const spec = {
     steps: [
@@ -154,8 +201,18 @@ async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
     );
     return row;
   });
-  const awaited = await awaitJob(deps, chain.id, { waitSeconds: args.wait_seconds, ctx });
-  const steps = await chainSteps(deps, chain.id);
+  const { agent_id, counterparty_agent_id, amount, validation } = args;
+  return { jobId: chain.id, replay: { agent_id, counterparty_agent_id, amount, validation } };
+}
+
+async function finishChain(
+  deps: FleetDeps,
+  { jobId, replay: args }: StartedJob<ChainReplay>,
+  wait: { waitSeconds: number },
+  ctx: ToolContext,
+) {
+  const awaited = await awaitJob(deps, jobId, { waitSeconds: wait.waitSeconds, ctx });
+  const steps = await chainSteps(deps, jobId);
   const created = steps.get(TASK.escrowCreate);
   // A chain that ended without creating the escrow locked nothing (or is reconciling it): its error is the answer.
   if (awaited.finished && created?.state !== "succeeded") throw failedJobError(created ?? awaited.job);
@@ -193,6 +250,33 @@ async function createChain(deps: FleetDeps, args: Input, ctx: ToolContext) {
       next_steps: next,
     },
     text: chainText(deps, args, awaited, outcome, escrow, validated, released, next),
+  };
+}
+
+function dryRun(deps: FleetDeps, args: Input, moneyPlan: MoneyPlan, blocked: Refusal | undefined) {
+  const token = blocked ? null : confirmTokenFor(deps, moneyPlan);
+  const head = `[${deps.mode}] DRY RUN, nothing sent: escrow of $${formatUsd(args.amount)} from ${args.agent_id} to ${args.counterparty_agent_id}, validation ${args.validation}.`;
+  return {
+    structured: {
+      mode: deps.mode,
+      outcome: "dry_run" as const,
+      job: null,
+      escrow_id: null,
+      escrow: null,
+      validation: { policy: args.validation, passed: null, reason: null },
+      amount_released_usd: null,
+      steps: [],
+      next_steps: [],
+      ...(blocked ? { blocked_by: blocked } : {}),
+      ...(token ? { confirm_token: token } : {}),
+    },
+    text: [
+      head,
+      blocked
+        ? `Would be refused: ${blocked.code} ${blocked.message}${blocked.hint ? ` (${blocked.hint})` : ""}`
+        : "Within the risk limits.",
+      ...confirmTokenLine(deps, moneyPlan, token),
+    ].join("\n"),
   };
 }
 
@@ -235,7 +319,7 @@ function resultOf<R>(job: JobRow | undefined): R | undefined {
 
 function chainText(
   deps: FleetDeps,
-  args: Input,
+  args: ChainReplay,
   awaited: AwaitedJob,
   outcome: ChainOutcome,
   escrow: EscrowView | null,

@@ -44,12 +44,12 @@ const agentLine = z.object({
 
 export const output = {
   mode: z.enum(["sandbox", "live"]),
-  configured: limitsShape.describe("the operator's configuration (PF_MAX_BET_USD, …): the ceiling"),
-  effective: limitsShape.describe("what applies now: the configuration with any tightening"),
+  configured: limitsShape.describe("the operator's: the ceiling"),
+  effective: limitsShape.describe("with any tightening"),
   trading: pauseShape,
-  fleet_lost_today_usd: z.number().describe("realised loss of the current UTC day, all agents"),
-  fleet_in_flight_stake_usd: z.number().describe("stakes of bets in flight, all agents"),
-  fleet_loss_headroom_usd: z.number().describe("limit − lost today − stakes in flight"),
+  fleet_lost_today_usd: z.number().describe("UTC day"),
+  fleet_in_flight_stake_usd: z.number(),
+  fleet_loss_headroom_usd: z.number().describe("limit − lost − in flight"),
   spend_limits: z.object({
     configured: spendLimitsShape,
     effective: spendLimitsShape,
@@ -64,9 +64,11 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "get_risk_limits",
     title: "Risk limits",
     description: [
-      "Shows the operator's risk limits in USD: max single bet, max total stake per batch, daily loss limit per agent and fleet-wide (UTC day) with today's losses, stakes in flight and remaining headroom; the max single escrow and transfer and the fleet's daily escrow and transfer totals with what was spent today; and whether money movement is paused.",
-      "Use it before planning a batch or a payment, or to explain a LIMIT_EXCEEDED / TRADING_PAUSED refusal. Limits come from the operator's configuration: no tool can raise them; pause_trading can lower them or pause.",
-      "A batch is checked against the worst case (every stake lost, stakes of batches still running included) so it can never take a day's loss past a limit. Read-only and local.",
+      "Shows the operator's risk limits in USD: max bet, max batch stake, daily loss limit per agent and",
+      "fleet-wide (UTC day) with today's losses, stakes in flight and headroom; max escrow and transfer and",
+      "the fleet's daily totals with today's spend; and whether trading is paused. A batch counts every",
+      "stake as lost, so it can never take a day past a limit. Use it before planning a batch or a payment,",
+      "or to explain LIMIT_EXCEEDED / TRADING_PAUSED. Read-only and local.",
     ].join(" "),
     input,
     output,

@@ -4,10 +4,14 @@
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { FleetDeps } from "../src/deps.js";
+import { selectTools } from "../src/mcp/tool.js";
+import { isSelected } from "../src/mcp/toolsets.js";
 import * as cancelJob from "./cancel-job.js";
 import * as claimFaucet from "./claim-faucet.js";
 import * as completeEscrow from "./complete-escrow.js";
 import * as createEscrowChain from "./create-escrow-chain.js";
+import * as createSchedule from "./create-schedule.js";
+import * as deleteSchedule from "./delete-schedule.js";
 import * as disputeEscrow from "./dispute-escrow.js";
 import * as getEscrow from "./get-escrow.js";
 import * as getRiskLimits from "./get-risk-limits.js";
@@ -68,9 +72,14 @@ export const TOOL_MODULES: readonly ToolModule[] = [
   resumeTrading,
   listSchedules,
   setSchedule,
+  createSchedule,
+  deleteSchedule,
   runScheduleNow,
 ];
 
+/** The tools of the configured toolsets (src/mcp/toolsets.ts), only read-only ones in read-only mode. */
 export function registerAllTools(server: McpServer, deps: FleetDeps): void {
+  const { toolsets, readOnly } = deps.config;
+  selectTools(server, (tool) => isSelected(tool, { toolsets, readOnly }));
   for (const tool of TOOL_MODULES) tool.register(server, deps);
 }

@@ -19,7 +19,7 @@ export const input = {
 };
 
 export const output = {
-  job: jobShape,
+  job: jobShape.describe("money in args and result is USD under `_usd` names (amount_usd: 0.01 is one cent)"),
   finished: z.boolean(),
   members: z
     .record(z.string(), z.number())
@@ -33,11 +33,12 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "job_status",
     title: "Job status",
     description: [
-      "Shows one background job (or a batch/escrow chain, which is a job with members): its state, attempts, progress, args, result or error with a hint.",
-      "Money in args and results is USD under `_usd` names (amount_usd: 0.01 is one cent; a bet's stake_usd, payout_usd, net_usd).",
-      "Use it to follow up on a job id returned by another tool; set wait_seconds (max 50) to wait for it to finish, with progress notifications.",
-      "For many jobs use list_jobs; for queue health use queue_stats. Read-only: waiting never changes the job.",
-      "States: queued, running, retrying, waiting (canvas), succeeded, failed, dead (out of attempts; retry_job), cancelled, expired, unknown (money outcome not provable; never retried blindly).",
+      "Shows one background job (a batch or escrow chain is a job with members): its state, attempts,",
+      "progress, args, result or error with a hint. Money in args and results is USD under `_usd` names (a",
+      "bet's stake_usd, payout_usd, net_usd). wait_seconds (max 50) waits for it to finish, with progress",
+      "notifications; waiting never changes the job. For many jobs use list_jobs. States: queued, running,",
+      "retrying, waiting, succeeded, failed, dead (out of attempts; retry_job), cancelled, expired, unknown",
+      "(money outcome not provable; never retried blindly).",
     ].join(" "),
     input,
     output,

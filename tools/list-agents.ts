@@ -20,8 +20,9 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "list_agents",
     title: "List the fleet",
     description: [
-      "Lists the fleet's casino agents (id, label, registered or imported, referral code, paused) and its domains accounts. Keys are never shown.",
-      "Use it first, to know which agent ids other tools can act for. For balances use wallet_balance; to add an agent use register_agent. Read-only and local.",
+      "Lists the fleet's casino agents (id, label, registered or imported, referral code, paused) and its",
+      "domains accounts; keys are never shown. Use it first, to know which agent ids other tools can act",
+      "for; for balances use wallet_balance, to add an agent register_agent. Read-only and local.",
     ].join(" "),
     input,
     output,

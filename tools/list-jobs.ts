@@ -33,7 +33,7 @@ export const input = {
 };
 
 export const output = {
-  jobs: z.array(jobShape),
+  jobs: z.array(jobShape).describe("money in args and result is USD under `_usd` names (amount_usd: 0.01 is one cent)"),
   next_cursor: z.string().nullable().describe("pass as `cursor` for the next page; null on the last page"),
 };
 
@@ -42,10 +42,11 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "list_jobs",
     title: "List jobs",
     description: [
-      "Lists background jobs, newest first, filtered by state, queue, task or batch (canvas_id), one page at a time (limit 1–200, default 50; follow next_cursor).",
-      "Use it to find failures (state dead/failed/unknown), what a batch is doing, or a job id you lost; use job_status for one job and queue_stats for totals.",
-      "Each job shows its args and result with money in USD under `_usd` names (amount_usd: 0.01 is one cent).",
-      "Read-only. Finished jobs are kept for PF_RESULT_TTL_HOURS (default 24 h); the ledger keeps bets and escrows for good.",
+      "Lists background jobs, newest first, by state, queue, task or batch (canvas_id), a page at a time",
+      "(follow next_cursor). Use it to find failures (dead/failed/unknown), what a batch is doing, or a",
+      "lost job id; for one job use job_status, for totals queue_stats. Money in args and results is USD",
+      "under `_usd` names. Finished jobs are kept PF_RESULT_TTL_HOURS (default 24 h); the ledger keeps bets",
+      "and escrows for good. Read-only.",
     ].join(" "),
     input,
     output,

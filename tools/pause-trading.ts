@@ -8,8 +8,7 @@ import { agentId, usd } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { spendLimitsShape, spendLimitsView } from "./get-risk-limits.js";
 
-const lower = (what: string) =>
-  usd({ min: 0.01 }).optional().describe(`lower ${what} to this many USD (never higher than now)`);
+const lower = (what: string) => usd({ min: 0.01 }).optional().describe(`lower ${what} to this many USD`);
 
 export const input = {
   reason: z
@@ -42,10 +41,13 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "pause_trading",
     title: "Pause or restrict trading",
     description: [
-      "The kill switch: stops every money movement fleet-wide or for one agent (pause, default true) — bets, escrow creates and releases, transfers, and (fleet-wide) domain purchases — and/or lowers risk limits (amounts in USD, not cents). Persisted: a restart does not resume.",
-      "Use it when losses, errors or anything odd call for stopping. Requests already sent finish; queued money jobs are refused when they would send (failed with TRADING_PAUSED, nothing sent; retry_job re-runs one after resume_trading). Faucet claims (money in only), escrow complete/dispute and reads are not affected.",
-      "Limits can only go down: a value above the current one is refused with LIMIT_EXCEEDED and nothing is written. The fleet-wide daily limits (loss, escrow, transfer) apply to the fleet only.",
-      "Returns the pause state and the effective limits. resume_trading lifts a pause; lowered limits stay lowered (the operator's configuration is the ceiling).",
+      "The kill switch: stops money movement fleet-wide or for one agent (bets, escrow creates and",
+      "releases, transfers, and fleet-wide domain purchases) and/or lowers risk limits, in USD and only",
+      "ever lower (a value above the current one is refused with LIMIT_EXCEEDED, nothing written).",
+      "Persisted across restarts. Requests already sent finish; queued money jobs fail with TRADING_PAUSED",
+      "when they would send (retry_job after resume_trading). Faucet claims, escrow complete/dispute and",
+      "reads go on. The fleet-wide daily limits apply to the fleet only. Returns the pause state and the",
+      "effective limits; resume_trading lifts a pause, lowered limits stay lowered.",
     ].join(" "),
     input,
     output,

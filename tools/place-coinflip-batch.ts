@@ -21,9 +21,9 @@ export function register(server: McpServer, deps: FleetDeps): void {
     title: "Place a coin-flip bet batch",
     description: batchDescription(
       [
-        "Places a batch of Purple Flea coin flips on heads, tails, or alternating sides. A win pays 1.99× the stake",
-        "(the engine's real payout; marketing pages say 1.96×), the chance is exactly 50%, so the house edge is 0.5%.",
-        "At the default risk factor the server's Kelly cap is 12.5% of an agent's balance per bet ($0.12 on $1).",
+        "Places Purple Flea coin flips on heads, tails or alternating sides. A win pays 1.99× the stake (the engine's",
+        "real payout; marketing pages say 1.96×) at exactly 50%: a 0.5% house edge. At the default risk factor the",
+        "Kelly cap is 12.5% of an agent's balance per bet ($0.12 on $1).",
       ].join(" "),
     ),
     input,

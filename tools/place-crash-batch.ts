@@ -13,9 +13,7 @@ const input = {
     .refine((x) => Math.abs(x * 100 - Math.round(x * 100)) < 1e-9, {
       message: "must have at most 2 decimal places (crash points are rounded to 0.01)",
     })
-    .describe(
-      "the multiplier each bet cashes out at, 1.01–100 with at most 2 decimals; a win pays stake × cash_out_at",
-    ),
+    .describe("multiplier each bet cashes out at, 1.01–100, at most 2 decimals"),
 };
 
 export function register(server: McpServer, deps: FleetDeps): void {
@@ -24,10 +22,9 @@ export function register(server: McpServer, deps: FleetDeps): void {
     title: "Place a crash bet batch",
     description: batchDescription(
       [
-        "Places a batch of Purple Flea crash bets: each bet wins if the round's crash point reaches cash_out_at",
-        "(1.01–100; ties win) and then returns stake × cash_out_at; otherwise the stake is lost. The win chance is about",
-        "0.995 / cash_out_at (house edge ≈ 0.5%; low targets do slightly better because crash points are rounded).",
-        "There is no live round or manual cash-out: the target is fixed when the bet is placed.",
+        "Places Purple Flea crash bets: a bet wins if the crash point reaches cash_out_at (ties win) and returns",
+        "stake × cash_out_at, else the stake is lost. Win chance ≈ 0.995 / cash_out_at (house edge ≈ 0.5%); the",
+        "target is fixed when the bet is placed (no manual cash-out).",
       ].join(" "),
     ),
     input,

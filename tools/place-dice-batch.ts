@@ -9,7 +9,7 @@ import { batchDescription, registerBatchTool } from "./_batch.js";
 const input = {
   direction: z
     .enum(["over", "under"], { error: "must be `over` or `under`" })
-    .describe("over: wins when the dice value (1–100) is above threshold; under: wins when it is below"),
+    .describe("over: wins above threshold; under: below"),
   threshold: z
     .number({ error: "must be a whole number from 1 to 99" })
     .int("must be a whole number from 1 to 99")
@@ -24,11 +24,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
     title: "Place a dice bet batch",
     description: batchDescription(
       [
-        "Places a batch of Purple Flea dice bets. The dice value is 1–100; `over` wins when it is > threshold, `under`",
-        "when it is < threshold. The payout is round4(0.995 / p) with p = (100 − threshold)/100 for over and",
-        "threshold/100 for under. Quirk of the real engine: `under` really wins only (threshold − 1)/100 of the time, so",
-        "it is worse than priced (under 50 pays 1.99× at a 49% chance: a 2.5% edge, not 0.5%); prefer `over`.",
-        "The dry-run plan shows the real and the priced edge.",
+        "Places Purple Flea dice bets on a value 1–100: `over` wins when it is > threshold, `under` when < threshold;",
+        "the payout is round4(0.995 / p), p = (100 − threshold)/100 for over, threshold/100 for under. Quirk of the",
+        "real engine: `under` wins only (threshold − 1)/100 of the time, worse than priced (under 50: a 2.5% edge, not",
+        "0.5%); prefer `over`.",
       ].join(" "),
     ),
     input,

@@ -56,7 +56,7 @@ const input = {
     .describe("also compare each agent's local ledger with its server balance (one balance call per agent)"),
 };
 
-const usdAmount = z.number().describe("USD");
+const usdAmount = z.number();
 const trade = z.object({ client_seed: z.string(), bet_id: z.string(), net_usd: usdAmount }).nullable();
 const tradeStats = z.object({
   bets: z.number().int(),
@@ -84,13 +84,13 @@ const output = {
   by_agent: z.record(z.string(), tradeStats),
   escrow_fees_usd: usdAmount,
   faucet_income_usd: usdAmount,
-  net_change_usd: usdAmount.describe("every ledger row in the period: the change of the agents' balances"),
+  net_change_usd: usdAmount.describe("change of the agents' balances, every ledger row"),
   days: z.array(day),
   average_daily_pnl_usd: usdAmount.nullable(),
   best_day: day.nullable(),
   worst_day: day.nullable(),
-  sharpe_per_bet: z.number().nullable().describe("mean / sample stdev of per-bet net; not annualised"),
-  sharpe_daily: z.number().nullable().describe("mean / sample stdev of daily PnL; not annualised"),
+  sharpe_per_bet: z.number().nullable().describe("per bet, not annualised"),
+  sharpe_daily: z.number().nullable().describe("daily, not annualised"),
   max_drawdown_usd: usdAmount,
   reconciliation: z
     .array(
@@ -116,14 +116,12 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "pnl_report",
     title: "PnL report",
     description: [
-      "Profit-and-loss analytics from pf-fleet's own ledger: bets, wins, win rate, total PnL, best/worst trade, by game",
-      "and by agent, plus escrow fees paid, faucet income, net balance change, per-day PnL, Sharpe ratios (per bet and",
-      "daily, not annualised) and max drawdown. Amounts are USD. Periods are UTC: today, day (date YYYY-MM-DD),",
-      "week (ISO week YYYY-Www or a date inside it; Monday to Monday), range (from inclusive, to exclusive), all.",
-      "Optional agent_ids filter (fleet agents only). With reconcile: true it also reads each agent's server balance and",
-      "reports local ledger vs server (they should agree to the micro-dollar; a difference is shown, never hidden).",
-      "Read-only: it never moves money. Use it after batches or for daily/weekly reviews; use wallet_balance for the",
-      "live balance of one agent. Returns the report as structured data and a fixed-width text table.",
+      "Profit and loss from pf-fleet's own ledger, in USD: bets, wins, win rate, PnL, best/worst bet, by",
+      "game and by agent; escrow fees, faucet income, net balance change; per-day PnL, Sharpe ratios (per",
+      "bet and daily, not annualised) and max drawdown. Periods are UTC: today, day, week (ISO week, Monday",
+      "to Monday), range (from inclusive, to exclusive), all. reconcile: true also compares each agent's",
+      "ledger with its server balance (a difference is shown, never hidden). Read-only; for an agent's live",
+      "balance use wallet_balance. Returns the report and a text table.",
     ].join(" "),
     input,
     output,

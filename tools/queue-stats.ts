@@ -30,8 +30,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "queue_stats",
     title: "Queue statistics",
     description: [
-      "Per queue (casino, escrow, wallet, analytics, default): concurrency, jobs queued, running, retrying, succeeded, failed, dead and unknown, throughput per minute and hour, and runtime p50/p95/max in ms — Flower's overview.",
-      "Use it to see whether work is flowing or piling up; then list_jobs with a state filter for the jobs themselves. Read-only and local (no network).",
+      "Per queue (casino, escrow, wallet, analytics, default): concurrency, jobs queued, running, retrying,",
+      "succeeded, failed, dead and unknown, throughput per minute and hour, and runtime p50/p95/max in ms —",
+      "Flower's overview. Use it to see whether work flows or piles up, then list_jobs with a state filter.",
+      "Read-only and local.",
     ].join(" "),
     input,
     output,

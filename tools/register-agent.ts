@@ -25,7 +25,7 @@ export const input = {
 export const output = {
   mode: modeField,
   agent: agentShape,
-  opening_balance_usd: z.number().describe("the casino balance when the agent joined, recorded in the ledger"),
+  opening_balance_usd: z.number(),
 };
 
 export function register(server: McpServer, deps: FleetDeps): void {
@@ -33,10 +33,11 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "register_agent",
     title: "Register a casino agent",
     description: [
-      "Creates a new Purple Flea casino identity (POST /auth/register) and adds it to the fleet. Its API key is stored locally and never returned; pf-fleet uses it for the agent.",
-      "The identity also works for escrow and the faucet (not for domains, which have their own accounts). The casino auto-claims the $1 faucet only for the first registration in any 24 h; otherwise use claim_faucet.",
-      "Use it to grow the fleet before spreading batches across agents. Each call creates a new identity (not idempotent). No money moves.",
-      "Returns the agent (id, label, referral code) and its opening balance in USD, recorded so the ledger can match the server balance.",
+      "Creates a Purple Flea casino identity (POST /auth/register) and adds it to the fleet; its API key is",
+      "stored locally, never returned. The identity also works for escrow and the faucet (domains have",
+      "their own accounts). The casino auto-claims the $1 faucet only for the first registration in any 24",
+      "h; otherwise use claim_faucet. Each call creates a new identity (not idempotent). No money moves.",
+      "Returns the agent and its opening balance.",
     ].join(" "),
     input,
     output,

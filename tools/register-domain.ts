@@ -4,11 +4,19 @@ import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
 import { TASK } from "../src/jobs/tasks/args.js";
 import type { DomainRegisterResult } from "../src/jobs/tasks/domain-register.js";
+import {
+  confirmToken,
+  confirmTokenFor,
+  confirmTokenLine,
+  confirmTokenOut,
+  requireConfirmation,
+} from "../src/mcp/confirm.js";
 import { modeField, usd, waitSeconds } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { awaitJob } from "../src/mcp/wait.js";
-import { formatUsd, microsToUsd } from "../src/money.js";
+import { formatUsd, microsToUsd, usdToMicros } from "../src/money.js";
 import { failedJobError, jobSentence, jobView, toJobView } from "./_job.js";
+import { domainMoneyPlan } from "./_money-plans.js";
 import { domainAccount, usdEstimate } from "./search-domains.js";
 
 /** `register_domain`: buys one domain with the fleet's domains account balance. */
@@ -26,11 +34,13 @@ const input = {
   account_id: z.string().min(3).optional().describe("the fleet's domains account that pays; omit for the first one"),
   max_price_usd: usd({ min: 0.01 }).optional().describe("refuse (before sending) if the price is above this many USD"),
   wait_seconds: waitSeconds,
+  dry_run: z.boolean().default(false).describe("true: quote and check the purchase, send NOTHING"),
+  confirm_token: confirmToken,
 };
 
 const output = {
   mode: modeField,
-  job: jobView,
+  job: jobView.nullable().describe("null for a dry run"),
   account_id: z.string(),
   domain: z.string(),
   price_usd_estimate: z.number().describe("the quoted price before sending"),
@@ -42,7 +52,8 @@ const output = {
       balance_usd: z.number().describe("the domains account's balance afterwards"),
     })
     .nullable()
-    .describe("null while the job is still running"),
+    .describe("null while the job is still running, and for a dry run"),
+  confirm_token: confirmTokenOut,
 };
 
 export function register(server: McpServer, deps: FleetDeps): void {
@@ -91,6 +102,26 @@ export function register(server: McpServer, deps: FleetDeps): void {
           { hint: "fund the domains account (its own deposit address; casino balances do not pay for domains)" },
         );
       }
+      const plan = domainMoneyPlan(args, accountId, args.domain, usdToMicros(price));
+      if (args.dry_run) {
+        const token = confirmTokenFor(deps, plan);
+        return {
+          structured: {
+            mode: deps.mode,
+            job: null,
+            account_id: accountId,
+            domain: args.domain,
+            price_usd_estimate: price,
+            registration: null,
+            ...(token ? { confirm_token: token } : {}),
+          },
+          text: [
+            `[${deps.mode}] DRY RUN, nothing sent: ${args.domain} is available for about $${price.toFixed(2)}; account ${accountId} holds $${formatUsd(account.balance)}.`,
+            ...confirmTokenLine(deps, plan, token),
+          ].join("\n"),
+        };
+      }
+      await requireConfirmation(deps, ctx, plan, args.confirm_token);
       const job = await deps.engine.enqueue(TASK.domainRegister, { accountId, domain: args.domain });
       const awaited = await awaitJob(deps, job.id, { waitSeconds: args.wait_seconds, ctx });
       if (awaited.finished && awaited.job.state !== "succeeded") throw failedJobError(awaited.job);

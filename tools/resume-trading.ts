@@ -21,9 +21,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "resume_trading",
     title: "Resume trading",
     description: [
-      "Lifts a pause set by pause_trading: fleet-wide (default), for one agent (agent_id), or fleet-wide plus every paused agent (include_paused_agents).",
-      "Use it only once the reason for the pause no longer holds. It does not raise lowered limits, and an agent that reached its daily loss limit stays stopped until the next UTC day.",
-      "Returns the pause state after the change.",
+      "Lifts a pause set by pause_trading: fleet-wide (default), for one agent (agent_id), or fleet-wide",
+      "plus every paused agent (include_paused_agents). Use it only once the reason for the pause no longer",
+      "holds. It does not raise lowered limits, and an agent that reached its daily loss limit stays",
+      "stopped until the next UTC day. Returns the pause state.",
     ].join(" "),
     input,
     output,

@@ -7,7 +7,15 @@ import { argsFromTool } from "../scheduler/tool-args.js";
 import type { SchedulePatch } from "../scheduler/types.js";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
+import {
+  confirmToken,
+  confirmTokenFor,
+  confirmTokenLine,
+  confirmTokenOut,
+  requireConfirmation,
+} from "../src/mcp/confirm.js";
 import { registerTool } from "../src/mcp/tool.js";
+import { enablingMoneyPlan } from "./_schedule-plans.js";
 
 export const input = {
   name: z
@@ -46,14 +54,18 @@ export const input = {
     .nullable()
     .optional()
     .describe("each firing's job expires this many seconds after its slot if not started; null = never"),
+  dry_run: z.boolean().default(false).describe("true: show the schedule as it would be, change nothing"),
+  confirm_token: confirmToken,
 };
 
 export const output = {
-  schedule: scheduleShape,
+  schedule: scheduleShape.describe("as written (a dry run: as it would be)"),
   changed: z.array(z.string()),
+  dry_run: z.boolean(),
+  confirm_token: confirmTokenOut,
 };
 
-const FIELDS: Array<[keyof typeof input, keyof SchedulePatch]> = [
+const FIELDS: Array<[Exclude<keyof typeof input, "dry_run" | "confirm_token">, keyof SchedulePatch]> = [
   ["enabled", "enabled"],
   ["cron", "cron"],
   ["interval_seconds", "intervalSeconds"],
@@ -75,7 +87,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     input,
     output,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    async handler(args) {
+    async handler(args, ctx) {
       const patch: SchedulePatch = {};
       const changed: string[] = [];
       for (const [from, to] of FIELDS) {
@@ -98,16 +110,48 @@ export function register(server: McpServer, deps: FleetDeps): void {
         patch.args = argsFromTool(current.task, args.args);
       }
       const limits = await deps.fleet.limits();
-      // the worst case is checked on the row as it would be written, inside the write: a refusal writes nothing
+      // Enabling a money schedule commits the fleet to its worst-case day: refused first if over the limits, then
+      // (live mode) put to the user before anything is written.
+      const next = await deps.scheduler.preview(args.name, patch);
+      const statement = stakeStatement(next, limits);
+      assertStakeWithinLimits(next, statement);
+      const plan = next.enabled && statement ? enablingMoneyPlan(args, next, statement, limits) : undefined;
+      if (args.dry_run) {
+        const token = plan ? confirmTokenFor(deps, plan) : null;
+        const schedule = scheduleJson(next, limits);
+        const lines = [
+          `dry run, nothing changed: ${schedule.name} would be ${schedule.enabled ? "enabled" : "disabled"}; next run ${schedule.next_run_at ?? "–"}`,
+          ...(schedule.stake ? [schedule.stake.statement] : []),
+          ...(plan ? confirmTokenLine(deps, plan, token) : []),
+        ];
+        return {
+          structured: { schedule, changed, dry_run: true, ...(token ? { confirm_token: token } : {}) },
+          text: lines.join("\n"),
+        };
+      }
+      if (plan) await requireConfirmation(deps, ctx, plan, args.confirm_token);
+      // the worst case is checked again on the row as it is written, inside the write: a refusal writes nothing
       const view = await deps.scheduler.set(args.name, patch, {
-        check: (next) => assertStakeWithinLimits(next, stakeStatement(next, limits)),
+        check: (written) => {
+          const writtenStatement = stakeStatement(written, limits);
+          assertStakeWithinLimits(written, writtenStatement);
+          if (plan && written.enabled && (writtenStatement?.worstCaseDaily ?? 0) > plan.worstCase) {
+            throw new FleetError(
+              "CONFLICT",
+              `schedule \`${args.name}\` changed while this change was being confirmed`,
+              {
+                hint: "read it with list_schedules and make the change again",
+              },
+            );
+          }
+        },
       });
       const schedule = scheduleJson(view, limits);
       const lines = [
         `${schedule.name}: ${schedule.enabled ? "enabled" : "disabled"}; changed ${changed.join(", ")}; next run ${schedule.next_run_at ?? "–"}`,
       ];
       if (schedule.stake) lines.push(schedule.stake.statement);
-      return { structured: { schedule, changed }, text: lines.join("\n") };
+      return { structured: { schedule, changed, dry_run: false }, text: lines.join("\n") };
     },
   });
 }

@@ -52,8 +52,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "transaction_history",
     title: "Transaction history",
     description: [
-      "An agent's money history, newest first: the casino's own ledger rows (GET /auth/ledger — credits, debits, escrow locks and releases, faucet; the server keeps only its last 50) and/or pf-fleet's local ledger (every bet and movement, paginated with next_cursor).",
-      "Use it to explain a balance, find a faucet claim or escrow movement, or audit bets. Amounts are signed USD. For totals and win rates use pnl_report. Read-only.",
+      "An agent's money history, newest first: the casino's own ledger rows (GET /auth/ledger: credits,",
+      "debits, escrow locks and releases, faucet; the server keeps its last 50) and/or pf-fleet's local",
+      "ledger (every bet and movement, paginated with next_cursor). Amounts are signed USD. Use it to",
+      "explain a balance or audit bets; for totals and win rates use pnl_report. Read-only.",
     ].join(" "),
     input,
     output,

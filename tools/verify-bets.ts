@@ -6,7 +6,8 @@ import { agentId, TASK } from "../src/jobs/tasks/args.js";
 import type { VerifyResult } from "../src/jobs/tasks/casino-verify.js";
 import type { JobRow } from "../src/jobs/types.js";
 import { modeField, waitSeconds } from "../src/mcp/schemas.js";
-import { registerTool } from "../src/mcp/tool.js";
+import type { StartedJob } from "../src/mcp/tasks.js";
+import { registerTool, type ToolContext } from "../src/mcp/tool.js";
 import { awaitJob, isTerminal } from "../src/mcp/wait.js";
 import { unknownAgents } from "./_agents.js";
 import { failedJobError, jobSentence, jobView, toJobView } from "./_job.js";
@@ -45,12 +46,9 @@ const mismatch = z.object({
 
 const output = {
   mode: modeField,
-  job: jobView.describe("a group with one verification job per agent"),
-  all_verified: z
-    .boolean()
-    .nullable()
-    .describe("true: every checked bet matched; null while running or when an agent could not be checked"),
-  checked: z.number().int().describe("bets re-derived, all agents"),
+  job: jobView.describe("one job per agent"),
+  all_verified: z.boolean().nullable().describe("null while running or if an agent could not be checked"),
+  checked: z.number().int(),
   mismatch_count: z.number().int(),
   agents: z.array(
     z.object({
@@ -72,63 +70,83 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "verify_bets",
     title: "Verify bets (provably fair)",
     description: [
-      "Checks that the casino played fair. For each agent it rotates the server seed (unless rotate: false), which",
-      "reveals the old seed; every bet in pf-fleet's ledger placed under a revealed seed is then re-derived with the",
-      "published scheme — HMAC_SHA256(seed, client_seed:nonce) → roll → outcome — and compared with what the server",
-      "reported (roll, result hash, win, multiplier), and each revealed seed is checked against its SHA-256",
-      "commitment. Seeds the casino rotated by itself (every 1,000 bets) are read from it (GET /fairness/seeds), so",
-      "their bets are checked too. Reports bets checked and every mismatch. Bets under the seed still in use cannot",
-      "be checked until it rotates. Moves no money; rotating changes the seed",
-      "future bets use, nothing else. Use after batches. Returns per-agent results, or the job id if not finished",
-      "within wait_seconds (default 20, max 50).",
+      "Checks that the casino played fair: rotates each agent's server seed (unless rotate: false), which",
+      "reveals it, then re-derives every ledger bet placed under a revealed seed — HMAC_SHA256(seed,",
+      "client_seed:nonce) → roll → outcome — compares it with what the server reported, and checks each",
+      "seed against its SHA-256 commitment (seeds the casino rotated itself, every 1,000 bets, are read",
+      "from GET /fairness/seeds). Bets under the seed in use wait until it rotates. Moves no money. Use",
+      "after batches. Returns bets checked and every mismatch per agent, or the job id if not finished",
+      "within wait_seconds.",
     ].join(" "),
     input,
     output,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
-      const ids = await selectAgents(deps, args.agent_ids);
-      const group = await deps.engine.group({
-        members: ids.map((id) => ({ task: TASK.verifyBets, args: { agentId: id, rotate: args.rotate } })),
-      });
-      const awaited = await awaitJob(deps, group.id, { waitSeconds: args.wait_seconds, ctx });
-      const members = (await deps.engine.list({ canvasId: group.id, limit: ids.length + 1 })).jobs.filter(
-        (j) => j.id !== group.id,
-      );
-      const agents = ids.map((id) =>
-        agentOut(
-          id,
-          members.find((m) => (m.args as { agentId?: string }).agentId === id),
-        ),
-      );
-      const first = members[0];
-      if (awaited.finished && first && members.every((m) => isTerminal(m) && m.state !== "succeeded")) {
-        throw failedJobError(first);
-      }
-      const checked = agents.reduce((n, a) => n + a.checked, 0);
-      const mismatchCount = agents.reduce((n, a) => n + a.mismatches.length, 0);
-      const complete = awaited.finished && agents.every((a) => a.state === "succeeded");
-      const allVerified = complete ? mismatchCount === 0 : mismatchCount > 0 ? false : null;
-      return {
-        structured: {
-          mode: deps.mode,
-          job: toJobView(awaited),
-          all_verified: allVerified,
-          checked,
-          mismatch_count: mismatchCount,
-          agents,
-        },
-        text: [
-          `[${deps.mode}] ${checked} bet(s) re-derived across ${ids.length} agent(s): ${
-            mismatchCount ? `${mismatchCount} MISMATCH(ES)` : "no mismatch"
-          }${complete ? "" : `; ${jobSentence(awaited)}`}.`,
-          ...agents.map(
-            (a) =>
-              `- ${a.agent_id}: ${a.error ?? `${a.checked} checked under ${a.seeds.length} revealed seed(s), ${a.mismatches.length} mismatch(es)`}`,
-          ),
-        ].join("\n"),
-      };
+      return finishVerify(deps, await startVerify(deps, args), { waitSeconds: args.wait_seconds }, ctx);
+    },
+    task: {
+      start: (args) => startVerify(deps, args),
+      finish: (started, wait, ctx) => finishVerify(deps, started as StartedJob<VerifyReplay>, wait, ctx),
     },
   });
+}
+
+type VerifyReplay = { ids: string[] };
+
+async function startVerify(
+  deps: FleetDeps,
+  args: { agent_ids?: string[] | undefined; rotate: boolean },
+): Promise<StartedJob<VerifyReplay>> {
+  const ids = await selectAgents(deps, args.agent_ids);
+  const group = await deps.engine.group({
+    members: ids.map((id) => ({ task: TASK.verifyBets, args: { agentId: id, rotate: args.rotate } })),
+  });
+  return { jobId: group.id, replay: { ids } };
+}
+
+async function finishVerify(
+  deps: FleetDeps,
+  { jobId, replay: { ids } }: StartedJob<VerifyReplay>,
+  wait: { waitSeconds: number },
+  ctx: ToolContext,
+) {
+  const awaited = await awaitJob(deps, jobId, { waitSeconds: wait.waitSeconds, ctx });
+  const members = (await deps.engine.list({ canvasId: jobId, limit: ids.length + 1 })).jobs.filter(
+    (j) => j.id !== jobId,
+  );
+  const agents = ids.map((id) =>
+    agentOut(
+      id,
+      members.find((m) => (m.args as { agentId?: string }).agentId === id),
+    ),
+  );
+  const first = members[0];
+  if (awaited.finished && first && members.every((m) => isTerminal(m) && m.state !== "succeeded")) {
+    throw failedJobError(first);
+  }
+  const checked = agents.reduce((n, a) => n + a.checked, 0);
+  const mismatchCount = agents.reduce((n, a) => n + a.mismatches.length, 0);
+  const complete = awaited.finished && agents.every((a) => a.state === "succeeded");
+  const allVerified = complete ? mismatchCount === 0 : mismatchCount > 0 ? false : null;
+  return {
+    structured: {
+      mode: deps.mode,
+      job: toJobView(awaited),
+      all_verified: allVerified,
+      checked,
+      mismatch_count: mismatchCount,
+      agents,
+    },
+    text: [
+      `[${deps.mode}] ${checked} bet(s) re-derived across ${ids.length} agent(s): ${
+        mismatchCount ? `${mismatchCount} MISMATCH(ES)` : "no mismatch"
+      }${complete ? "" : `; ${jobSentence(awaited)}`}.`,
+      ...agents.map(
+        (a) =>
+          `- ${a.agent_id}: ${a.error ?? `${a.checked} checked under ${a.seeds.length} revealed seed(s), ${a.mismatches.length} mismatch(es)`}`,
+      ),
+    ].join("\n"),
+  };
 }
 
 async function selectAgents(deps: FleetDeps, requested: string[] | undefined): Promise<string[]> {

@@ -28,7 +28,7 @@ const line = z.object({
 export const output = {
   mode: modeField,
   agents: z.array(line),
-  total_usd: z.number().describe("sum of the server balances that could be read"),
+  total_usd: z.number().describe("of the balances read"),
 };
 
 export function register(server: McpServer, deps: FleetDeps): void {
@@ -36,9 +36,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
     name: "wallet_balance",
     title: "Wallet balances",
     description: [
-      "Reads each agent's USD balance from the casino (GET /auth/balance → balance_usd: the one real balance, shared by casino, escrow and faucet) and compares it with pf-fleet's local ledger; any difference is reported, never hidden.",
-      "Use it before betting or creating escrows, or to check the ledger agrees with the server. Amounts are USD. The public wallet service holds no USD, so it is not consulted.",
-      "One agent (agent_id) or the whole fleet; an agent whose balance cannot be read gets an error entry while the others are still reported. Read-only.",
+      "Reads each agent's USD balance from the casino (GET /auth/balance: the one real balance, shared by",
+      "casino, escrow and faucet) and compares it with pf-fleet's local ledger; a difference is reported,",
+      "never hidden. One agent (agent_id) or the whole fleet; an agent whose balance cannot be read gets an",
+      "error entry. Use it before betting or creating escrows. Read-only.",
     ].join(" "),
     input,
     output,

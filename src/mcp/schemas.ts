@@ -15,9 +15,7 @@ export const waitSeconds = z
   .min(0, `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}`)
   .max(MAX_WAIT_SECONDS, `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS} (MCP hosts drop calls near 60 s)`)
   .default(DEFAULT_WAIT_SECONDS)
-  .describe(
-    `seconds to wait for the work to finish before returning its job id (0–${MAX_WAIT_SECONDS}, default ${DEFAULT_WAIT_SECONDS}); the job keeps running either way`,
-  );
+  .describe(`seconds to wait before returning the job id (0–${MAX_WAIT_SECONDS}); the job keeps running either way`);
 
 export interface UsdOptions {
   /** smallest accepted amount, USD (default 0.01, the casino's minimum bet) */
@@ -62,4 +60,4 @@ export const cursor = z
   .describe("`next_cursor` from the previous page; omit for the first page");
 
 /** The mode every money tool states in its result. */
-export const modeField = z.enum(["sandbox", "live"]).describe("sandbox: the embedded local sandbox; live: real money");
+export const modeField = z.enum(["sandbox", "live"]);

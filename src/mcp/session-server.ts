@@ -1,18 +1,12 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { registerAllPrompts } from "../../prompts/index.js";
 import { registerAllResources } from "../../resources/index.js";
 import { registerAllTools } from "../../tools/index.js";
 import type { FleetDeps } from "../deps.js";
+import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity } from "./server-info.js";
 import { attachSubscriptions } from "./subscriptions.js";
+import { JobTasks } from "./tasks.js";
 import { gateAnswers, takeOverInputValidation } from "./tool.js";
-import { packageVersion } from "./version.js";
-
-const INSTRUCTIONS = [
-  "pf-fleet runs Purple Flea casino, escrow, faucet and domain operations for a fleet of agents as durable background jobs.",
-  "Amounts are USD (1.5 = one dollar fifty), never cents. Every money tool's result states its mode: sandbox (play money) or live.",
-  "Long work returns within wait_seconds (max 50) with a job id; follow it with job_status or subscribe to jobs://{id}.",
-  "Risk limits come from the operator: get_risk_limits shows them; tools can lower them or pause trading, never raise them.",
-  "Start with list_agents; register_agent creates a casino identity; claim_faucet gives a new agent $1 once.",
-].join(" ");
 
 export interface SessionServer {
   server: McpServer;
@@ -25,17 +19,21 @@ export interface SessionServer {
  * McpServer talks to one transport), all sharing the same engine, fleet and database.
  */
 export function createSessionServer(deps: FleetDeps): SessionServer {
-  const server = new McpServer(
-    { name: "pf-fleet", title: "Purple Flea fleet", version: packageVersion() },
-    {
-      capabilities: { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true }, logging: {} },
-      instructions: INSTRUCTIONS,
-    },
-  );
+  // the job table answers tasks/* (src/mcp/tasks.ts); the long tools register themselves with it
+  const tasks = new JobTasks(deps);
+  // the same constants the stdio entry point answers `initialize` with before this server exists
+  const server = new McpServer(serverIdentity(), {
+    capabilities: SERVER_CAPABILITIES,
+    instructions: SERVER_INSTRUCTIONS,
+    taskStore: tasks,
+  });
+  tasks.attach(server);
   takeOverInputValidation(server);
   gateAnswers(server, () => deps.storage.settled());
   registerAllTools(server, deps);
   registerAllResources(server, deps);
+  // after the tools: a prompt is offered only when the tools it names are
+  registerAllPrompts(server, deps);
   const detach = attachSubscriptions(server, deps.engine);
   return { server, dispose: detach };
 }

@@ -2,6 +2,9 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { FleetError, toFleetError } from "../errors.js";
+import { resourceLinksFor } from "./resource-links.js";
+import { registerTaskTool, type TaskRun } from "./tasks.js";
+import { advertiseTool } from "./tool-list.js";
 
 /**
  * One way to define an MCP tool: zod input and output shapes, truthful annotations, a handler that returns
@@ -15,6 +18,16 @@ export interface ToolContext {
   /** MCP progress notification; a no-op when the client sent no progressToken */
   progress(p: { progress: number; total?: number; message?: string }): Promise<void>;
   sessionId: string | undefined;
+  /**
+   * Asks the user a question through MCP elicitation (form mode), tied to this call; undefined when the client
+   * did not declare the `elicitation` capability (src/mcp/confirm.ts falls back to a dry run's token).
+   */
+  elicit?:
+    | ((
+        params: import("@modelcontextprotocol/sdk/types.js").ElicitRequestFormParams,
+        opts: { timeoutMs: number },
+      ) => Promise<import("@modelcontextprotocol/sdk/types.js").ElicitResult>)
+    | undefined;
 }
 
 export interface ToolReply<O> {
@@ -31,15 +44,9 @@ export interface ToolSpec<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   output: O;
   annotations: Required<Pick<ToolAnnotations, "readOnlyHint" | "destructiveHint" | "idempotentHint" | "openWorldHint">>;
   handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolReply<z.output<z.ZodObject<O>>>>;
+  /** long tools: a call with `task` runs as an MCP task backed by the tool's job (src/mcp/tasks.ts) */
+  task?: TaskRun<z.output<z.ZodObject<I>>, z.output<z.ZodObject<O>>>;
 }
-
-/** The error payload every tool shares; output schemas need not declare it (isError results skip validation). */
-export const toolErrorShape = z.object({
-  code: z.string(),
-  message: z.string(),
-  hint: z.string().optional(),
-  retryable: z.boolean(),
-});
 
 export function errorResult(err: unknown): CallToolResult {
   const e = toFleetError(err);
@@ -141,20 +148,38 @@ function withNotices(server: McpServer, result: CallToolResult): CallToolResult 
   };
 }
 
+const toolSelections = new WeakMap<
+  McpServer,
+  (tool: Pick<ToolSpec<never, never>, "name" | "annotations">) => boolean
+>();
+
+/** Which tools `registerTool` registers on `server` (toolsets, read-only mode); set before registering them. */
+export function selectTools(
+  server: McpServer,
+  keep: (tool: Pick<ToolSpec<never, never>, "name" | "annotations">) => boolean,
+): void {
+  toolSelections.set(server, keep);
+}
+
 export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   server: McpServer,
   spec: ToolSpec<I, O>,
 ): void {
+  if (toolSelections.get(server)?.(spec) === false) return;
   const inputSchema = z.object(spec.input).strict();
   const successSchema = z.object(spec.output);
+  // tools/list shows compact 2020-12 JSON of these (tool-list.ts), not the SDK's rendering of the shapes below
+  advertiseTool(server, spec.name, { input: z.object(spec.input), success: successSchema });
   server.registerTool(
     spec.name,
     {
       title: spec.title,
       description: spec.description,
       inputSchema: spec.input,
-      outputSchema: advertisedOutputSchema(successSchema),
-      annotations: { title: spec.title, ...spec.annotations },
+      // the SDK checks successes against it (non-strict: `notices` may ride along); error results skip it
+      outputSchema: successSchema,
+      // the top-level title is the one clients show; the annotation would say it twice in every list
+      annotations: spec.annotations,
     },
     (async (rawArgs: unknown, extra: ToolCallExtra): Promise<CallToolResult> => {
       const parsed = inputSchema.safeParse(rawArgs ?? {});
@@ -172,45 +197,59 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
           ),
         );
       }
-      try {
-        const reply = await spec.handler(parsed.data, toolContext(extra));
-        await answerGates.get(server)?.();
-        const shaped = successSchema.safeParse(reply.structured);
-        if (!shaped.success) {
-          throw new FleetError(
-            "INTERNAL",
-            `${spec.name} produced a result that does not match its output schema: ${describeIssues(shaped.error, reply.structured)}`,
-          );
-        }
-        return withNotices(server, {
-          content: [{ type: "text", text: reply.text }],
-          structuredContent: reply.structured as Record<string, unknown>,
-        });
-      } catch (err) {
-        return withNotices(server, errorResult(err));
-      }
+      return answer(() => spec.handler(parsed.data, toolContext(extra, server)));
     }) as never,
   );
+
+  /** The reply as it leaves: durable first, checked against the output schema, with the notices; errors as results. */
+  async function answer(produce: () => Promise<ToolReply<unknown>>): Promise<CallToolResult> {
+    try {
+      const reply = await produce();
+      await answerGates.get(server)?.();
+      const shaped = successSchema.safeParse(reply.structured);
+      if (!shaped.success) {
+        throw new FleetError(
+          "INTERNAL",
+          `${spec.name} produced a result that does not match its output schema: ${describeIssues(shaped.error, reply.structured)}`,
+        );
+      }
+      return withNotices(server, {
+        // the text first (hosts show it), then links to the jobs and reports it names, for a host to open
+        content: [{ type: "text", text: reply.text }, ...resourceLinksFor(spec.name, reply.structured)],
+        structuredContent: reply.structured as Record<string, unknown>,
+      });
+    } catch (err) {
+      return withNotices(server, errorResult(err));
+    }
+  }
+
+  const run = spec.task;
+  if (run) {
+    // the same checks and job as a call without `task`; the answer is the one it gives once the job is done
+    registerTaskTool(server, spec.name, {
+      async start(rawArgs, extra) {
+        const parsed = inputSchema.safeParse(rawArgs ?? {});
+        if (!parsed.success) {
+          throw new FleetError(
+            "INVALID_INPUT",
+            `invalid arguments for ${spec.name}: ${describeIssues(parsed.error, rawArgs)}`,
+            {
+              hint: "fix the named fields and call again; nothing was sent or stored",
+            },
+          );
+        }
+        return run.start(parsed.data, toolContext(extra as ToolCallExtra, server));
+      },
+      answer: (started) => answer(() => run.finish(started, { waitSeconds: 0 }, idleContext())),
+      ...(run.follow ? { follow: (job) => run.follow?.(job) } : {}),
+      ...(run.progress ? { progress: (job, replay) => run.progress?.(job, replay) ?? Promise.resolve(null) } : {}),
+    });
+  }
 }
 
-/**
- * The output schema clients see. Error results carry `structuredContent.error` too, and the SDK's Client
- * validates any structured content against the advertised schema — error results included — so the advertised
- * schema makes the success fields optional and adds `error`. Success results are still checked against the
- * full schema (every field required) before they leave the handler.
- */
-function advertisedOutputSchema<O extends z.ZodRawShape>(success: z.ZodObject<O>) {
-  // A tool whose success result has an `error` field of its own (a job's last error, say) keeps it, as an
-  // alternative to the error payload.
-  const own = success.shape.error as z.ZodType | undefined;
-  const error = own ? z.union([toolErrorShape, own]) : toolErrorShape;
-  return success.partial().extend({
-    error: error.optional().describe("on error results (isError: true): the stable code and a hint"),
-    notices: z
-      .array(z.string())
-      .optional()
-      .describe("conditions that affect every answer while they last, e.g. the primary agent not yet imported"),
-  });
+/** For answers given outside a tools/call (tasks/result): nothing to abort, nobody to notify. */
+function idleContext(): ToolContext {
+  return { signal: new AbortController().signal, progress: async () => undefined, sessionId: undefined };
 }
 
 interface ToolCallExtra {
@@ -220,11 +259,21 @@ interface ToolCallExtra {
   sendNotification(n: { method: "notifications/progress"; params: Record<string, unknown> }): Promise<void>;
 }
 
-function toolContext(extra: ToolCallExtra): ToolContext {
+function toolContext(extra: ToolCallExtra & { requestId?: string | number }, server: McpServer): ToolContext {
   const token = extra._meta?.progressToken;
+  // form mode: an empty `elicitation: {}` capability means form (the SDK normalises it to `{ form: {} }`)
+  const canElicit = server.server.getClientCapabilities()?.elicitation?.form !== undefined;
   return {
     signal: extra.signal,
     sessionId: extra.sessionId,
+    elicit: canElicit
+      ? (params, { timeoutMs }) =>
+          server.server.elicitInput(params, {
+            signal: extra.signal,
+            timeout: timeoutMs,
+            ...(extra.requestId !== undefined ? { relatedRequestId: extra.requestId } : {}),
+          })
+      : undefined,
     progress: async ({ progress, total, message }) => {
       if (token === undefined) return;
       await extra

@@ -33,8 +33,14 @@ export interface AwaitedJob {
 
 /** Canvases larger than this report progress from their own row only; counting members would be too costly. */
 const MAX_MEMBERS_COUNTED = 2_000;
-/** Engine events arrive in bursts (a chord of 500 bets); one notification per burst is enough. */
-const PROGRESS_COALESCE_MS = 100;
+/**
+ * Progress cadence while a call waits: a notification as soon as the count crosses another tenth of the total,
+ * else whenever it grew and this long passed since the last one. The count is read again on every engine event
+ * and at least this often, so work finished elsewhere (another process, no event here) is heard too. Nothing is
+ * sent when the count did not grow: MCP requires each notification's progress to be higher than the last.
+ */
+const PROGRESS_STEPS = 10;
+const PROGRESS_INTERVAL_MS = 2_000;
 
 export function isTerminal(job: JobRow): boolean {
   return TERMINAL_STATES.includes(job.state);
@@ -122,8 +128,9 @@ export async function jobProgress(engine: JobEngine, job: JobRow): Promise<JobPr
 }
 
 /**
- * Sends progress notifications, coalesced, and only when the count grows (MCP requires it to increase). Reads
- * are async, so sends run one after another: a slower earlier read can never overtake a later one.
+ * Sends progress notifications at the cadence above, only when the count grows. Reads are async, so they run one
+ * after another (a slower earlier read can never overtake a later one), with at most one more queued behind the
+ * one in flight: a burst of engine events (a chord of 500 bets) costs two reads, not 500.
  */
 function progressReporter(
   engine: JobEngine,
@@ -131,42 +138,69 @@ function progressReporter(
   ctx: ToolContext,
   measure: (job: JobRow) => Promise<JobProgress | null>,
 ) {
-  let timer: NodeJS.Timeout | undefined;
   let lastSent = -1;
+  let lastSentAt = 0;
   let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
   // Progress a task reports arrives on events (the row may not hold it); keep the latest.
   let fromEvents: JobProgress | null = null;
-  let sending: Promise<void> = Promise.resolve();
-  const sendOnce = async () => {
+  let reads: Promise<void> = Promise.resolve();
+  let readQueued = false;
+
+  const tick = () => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      void read(false);
+      tick();
+    }, PROGRESS_INTERVAL_MS);
+    timer.unref();
+  };
+  const due = (done: number, total: number | undefined): boolean => {
+    if (lastSent < 0 || Date.now() - lastSentAt >= PROGRESS_INTERVAL_MS) return true;
+    if (!total) return false;
+    return Math.floor((done * PROGRESS_STEPS) / total) > Math.floor((lastSent * PROGRESS_STEPS) / total);
+  };
+  const readOnce = async (force: boolean) => {
     if (stopped) return;
     const job = await engine.get(jobId);
     if (!job || stopped) return;
     const p = (await measure(job)) ?? fromEvents;
     const done = p?.done ?? (isTerminal(job) ? 1 : 0);
-    if (stopped || done <= lastSent) return;
+    if (stopped || done <= lastSent || !(force || due(done, p?.total))) return;
     lastSent = done;
+    lastSentAt = Date.now();
+    tick();
     void ctx.progress({
       progress: done,
       ...(p ? { total: p.total } : {}),
       message: p?.message ?? `job ${jobId} is ${job.state}${p ? `: ${p.done} of ${p.total} done` : ""}`,
     });
   };
-  const send = (): Promise<void> => {
-    timer = undefined;
+  const read = (force: boolean): Promise<void> => {
+    if (readQueued && !force) return reads;
+    readQueued = true;
     // Progress is best effort: a failed read (storage closing at shutdown) skips one notification, nothing more.
-    sending = sending.then(sendOnce).catch(() => undefined);
-    return sending;
+    reads = reads
+      .then(() => {
+        readQueued = false;
+        return readOnce(force);
+      })
+      .catch(() => undefined);
+    return reads;
   };
+  tick();
   return {
     reported(p: JobProgress) {
       fromEvents = p;
     },
+    /** reads now and sends if the count grew, whatever the cadence (the first and the last notification) */
     sendNow(): Promise<void> {
-      if (timer) clearTimeout(timer);
-      return send();
+      return read(true);
     },
+    /** something moved: read again soon, send if the cadence allows */
     schedule() {
-      if (!stopped && !timer) timer = setTimeout(send, PROGRESS_COALESCE_MS);
+      if (!stopped) void read(false);
     },
     stop() {
       stopped = true;

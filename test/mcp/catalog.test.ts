@@ -30,6 +30,8 @@ const EXPECTED = [
   "resume_trading",
   "list_schedules",
   "set_schedule",
+  "create_schedule",
+  "delete_schedule",
   "run_schedule_now",
 ];
 

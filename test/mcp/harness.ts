@@ -29,7 +29,8 @@ export async function startHarness(
   const dir = mkdtempSync(join(tmpdir(), "pf-fleet-mcp-"));
   const logPath = join(dir, "server.log");
   const logFd = openSync(logPath, "w");
-  const config = loadConfig({ PF_DB: join(dir, "fleet.db"), ...env });
+  // every toolset: these tests exercise every tool (the default set is tested in context-budget.test.ts)
+  const config = loadConfig({ PF_DB: join(dir, "fleet.db"), PF_TOOLSETS: "all", ...env });
   const fleet = await createServer(config, {
     logger: createLogger("debug", logFd),
     sandbox: { rateLimits: false },

@@ -36,7 +36,8 @@ export async function startHarness(
   opts: Omit<CreateServerOptions, "logger"> = {},
 ): Promise<ToolHarness> {
   const dir = mkdtempSync(join(tmpdir(), "pf-fleet-tools-"));
-  const config = loadConfig({ PF_DB: join(dir, "fleet.db"), ...env });
+  // every toolset: these tests exercise every tool (the default set is tested in context-budget.test.ts)
+  const config = loadConfig({ PF_DB: join(dir, "fleet.db"), PF_TOOLSETS: "all", ...env });
   const fleet = await createServer(config, { logger: silentLogger, sandbox: { rateLimits: false }, ...opts });
   const client = new Client({ name: "pf-fleet-tools-test", version: "1.0.0" });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

@@ -92,7 +92,7 @@ export function escrowSettleTask(
 }
 
 /** The fleet's escrow locks of the last 31 days, oldest first. */
-async function fleetEscrowIds(deps: Pick<FleetDeps, "storage">): Promise<string[]> {
+export async function fleetEscrowIds(deps: Pick<FleetDeps, "storage">): Promise<string[]> {
   const locks = await listMovements(deps.storage, {
     kinds: ["escrow_lock"],
     from: Date.now() - ESCROW_LIFETIME_MS,
