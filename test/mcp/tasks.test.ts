@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import {
   type CallToolResult,
@@ -15,9 +16,11 @@ import {
   type Task,
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
 import { isTerminal } from "../../src/jobs/index.js";
 import { silentLogger } from "../../src/log.js";
 import { createServer, type FleetServer } from "../../src/server.js";
+import { type RunningHttp, startHttpServer } from "../../src/transports/http.js";
 import { ok, startHarness, type ToolHarness } from "../tools/harness.js";
 
 /**
@@ -369,6 +372,68 @@ describe("MCP tasks over stdio, across a restart of the process", () => {
       expect(after.content).toEqual(before.content);
       const listed = (await second.experimental.tasks.listTasks()).tasks.map((t) => t.taskId);
       expect(listed).toEqual([taskId, claim.task.taskId]);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe("MCP tasks over Streamable HTTP, across sessions", () => {
+  let dir: string;
+  let fleet: FleetServer;
+  let http: RunningHttp;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "pf-fleet-tasks-http-"));
+    fleet = await createServer(loadConfig({ PF_DB: join(dir, "fleet.db"), PF_TOOLSETS: "all" }), {
+      logger: silentLogger,
+      sandbox: { rateLimits: false },
+    });
+    http = await startHttpServer(fleet, { port: 0, host: "127.0.0.1", token: "t".repeat(32), logger: silentLogger });
+  });
+  afterAll(async () => {
+    await http?.close();
+    await fleet?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function session(): Promise<Client> {
+    const client = new Client({ name: "pf-fleet-tasks-http", version: "1.0.0" });
+    const transport = new StreamableHTTPClientTransport(new URL(`${http.url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${"t".repeat(32)}` } },
+    });
+    await client.connect(transport);
+    return client;
+  }
+
+  it("a task started in one session is polled, listed and answered from a new one after the first hangs up", async () => {
+    const first = await session();
+    const agent = ok<{ agent: { agent_id: string } }>(
+      (await first.callTool({ name: "register_agent", arguments: {} })) as CallToolResult,
+    ).agent.agent_id;
+    fleet.deps.sandbox?.fund(agent, 5);
+    const created = await callAsTask(first, "place_coinflip_batch", {
+      side: "heads",
+      count: 30,
+      amount: 0.01,
+      agent_ids: [agent],
+    });
+    expect(created.task.status).toBe("working");
+    await first.close();
+
+    const second = await session();
+    try {
+      const done = await pollTask(second, created.task.taskId, (t) => t.status !== "working");
+      expect(done.status).toBe("completed");
+      const result = (await second.experimental.tasks.getTaskResult(
+        created.task.taskId,
+        CallToolResultSchema,
+      )) as CallToolResult;
+      expect(result.structuredContent).toMatchObject({
+        status: "finished",
+        job_id: created.task.taskId,
+        summary: { total_bets: 30 },
+      });
+      expect((await second.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toContain(created.task.taskId);
     } finally {
       await second.close();
     }

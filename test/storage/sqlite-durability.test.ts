@@ -149,7 +149,9 @@ describe("SQLite storage: migrations", () => {
   it("turns casino.bet jobs an earlier version queued into one-bet casino.bet_batch jobs, keeping their money state", async () => {
     const path = join(dir, "old.db");
     const db = openDatabase(path);
-    migrate(db, "jobs", JOBS_MIGRATIONS.slice(0, -1));
+    // the schema as it stood just before casino.bet jobs became batches
+    const betToBatch = JOBS_MIGRATIONS.findIndex((m) => m.includes("WHERE task = 'casino.bet'"));
+    migrate(db, "jobs", JOBS_MIGRATIONS.slice(0, betToBatch));
     const insert = db.prepare(
       `INSERT INTO jobs (id, task, queue, state, args, result, max_attempts, money, money_state, phase,
          idempotency_key, created_at, updated_at, due_at)
