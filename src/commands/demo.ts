@@ -21,7 +21,13 @@ export async function run(argv: string[]): Promise<number> {
   const [sandboxPort] = await findFreePorts(4);
   const session = await DemoSession.start({
     cli: fileURLToPath(new URL("../cli.js", import.meta.url)),
-    env: { PF_DB: join(dir, "fleet.db"), PF_SANDBOX_PORT: String(sandboxPort), LOG_LEVEL: "warn" },
+    // every toolset: the demo walks through escrow, queues and schedules, which the default set leaves out
+    env: {
+      PF_DB: join(dir, "fleet.db"),
+      PF_SANDBOX_PORT: String(sandboxPort),
+      PF_TOOLSETS: "all",
+      LOG_LEVEL: "warn",
+    },
     sandboxControl: `http://127.0.0.1:${sandboxPort}`,
   });
   const started = Date.now();
