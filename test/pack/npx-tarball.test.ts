@@ -37,6 +37,8 @@ describe.runIf(enabled)("npm pack → npx", () => {
         // a cache of its own: an earlier install of the same tarball name must not stand in for this one
         npm_config_cache: join(work, "npm-cache"),
         PF_DB: join(emptyDir, "fleet.db"),
+        // every toolset, so the list shows the whole package (escrow is outside the default set)
+        PF_TOOLSETS: "all",
         LOG_LEVEL: "warn",
       },
       stderr: "inherit",
