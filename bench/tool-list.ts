@@ -15,7 +15,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
-import { DEFAULT_TOOLSETS, TOOLSET_NAMES } from "../src/mcp/toolsets.js";
+import { defaultToolsets, TOOLSET_NAMES } from "../src/mcp/toolsets.js";
 import { createServer } from "../src/server.js";
 import { replaceSection } from "./markdown-section.js";
 
@@ -64,7 +64,9 @@ function len(value: unknown): number {
 }
 
 const CONFIGURATIONS: Array<[label: string, env: Record<string, string>]> = [
-  [`default (${DEFAULT_TOOLSETS.join(", ")})`, {}],
+  [`default in sandbox mode (${defaultToolsets("sandbox").join(", ")})`, {}],
+  // live mode's default is the same set without `sandbox`, whose tools exist only in sandbox mode
+  [`default in live mode (${defaultToolsets("live").join(", ")})`, { PF_TOOLSETS: defaultToolsets("live").join(",") }],
   ...TOOLSET_NAMES.map((set): [string, Record<string, string>] => [
     set === "fleet" ? "fleet (always on)" : `fleet + ${set}`,
     { PF_TOOLSETS: set },

@@ -66,7 +66,9 @@ const SEARCH_HORIZON_MS = 8 * 366 * 86_400_000;
 
 export function parseCron(expression: string): CronSpec {
   const source = expression.trim();
-  const expanded = MACROS[source.toLowerCase()] ?? source;
+  // own keys only: `__proto__` or `constructor` must not find Object.prototype's members
+  const macro = source.toLowerCase();
+  const expanded = Object.hasOwn(MACROS, macro) ? (MACROS[macro] as string) : source;
   const fields = expanded.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
     throw invalid(

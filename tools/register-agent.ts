@@ -1,6 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
+import { FleetError } from "../src/errors.js";
+import { Egress } from "../src/jobs/egress.js";
+import { PURPLE_FLEA_LIMITS, RateLimiter, registerLimits } from "../src/jobs/rate-limit.js";
 import { recordOpeningBalance } from "../src/jobs/tasks/index.js";
 import { agentShape, agentView } from "../src/mcp/agent-view.js";
 import { modeField } from "../src/mcp/schemas.js";
@@ -43,6 +47,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
     output,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     async handler(args, ctx) {
+      await takeRegistrationSlot(deps, ctx.signal);
       const reg = await deps.client.casino.register(args.referral_code ? { referralCode: args.referral_code } : {}, {
         signal: ctx.signal,
       });
@@ -61,4 +66,32 @@ export function register(server: McpServer, deps: FleetDeps): void {
       };
     },
   });
+}
+
+/** how long a registration waits for the local limiter before it is refused instead */
+const MAX_LIMITER_WAIT_MS = 5_000;
+
+/**
+ * POST /auth/register is limited to 10 a minute per IP. Registration runs in the tool call, not as a job, so it
+ * draws from the same shared rate-limit log the dispatcher uses (this egress's register bucket): a burst waits a
+ * moment or is refused here with RATE_LIMITED, instead of being answered 429 by the server.
+ */
+async function takeRegistrationSlot(deps: FleetDeps, signal: AbortSignal): Promise<void> {
+  const limiter = new RateLimiter(deps.storage);
+  const claims = new Egress(deps.config.egressId).localize(registerLimits());
+  const deadline = Date.now() + MAX_LIMITER_WAIT_MS;
+  for (;;) {
+    const draw = await limiter.takeAll(claims);
+    if (draw.ok) return;
+    // busy: another process's draw on this key is in flight (PostgreSQL); look again in a moment
+    const waitMs = draw.busy ? 50 : draw.waitMs;
+    if (Date.now() + waitMs > deadline) {
+      throw new FleetError(
+        "RATE_LIMITED",
+        `the casino allows ${PURPLE_FLEA_LIMITS.register.limit} registrations a minute per IP; this one was not sent`,
+        { retryAfterMs: waitMs, hint: `wait ${Math.ceil(waitMs / 1000)} s and call register_agent again` },
+      );
+    }
+    await sleep(waitMs, undefined, { signal });
+  }
 }

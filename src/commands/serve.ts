@@ -2,7 +2,7 @@ import { loadConfig } from "../config.js";
 import { FleetError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { createServer } from "../server.js";
-import { parseCommandFlags } from "../transports/flags.js";
+import { flagProblems, parseCommandFlags } from "../transports/flags.js";
 import { assertBindAllowed, startHttpServer } from "../transports/http.js";
 
 const OWN_FLAGS = {
@@ -17,11 +17,13 @@ const OWN_FLAGS = {
  * (`/mcp`) and legacy SSE (`/sse`), plus the dashboard at `/`. Runs until SIGINT/SIGTERM.
  */
 export async function run(argv: string[]): Promise<number> {
-  const { values, unknown } = parseCommandFlags(argv, OWN_FLAGS);
-  if (unknown.length) {
-    process.stderr.write(`pf-fleet serve: unknown option ${unknown.join(", ")} (see pf-fleet serve --help)\n`);
+  const flags = parseCommandFlags(argv, OWN_FLAGS);
+  const problems = flagProblems("serve", flags, "pf-fleet serve --help");
+  if (problems) {
+    process.stderr.write(problems);
     return 2;
   }
+  const { values } = flags;
   if (!values["--http"]) {
     process.stderr.write("pf-fleet serve: pass --http (the only network transport); stdio is `pf-fleet stdio`\n");
     return 2;

@@ -6,14 +6,15 @@
 export async function run(argv: string[]): Promise<number> {
   const { reserveStdoutForProtocol } = await import("../transports/stdout-guard.js");
   const protocolOut = reserveStdoutForProtocol();
-  const [{ loadConfig }, { parseCommandFlags }, { listenStdio }] = await Promise.all([
+  const [{ loadConfig }, { flagProblems, parseCommandFlags }, { listenStdio }] = await Promise.all([
     import("../config.js"),
     import("../transports/flags.js"),
     import("../transports/stdio.js"),
   ]);
-  const { unknown } = parseCommandFlags(argv, {});
-  if (unknown.length) {
-    process.stderr.write(`pf-fleet stdio: unknown option ${unknown.join(", ")} (see pf-fleet --help)\n`);
+  const flags = parseCommandFlags(argv, {});
+  const problems = flagProblems("stdio", flags);
+  if (problems) {
+    process.stderr.write(problems);
     return 2;
   }
   const config = loadConfig(process.env, argv);

@@ -8,12 +8,13 @@ import { loadConfig } from "../config.js";
 import { FleetError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { createServer } from "../server.js";
-import { parseCommandFlags } from "../transports/flags.js";
+import { flagProblems, parseCommandFlags } from "../transports/flags.js";
 
 export async function run(argv: string[]): Promise<number> {
-  const { unknown } = parseCommandFlags(argv, {});
-  if (unknown.length) {
-    process.stderr.write(`pf-fleet worker: unknown option ${unknown.join(", ")} (see pf-fleet --help)\n`);
+  const flags = parseCommandFlags(argv, {});
+  const problems = flagProblems("worker", flags);
+  if (problems) {
+    process.stderr.write(problems);
     return 2;
   }
   const config = loadConfig(process.env, argv);

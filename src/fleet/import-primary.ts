@@ -2,6 +2,7 @@ import { setTimeout as wait } from "node:timers/promises";
 import type { FleetDeps } from "../deps.js";
 import { type FleetError, toFleetError } from "../errors.js";
 import { recordOpeningBalance } from "../jobs/tasks/index.js";
+import { assertCasinoKey } from "./keys.js";
 
 /**
  * Imports PF_API_KEY as the fleet's primary agent: the casino tells us whose key it is (auth/balance), the
@@ -17,6 +18,8 @@ export async function importPrimaryAgent(
   state: { newAgent?: boolean } = {},
   signal?: AbortSignal,
 ): Promise<string> {
+  // a malformed key is refused here, before it is sent: the casino would only see a secret it cannot use
+  assertCasinoKey(apiKey, "PF_API_KEY");
   const { agentId } = await deps.client.casino.balance(apiKey, signal ? { signal } : {});
   if (state.newAgent === undefined) state.newAgent = (await deps.fleet.getAgent(agentId)) === undefined;
   await deps.fleet.addAgent({ agentId, apiKey, source: "imported", label: state.newAgent ? "primary" : undefined });

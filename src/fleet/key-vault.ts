@@ -14,6 +14,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { FleetError } from "../errors.js";
+import { readSecretFile } from "../secret-file.js";
 
 const VERSION = "pfk1";
 const SECRET_HINT =
@@ -122,7 +123,7 @@ export function openKeyVault(source: VaultSource): KeyVault {
   if (source.secret) return new AesGcmVault(parseSecret(source.secret, "PF_SECRET_KEY"));
   if (source.secretFile)
     return new AesGcmVault(
-      parseSecret(readFileSync(source.secretFile, "utf8"), `PF_SECRET_KEY_FILE (${source.secretFile})`),
+      parseSecret(readSecretFile(source.secretFile, "PF_SECRET_KEY_FILE"), `PF_SECRET_KEY_FILE (${source.secretFile})`),
     );
   if (source.sqlitePath === ":memory:") return new AesGcmVault(randomBytes(32));
   if (source.sqlitePath) return new AesGcmVault(keyFileBeside(source.sqlitePath));

@@ -1,7 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import { type CallToolResult, ErrorCode, McpError, type ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { FleetError, toFleetError } from "../errors.js";
+import { clip, forbiddenKeyError } from "./argument-guard.js";
 import { resourceLinksFor } from "./resource-links.js";
 import { registerTaskTool, type TaskRun } from "./tasks.js";
 import { advertiseTool } from "./tool-list.js";
@@ -48,14 +49,18 @@ export interface ToolSpec<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   task?: TaskRun<z.output<z.ZodObject<I>>, z.output<z.ZodObject<O>>>;
 }
 
+/** a net under every error message: values are clipped where they are echoed, and this catches any that is not */
+const MAX_ERROR_MESSAGE = 4_000;
+
 export function errorResult(err: unknown): CallToolResult {
   const e = toFleetError(err);
   const hint = e.hint ?? defaultHint(e);
+  const message = clip(e.message, MAX_ERROR_MESSAGE);
   return {
     isError: true,
-    content: [{ type: "text", text: `${e.code}: ${e.message}${hint ? `\nHint: ${hint}` : ""}` }],
+    content: [{ type: "text", text: `${e.code}: ${message}${hint ? `\nHint: ${hint}` : ""}` }],
     structuredContent: {
-      error: { code: e.code, message: e.message, ...(hint ? { hint } : {}), retryable: e.retryable },
+      error: { code: e.code, message, ...(hint ? { hint } : {}), retryable: e.retryable },
     },
   };
 }
@@ -66,15 +71,22 @@ function defaultHint(e: FleetError): string | undefined {
   return undefined;
 }
 
-/** zod issues → one precise sentence naming each bad field, the expectation and the value received. */
+/** issues listed in one message; more are counted, not listed */
+const MAX_ISSUES = 5;
+
+/**
+ * zod issues → one precise sentence naming each bad field, the expectation and the value received. Every echo of
+ * the caller's input is clipped (argument-guard.ts), so a huge value cannot make a huge message.
+ */
 export function describeIssues(error: z.ZodError, input: unknown): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.length ? issue.path.join(".") : "arguments";
-      const got = valueAt(input, issue.path);
-      return `${path}: ${issue.message}${got === undefined ? "" : `, got \`${JSON.stringify(got)}\``}`;
-    })
-    .join("; ");
+  const listed = error.issues.slice(0, MAX_ISSUES).map((issue) => {
+    const path = issue.path.length ? clip(issue.path.map(String).join(".")) : "arguments";
+    const got = valueAt(input, issue.path);
+    const echo = got === undefined ? "" : `, got \`${clip(JSON.stringify(got) ?? String(got))}\``;
+    return `${path}: ${clip(issue.message)}${echo}`;
+  });
+  const more = error.issues.length - listed.length;
+  return `${listed.join("; ")}${more > 0 ? `; and ${more} more` : ""}`;
 }
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
@@ -94,6 +106,45 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
 export function takeOverInputValidation(server: McpServer): void {
   (server as unknown as { validateToolInput: (tool: unknown, args: unknown) => Promise<unknown> }).validateToolInput =
     async (_tool, args) => args ?? {};
+  refuseForbiddenKeys(server);
+}
+
+type RawHandler = (request: unknown, extra: unknown) => Promise<unknown>;
+
+/**
+ * Wraps the `tools/call` entry of the Protocol's handler table (no public hook sees the request before the SDK
+ * parses it, and that parse drops an own `__proto__` key): arguments holding a forbidden key get INVALID_INPUT
+ * before anything else happens (argument-guard.ts). Installed after JobTasks, so task calls are covered too.
+ */
+function refuseForbiddenKeys(server: McpServer): void {
+  const inner = server.server as unknown as {
+    _requestHandlers: Map<string, RawHandler>;
+    setRequestHandler(schema: unknown, handler: unknown): void;
+  };
+  const handlers = inner._requestHandlers;
+  const call = handlers.get("tools/call");
+  if (!call) {
+    // without `capabilities.tools` declared, the McpServer installs tools/call at its first tool
+    const set = inner.setRequestHandler.bind(inner);
+    inner.setRequestHandler = (schema, handler) => {
+      set(schema, handler);
+      if (handlers.has("tools/call")) {
+        inner.setRequestHandler = set;
+        refuseForbiddenKeys(server);
+      }
+    };
+    return;
+  }
+  handlers.set("tools/call", async (request, extra) => {
+    const params = (request as { params?: { name?: unknown; arguments?: unknown; task?: unknown } }).params;
+    const refused = forbiddenKeyError(params?.arguments, String(params?.name));
+    if (!refused) return call(request, extra);
+    if (params?.task === undefined) return withNotices(server, errorResult(refused));
+    // a task-augmented call answers CreateTaskResult or an error, as JobTasks refuses bad input
+    throw new McpError(ErrorCode.InvalidParams, `${refused.code}: ${refused.message} Hint: ${refused.hint}`, {
+      error: { code: refused.code, message: refused.message, hint: refused.hint, retryable: false },
+    });
+  });
 }
 
 const answerGates = new WeakMap<McpServer, () => Promise<void>>();
@@ -182,6 +233,8 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       annotations: spec.annotations,
     },
     (async (rawArgs: unknown, extra: ToolCallExtra): Promise<CallToolResult> => {
+      const refused = forbiddenKeyError(rawArgs, spec.name);
+      if (refused) return withNotices(server, errorResult(refused));
       const parsed = inputSchema.safeParse(rawArgs ?? {});
       if (!parsed.success) {
         return withNotices(
@@ -228,6 +281,8 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
     // the same checks and job as a call without `task`; the answer is the one it gives once the job is done
     registerTaskTool(server, spec.name, {
       async start(rawArgs, extra) {
+        const refused = forbiddenKeyError(rawArgs, spec.name);
+        if (refused) throw refused;
         const parsed = inputSchema.safeParse(rawArgs ?? {});
         if (!parsed.success) {
           throw new FleetError(

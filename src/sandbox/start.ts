@@ -30,7 +30,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     throw new FleetError("INVALID_INPUT", `port must be an integer from 0 to 65532, got \`${basePort}\``);
   }
   const log = opts.logger ?? silentLogger;
-  const db = openDatabase(opts.dbPath ?? ":memory:");
+  // 0600 like pf-fleet's own database: the sandbox's holds the agents' key hashes and every balance
+  const db = openDatabase(opts.dbPath ?? ":memory:", { private: true });
   try {
     migrate(db, "sandbox", SANDBOX_MIGRATIONS);
     const world = createWorld(db, new SandboxClock(opts.now), log);

@@ -1,21 +1,24 @@
-import { isShorthandFlag, SETTINGS } from "../config.js";
+import { isShorthandFlag, SECRET_FLAGS, SETTINGS, secretFlagRefusal } from "../config.js";
 
 /**
  * Command-line flags of the serving commands: every configuration setting (`--db`, `--mode`, …, read by
- * loadConfig) plus the command's own. Returns the command's own flag values and any flag nobody knows.
+ * loadConfig) plus the command's own. Returns the command's own flag values, any flag nobody knows, and any
+ * secret's flag (`--api-key`, …), which is refused: its value would be readable by every local user.
  */
 export function parseCommandFlags(
   argv: readonly string[],
   own: Record<string, { takesValue: boolean }>,
-): { values: Record<string, string | true>; unknown: string[] } {
+): { values: Record<string, string | true>; unknown: string[]; secrets: string[] } {
   const values: Record<string, string | true> = {};
   const unknown: string[] = [];
+  const secrets: string[] = [];
   const settingFlags = new Set<string>(SETTINGS.map((s) => s.flag));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (isShorthandFlag(arg)) continue;
     const [name, inline] = arg.split("=", 2) as [string, string | undefined];
     if (settingFlags.has(name)) {
+      if (SECRET_FLAGS.has(name)) secrets.push(name);
       if (inline === undefined) i++;
       continue;
     }
@@ -31,5 +34,24 @@ export function parseCommandFlags(
       else values[name] = value;
     }
   }
-  return { values, unknown };
+  return { values, unknown, secrets };
+}
+
+/**
+ * What a command prints for the flags it cannot take: unknown ones, and secrets given as flags (each with the
+ * variable or file to use instead). Undefined when there are none; the command then exits with status 2.
+ */
+export function flagProblems(
+  command: string,
+  parsed: { unknown: readonly string[]; secrets: readonly string[] },
+  help = "pf-fleet --help",
+): string | undefined {
+  const lines = parsed.secrets.map((flag) => {
+    const e = secretFlagRefusal(flag);
+    return `pf-fleet ${command}: ${e.message}\n  Hint: ${e.hint}`;
+  });
+  if (parsed.unknown.length) {
+    lines.push(`pf-fleet ${command}: unknown option ${parsed.unknown.join(", ")} (see ${help})`);
+  }
+  return lines.length ? `${lines.join("\n")}\n` : undefined;
 }

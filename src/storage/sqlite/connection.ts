@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { type Statement } from "better-sqlite3";
 
@@ -22,9 +22,12 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   if (path !== ":memory:") {
     mkdirSync(dirname(path), { recursive: true, ...(opts.private ? { mode: 0o700 } : {}) });
     if (opts.private) {
-      // SQLite gives its -wal and -shm files the main file's mode
+      // SQLite gives the -wal and -shm files it creates the main file's mode; ones left by an older pf-fleet
+      // (or a crash) keep theirs, so they are narrowed too
       closeSync(openSync(path, "a", 0o600));
-      chmodSync(path, 0o600);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        if (file === path || existsSync(file)) chmodSync(file, 0o600);
+      }
     }
   }
   const db = new Database(path);
