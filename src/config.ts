@@ -1,12 +1,15 @@
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { FleetError } from "./errors.js";
+import { assertCasinoKey } from "./fleet/keys.js";
 import { DEFAULT_TOOLSETS, parseToolsets, type Toolset } from "./mcp/toolsets.js";
 import { type Micros, usdToMicros } from "./money.js";
+import { assertOneSource, secretValue } from "./secret-file.js";
 
 /**
  * The configuration contract (shared/DESIGN.md, Configuration): environment variables, each also settable by
- * a CLI flag (`--db`, `--mode`, `--max-bet-usd`, …). Flags win over the environment.
+ * a CLI flag (`--db`, `--mode`, `--max-bet-usd`, …). Flags win over the environment. Secrets are the exception:
+ * environment or `*_FILE` only (src/secret-file.ts); their flags are refused.
  */
 
 export type Mode = "sandbox" | "live";
@@ -141,7 +144,14 @@ export const SETTINGS = [
     default: PRODUCTION_URLS.domains,
   },
   { env: "PF_WALLET_URL", flag: "--wallet-url", help: "wallet base URL (live mode)", default: PRODUCTION_URLS.wallet },
-  { env: "PF_API_KEY", flag: "--api-key", help: "casino key (sk_live_…) of a primary agent to import", default: "" },
+  {
+    env: "PF_API_KEY",
+    flag: "--api-key",
+    secret: true,
+    help: "casino key (sk_live_…) of a primary agent to import; environment only",
+    default: "",
+  },
+  { env: "PF_API_KEY_FILE", flag: "--api-key-file", help: "a file holding PF_API_KEY", default: "" },
   { env: "PF_MAX_BET_USD", flag: "--max-bet-usd", help: "largest single stake, USD", default: "1" },
   { env: "PF_MAX_BATCH_USD", flag: "--max-batch-usd", help: "largest total stake of one batch, USD", default: "10" },
   {
@@ -186,7 +196,14 @@ export const SETTINGS = [
     help: "live mode: a money move whose worst case is above this asks the user first (MCP elicitation, or a dry run's confirm_token); 0 = every one, USD",
     default: "1",
   },
-  { env: "PF_HTTP_TOKEN", flag: "--http-token", help: "bearer token for the HTTP transport", default: "" },
+  {
+    env: "PF_HTTP_TOKEN",
+    flag: "--http-token",
+    secret: true,
+    help: "bearer token for the HTTP transport; environment only",
+    default: "",
+  },
+  { env: "PF_HTTP_TOKEN_FILE", flag: "--http-token-file", help: "a file holding PF_HTTP_TOKEN", default: "" },
   {
     env: "PF_HTTP_MAX_SESSIONS",
     flag: "--http-max-sessions",
@@ -258,7 +275,8 @@ export const SETTINGS = [
   {
     env: "PF_SECRET_KEY",
     flag: "--secret-key",
-    help: "32 random bytes (hex or base64) that seal agent keys at rest; the same on every machine that calls Purple Flea (prefer the env var or the file: a flag shows in the process list)",
+    secret: true,
+    help: "32 random bytes (hex or base64) that seal agent keys at rest; the same on every machine that calls Purple Flea; environment only",
     default: "SQLite: a key file beside the database",
   },
   {
@@ -270,8 +288,8 @@ export const SETTINGS = [
   {
     env: "PF_TOOLSETS",
     flag: "--toolsets",
-    help: "tools to offer, by toolset: fleet (always), casino, faucet, escrow, domains, analytics, jobs, admin, or all",
-    default: DEFAULT_TOOLSETS.join(","),
+    help: "tools to offer, by toolset: fleet (always), casino, faucet, escrow, domains, analytics, jobs, admin, sandbox (sandbox mode only), or all",
+    default: `${DEFAULT_TOOLSETS.join(",")} (+ sandbox in sandbox mode)`,
   },
   {
     env: "PF_READ_ONLY",
@@ -290,6 +308,23 @@ const SHORTHAND_FLAGS: Record<string, [SettingEnv, string]> = {
 
 type SettingEnv = (typeof SETTINGS)[number]["env"];
 
+/** settings that hold a secret: refused as flags (a command line is readable by every local user) */
+export const SECRET_FLAGS: ReadonlyMap<string, SettingEnv> = new Map(
+  SETTINGS.filter((s) => "secret" in s && s.secret).map((s) => [s.flag, s.env]),
+);
+
+/** why `flag` (a secret's) is refused, and where the secret goes instead; never names the value */
+export function secretFlagRefusal(flag: string): FleetError {
+  const env = SECRET_FLAGS.get(flag) ?? "the variable";
+  return new FleetError(
+    "INVALID_INPUT",
+    `${flag} is not accepted: a secret on the command line is visible to every local user`,
+    {
+      hint: `set ${env} in the environment, or ${env}_FILE to a file holding it (mode 0600)`,
+    },
+  );
+}
+
 /** Reads `--flag value` / `--flag=value` pairs for the known settings; unknown flags are left to the caller. */
 export function settingsFromArgv(argv: readonly string[]): Partial<Record<SettingEnv, string>> {
   const out: Partial<Record<SettingEnv, string>> = {};
@@ -303,6 +338,7 @@ export function settingsFromArgv(argv: readonly string[]): Partial<Record<Settin
     const [name, inline] = arg.split("=", 2) as [string, string | undefined];
     const setting = SETTINGS.find((s) => s.flag === name);
     if (!setting) continue;
+    if (SECRET_FLAGS.has(name)) throw secretFlagRefusal(name);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new FleetError("INVALID_INPUT", `${name} needs a value`);
     out[setting.env] = value;
@@ -326,7 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
       domains: trimSlash(s.PF_DOMAINS_URL || PRODUCTION_URLS.domains),
       wallet: trimSlash(s.PF_WALLET_URL || PRODUCTION_URLS.wallet),
     },
-    apiKey: s.PF_API_KEY || undefined,
+    apiKey: casinoKeySetting(secretValue("PF_API_KEY", s.PF_API_KEY, s.PF_API_KEY_FILE)),
     limits: {
       maxBet: usdSetting("PF_MAX_BET_USD", s.PF_MAX_BET_USD, DEFAULT_LIMITS_USD.maxBet),
       maxBatch: usdSetting("PF_MAX_BATCH_USD", s.PF_MAX_BATCH_USD, DEFAULT_LIMITS_USD.maxBatch),
@@ -349,7 +385,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
         DEFAULT_SPEND_LIMITS_USD.dailyTransfer,
       ),
     },
-    httpToken: s.PF_HTTP_TOKEN || undefined,
+    httpToken: secretValue("PF_HTTP_TOKEN", s.PF_HTTP_TOKEN, s.PF_HTTP_TOKEN_FILE),
     httpSessions: {
       max: wholeNumber("PF_HTTP_MAX_SESSIONS", s.PF_HTTP_MAX_SESSIONS, 100, 1, 100_000),
       idleMs: positiveNumber("PF_HTTP_SESSION_IDLE_SECONDS", s.PF_HTTP_SESSION_IDLE_SECONDS, 900) * 1000,
@@ -362,14 +398,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     resultTtlMs: positiveNumber("PF_RESULT_TTL_HOURS", s.PF_RESULT_TTL_HOURS, 24) * 3_600_000,
     sandboxPort: portSetting("PF_SANDBOX_PORT", s.PF_SANDBOX_PORT),
     sandboxUrl: s.PF_SANDBOX_URL ? originSetting("PF_SANDBOX_URL", s.PF_SANDBOX_URL) : undefined,
-    secretKey: s.PF_SECRET_KEY || undefined,
-    secretKeyFile: s.PF_SECRET_KEY_FILE || undefined,
+    ...secretKeySettings(s.PF_SECRET_KEY, s.PF_SECRET_KEY_FILE),
     worker: booleanSetting("PF_WORKER", s.PF_WORKER, true),
     egressId: egressSetting(s.PF_EGRESS_ID),
-    toolsets: parseToolsets(s.PF_TOOLSETS),
+    toolsets: parseToolsets(s.PF_TOOLSETS, mode),
     readOnly: booleanSetting("PF_READ_ONLY", s.PF_READ_ONLY, false),
     confirmAbove: usdToMicros(nonNegativeNumber("PF_CONFIRM_ABOVE_USD", s.PF_CONFIRM_ABOVE_USD, 1)),
   };
+}
+
+/** PF_API_KEY's shape, checked before the key is sent anywhere */
+function casinoKeySetting(key: string | undefined): string | undefined {
+  if (key !== undefined) assertCasinoKey(key, "PF_API_KEY");
+  return key;
+}
+
+/** the vault reads the file itself (fleet/key-vault.ts); here only: one source, not two */
+function secretKeySettings(
+  secretKey: string | undefined,
+  secretKeyFile: string | undefined,
+): Pick<FleetConfig, "secretKey" | "secretKeyFile"> {
+  assertOneSource("PF_SECRET_KEY", secretKey, secretKeyFile);
+  return { secretKey: secretKey || undefined, secretKeyFile: secretKeyFile || undefined };
 }
 
 export interface HttpOAuthConfig {

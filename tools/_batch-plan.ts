@@ -3,15 +3,20 @@
  * dry run's text, plus what would refuse the plan if it were sent.
  */
 import { z } from "zod";
+import type { Mode } from "../src/config.js";
 import type { FleetDeps } from "../src/deps.js";
-import { toFleetError } from "../src/errors.js";
-import type { BatchPlan } from "../src/jobs/tasks/batch-plan.js";
-import { type BankrollFallback, CASINO_DEFAULT_RISK_FACTOR } from "../src/jobs/tasks/batch-submit.js";
-import { formatUsd, microsToUsd } from "../src/money.js";
+import { FleetError, toFleetError } from "../src/errors.js";
+import { type BatchPlan, MIN_STAKE, type SkippedAgent } from "../src/jobs/tasks/batch-plan.js";
+import { type BankrollFallback, CASINO_DEFAULT_RISK_FACTOR, fundingHint } from "../src/jobs/tasks/batch-submit.js";
+import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
 import { signedUsd } from "./_batch-summary.js";
 
 const usdField = z.number().describe("USD");
 export const issue = z.object({ code: z.string(), message: z.string(), hint: z.string().optional() });
+
+export const skippedView = z
+  .array(z.object({ agent_id: z.string(), balance_usd: usdField, kelly_cap_usd: usdField, reason: z.string() }))
+  .describe("no agent_ids: agents left out because they cannot afford their share, and why");
 
 export const planView = z.object({
   total_stake_usd: usdField,
@@ -42,9 +47,48 @@ export const planView = z.object({
     }),
   ),
   warnings: z.array(z.string()),
+  skipped: skippedView,
 });
 
 export type Refusal = z.output<typeof issue>;
+
+export function skippedOut(skipped: readonly SkippedAgent[]): z.output<typeof skippedView> {
+  return skipped.map((a) => ({
+    agent_id: a.agentId,
+    balance_usd: microsToUsd(a.balance),
+    kelly_cap_usd: microsToUsd(a.kellyCap),
+    reason: a.reason,
+  }));
+}
+
+export function skippedText(skipped: z.output<typeof skippedView>): string[] {
+  if (skipped.length === 0) return [];
+  const lines = skipped.map((a) => `${a.agent_id}: ${a.reason}`);
+  return [`Skipped ${skipped.length} agent(s) that cannot afford their share: ${lines.join("; ")}.`];
+}
+
+/**
+ * No agent of the fleet can afford the batch. The hint says how to fund them, and offers what else would let
+ * some agent bet: a smaller stake when a Kelly cap allows one (never below the $0.01 minimum), fewer bets when a
+ * balance covers some of its share.
+ */
+export function noneCanAfford(mode: Mode, amount: Micros, skipped: readonly SkippedAgent[]): FleetError {
+  const caps = skipped.map((a) => a.kellyCap).filter((cap) => cap >= MIN_STAKE && cap < amount);
+  const smaller = caps.length ? `, or lower the stake to ≤ $${formatUsd(Math.max(...caps))}` : "";
+  const fewer = skipped.some((a) => a.kellyCap >= amount) ? ", or place fewer bets" : "";
+  return new FleetError(
+    "INSUFFICIENT_BALANCE",
+    `no fleet agent can afford its share of this batch at $${formatUsd(amount)} a bet: ` +
+      skipped.map((a) => `${a.agentId} (${a.reason})`).join("; "),
+    {
+      hint: `${fundingHint(
+        mode,
+        skipped.map((a) => a.agentId),
+      )}${smaller}${fewer}; nothing was sent`,
+      details: { skipped: skippedOut(skipped) },
+    },
+  );
+}
 
 /** Runs the checks a real batch would; their first refusal, or undefined when the plan would be accepted. */
 export async function refusal(check: () => Promise<void>): Promise<Refusal | undefined> {
@@ -58,7 +102,11 @@ export async function refusal(check: () => Promise<void>): Promise<Refusal | und
 }
 
 /** `fallbacks`: the agents priced from the local ledger because their server read failed (dry runs only). */
-export function planOut(p: BatchPlan, fallbacks: readonly BankrollFallback[]): z.output<typeof planView> {
+export function planOut(
+  p: BatchPlan,
+  fallbacks: readonly BankrollFallback[],
+  skipped: readonly SkippedAgent[] = [],
+): z.output<typeof planView> {
   const failed = new Map(fallbacks.map((f) => [f.agentId, f]));
   const source = failed.size === 0 ? "server" : failed.size < p.agents.length ? "mixed" : "local_ledger";
   return {
@@ -81,6 +129,7 @@ export function planOut(p: BatchPlan, fallbacks: readonly BankrollFallback[]): z
       within_kelly: a.withinKelly,
     })),
     warnings: p.warnings,
+    skipped: skippedOut(skipped),
   };
 }
 

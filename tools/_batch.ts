@@ -8,7 +8,14 @@ import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
 import type { BetAggregate } from "../src/jobs/index.js";
-import { type AgentBankroll, type BatchPlan, MAX_BATCH_BETS, planBatch } from "../src/jobs/tasks/batch-plan.js";
+import {
+  type AgentBankroll,
+  affordableAgents,
+  type BatchPlan,
+  MAX_BATCH_BETS,
+  planBatch,
+  type SkippedAgent,
+} from "../src/jobs/tasks/batch-plan.js";
 import {
   assertPlanAllowed,
   CASINO_DEFAULT_RISK_FACTOR,
@@ -30,7 +37,7 @@ import { type AwaitedJob, awaitJob, pendingSummary } from "../src/mcp/wait.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
 import type { GameBet } from "../src/purpleflea/fairness.js";
 import { unknownAgents } from "./_agents.js";
-import { dryRunText, issue, planOut, planView, refusal } from "./_batch-plan.js";
+import { dryRunText, issue, noneCanAfford, planOut, planView, refusal, skippedText } from "./_batch-plan.js";
 import { batchAggregate, batchProgress, summaryOut, summaryText, summaryView } from "./_batch-summary.js";
 import { batchMoneyPlan } from "./_money-plans.js";
 
@@ -160,29 +167,38 @@ async function dryRun<G extends z.ZodRawShape>(
   const { label, head } = describeBatch(deps, game, args);
   const agentIds = await selectAgents(deps, args.agent_ids, true);
   // The same read-only balance read as a real run, so the caps agree; nothing that moves money, no job row.
-  const { bankrolls, fallbacks } = await peekBankrolls(deps, agentIds, ctx.signal);
-  const dryPlan = plan(game, args, bankrolls);
+  const peeked = await peekBankrolls(deps, agentIds, ctx.signal);
+  const chosen = args.agent_ids ? { agents: peeked.bankrolls, skipped: [] } : affordable(game, args, peeked.bankrolls);
+  // nobody can afford it: the plan over every agent shows why, and the refusal says how to fund them
+  const dryPlan = plan(game, args, chosen.agents.length ? chosen.agents : peeked.bankrolls);
+  const planned = new Set(dryPlan.agents.map((a) => a.agentId));
+  const fallbacks = peeked.fallbacks.filter((f) => planned.has(f.agentId));
   // Same order as a real run: the operator's limits and the kill switch, then the Kelly caps.
   const blocked = await refusal(async () => {
     await deps.fleet.assertCanPlaceBatch(stakes(dryPlan));
-    await assertPlanAllowed(deps.fleet, dryPlan);
+    if (chosen.agents.length === 0) throw noneCanAfford(deps.mode, args.amount, chosen.skipped);
+    await assertPlanAllowed(deps.fleet, dryPlan, deps.mode);
   });
   // a plan the limits would refuse gets no token: sending it would be refused before any question
   const moneyPlan = batchMoneyPlan(deps, game.name, args, dryPlan, label);
   const token = blocked ? null : confirmTokenFor(deps, moneyPlan);
+  // when nobody can afford it, the plan itself lists every agent and blocked_by says why
+  const out = planOut(dryPlan, fallbacks, chosen.agents.length ? chosen.skipped : []);
   return {
     structured: {
       ...head,
       status: "dry_run" as const,
       job_id: null,
-      plan: planOut(dryPlan, fallbacks),
+      plan: out,
       ...(blocked ? { blocked_by: blocked } : {}),
       ...(token ? { confirm_token: token } : {}),
       progress: null,
     },
-    text: [dryRunText(deps, label, dryPlan, fallbacks, blocked), ...confirmTokenLine(deps, moneyPlan, token)].join(
-      "\n",
-    ),
+    text: [
+      dryRunText(deps, label, dryPlan, fallbacks, blocked),
+      ...skippedText(out.skipped),
+      ...confirmTokenLine(deps, moneyPlan, token),
+    ].join("\n"),
   };
 }
 
@@ -202,9 +218,23 @@ async function startBatch<G extends z.ZodRawShape>(
   // live money above the operator's threshold: the user's yes before anything is read, written or sent
   await requireConfirmation(deps, ctx, batchMoneyPlan(deps, game.name, args, stakePlan, label), args.confirm_token);
   const bankrolls = await loadBankrolls(deps, agentIds, ctx.signal);
-  const finalPlan = plan(game, args, bankrolls);
+  const chosen = args.agent_ids ? { agents: bankrolls, skipped: [] } : affordable(game, args, bankrolls);
+  if (chosen.agents.length === 0) throw noneCanAfford(deps.mode, args.amount, chosen.skipped);
+  const finalPlan = plan(game, args, chosen.agents);
   const chord = await submitBatch(deps, finalPlan);
-  return { jobId: chord.id, replay: { label, head, plan: planOut(finalPlan, []), count: finalPlan.count } };
+  return {
+    jobId: chord.id,
+    replay: { label, head, plan: planOut(finalPlan, [], chosen.skipped), count: finalPlan.count },
+  };
+}
+
+/** A batch over the fleet (no agent_ids) bets with the agents that can afford their share; the rest are named. */
+function affordable<G extends z.ZodRawShape>(
+  game: BatchGame<G>,
+  args: BatchArgs & z.output<z.ZodObject<G>>,
+  bankrolls: readonly AgentBankroll[],
+): { agents: AgentBankroll[]; skipped: SkippedAgent[] } {
+  return affordableAgents(bankrolls, { bet: game.bet(args), count: args.count, amount: args.amount });
 }
 
 /** The answer for a submitted batch: its summary once finished, else where it stands after the wait. */
@@ -230,7 +260,8 @@ async function finishBatch(
       summary: summaryOut(summary),
       progress: { done: summary.totalBets + summary.failedBets, total: replay.count },
     },
-    text: resultText(deps, replay.label, awaited, summary),
+    // a chord submitted before agents were skipped has no `skipped` in its replay
+    text: [resultText(deps, replay.label, awaited, summary), ...skippedText(replay.plan.skipped ?? [])].join("\n"),
   };
 }
 
@@ -314,9 +345,9 @@ function resultText(deps: FleetDeps, label: string, a: AwaitedJob, s: BetAggrega
 export function batchDescription(game: string): string {
   return [
     game,
-    "`amount` is USD per bet (not cents); bets go round-robin over agent_ids or every unpaused fleet agent. The",
-    "operator's limits, the kill switch and Kelly caps are checked before anything is sent; dry_run: true returns the",
-    "plan and sends nothing. Returns the summary (wins, losses, PnL, failures), or status `running` with the job id",
-    "after wait_seconds (it keeps going). States the mode (sandbox | live).",
+    "`amount` is USD per bet (not cents); bets go round-robin over agent_ids, or else every unpaused fleet agent",
+    "that can afford its share. The operator's limits, the kill switch and Kelly caps are checked before anything",
+    "is sent; dry_run: true returns the plan and sends nothing. Returns the summary (wins, losses, PnL, failures),",
+    "or status `running` with the job id after wait_seconds (it keeps going). States the mode (sandbox | live).",
   ].join(" ");
 }

@@ -31,6 +31,8 @@ import * as releaseEscrow from "./release-escrow.js";
 import * as resumeTrading from "./resume-trading.js";
 import * as retryJob from "./retry-job.js";
 import * as runScheduleNow from "./run-schedule-now.js";
+import * as sandboxAdvanceClock from "./sandbox-advance-clock.js";
+import * as sandboxFundAgent from "./sandbox-fund-agent.js";
 import * as searchDomains from "./search-domains.js";
 import * as setSchedule from "./set-schedule.js";
 import * as settleEscrows from "./settle-escrows.js";
@@ -42,7 +44,7 @@ interface ToolModule {
   register(server: McpServer, deps: FleetDeps): void;
 }
 
-/** Grouped as a user meets them: fleet and wallet, casino, escrow, domains, analytics, jobs, risk, schedules. */
+/** Grouped as a user meets them: fleet and wallet, casino, escrow, domains, analytics, jobs, risk, schedules, sandbox. */
 export const TOOL_MODULES: readonly ToolModule[] = [
   registerAgent,
   listAgents,
@@ -75,6 +77,9 @@ export const TOOL_MODULES: readonly ToolModule[] = [
   createSchedule,
   deleteSchedule,
   runScheduleNow,
+  // sandbox mode only: each registers itself only there
+  sandboxFundAgent,
+  sandboxAdvanceClock,
 ];
 
 /** The tools of the configured toolsets (src/mcp/toolsets.ts), only read-only ones in read-only mode. */

@@ -36,6 +36,8 @@ export const TOOLSETS = {
     "delete_schedule",
     "run_schedule_now",
   ],
+  /** play money and a movable clock for the embedded sandbox; registered in sandbox mode only, never live */
+  sandbox: ["sandbox_fund_agent", "sandbox_advance_clock"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Toolset = keyof typeof TOOLSETS;
@@ -47,13 +49,21 @@ export const ALWAYS_ON: Toolset = "fleet";
 /** A fleet that bets, funds itself, follows its jobs and reviews its PnL; escrow, domains and admin on request. */
 export const DEFAULT_TOOLSETS: readonly Toolset[] = ["fleet", "casino", "faucet", "jobs", "analytics"];
 
+/** The defaults of a mode: sandbox mode adds `sandbox`, so a new user can fund a fleet from the host. */
+export function defaultToolsets(mode: "sandbox" | "live"): readonly Toolset[] {
+  return mode === "sandbox" ? [...DEFAULT_TOOLSETS, "sandbox"] : DEFAULT_TOOLSETS;
+}
+
 const toolsetOfTool = new Map<string, Toolset>(
   TOOLSET_NAMES.flatMap((set) => TOOLSETS[set].map((tool) => [tool, set] as const)),
 );
 
-/** `casino,escrow` / `all` → the toolsets (`fleet` included); unknown names are a startup error naming the valid ones. */
-export function parseToolsets(raw: string | undefined): readonly Toolset[] {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_TOOLSETS;
+/**
+ * `casino,escrow` / `all` → the toolsets (`fleet` included); unknown names are a startup error naming the valid ones.
+ * `sandbox` may be listed in live mode too: its tools register themselves only in sandbox mode.
+ */
+export function parseToolsets(raw: string | undefined, mode: "sandbox" | "live" = "live"): readonly Toolset[] {
+  if (raw === undefined || raw.trim() === "") return defaultToolsets(mode);
   const names = raw
     .split(",")
     .map((n) => n.trim().toLowerCase())

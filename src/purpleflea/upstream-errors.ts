@@ -120,9 +120,12 @@ function codeFor(status: number, upstreamCode: string | undefined): FleetErrorCo
 function hintFor(code: FleetErrorCode, body: ErrorBody, ctx: CallContext): string | undefined {
   switch (body.error) {
     case "kelly_limit_exceeded":
+      // a cap below the $0.01 minimum bet allows no stake at all: only money helps (never "≤ $0.00")
       return body.max_bet === undefined
         ? "lower the stake or raise risk_factor (0.1–1.0)"
-        : `lower the stake to ≤ $${body.max_bet.toFixed(2)} or raise risk_factor (0.1–1.0)`;
+        : body.max_bet < 0.01
+          ? "the balance is too small for any bet (its Kelly cap is below the $0.01 minimum): fund the agent first"
+          : `lower the stake to ≤ $${body.max_bet.toFixed(2)} or raise risk_factor (0.1–1.0)`;
     case "minimum_bet":
       return "the smallest stake is $0.01";
     case "invalid_amount":

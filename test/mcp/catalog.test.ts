@@ -33,6 +33,9 @@ const EXPECTED = [
   "create_schedule",
   "delete_schedule",
   "run_schedule_now",
+  // sandbox mode only
+  "sandbox_fund_agent",
+  "sandbox_advance_clock",
 ];
 
 let h: Harness;

@@ -38,7 +38,10 @@ describe("the default tool list", () => {
   it(`fits ${DEFAULT_BUDGET_CHARS} characters as compact JSON and offers the default toolsets`, async () => {
     const tools = await listedWith({ PF_TOOLSETS: "" });
     expect(JSON.stringify(tools).length).toBeLessThanOrEqual(DEFAULT_BUDGET_CHARS);
-    const expected = ["fleet", "casino", "faucet", "jobs", "analytics"].flatMap((s) => TOOLSETS[s as "fleet"]);
+    // the harness runs in sandbox mode, whose defaults add the sandbox-only tools
+    const expected = ["fleet", "casino", "faucet", "jobs", "analytics", "sandbox"].flatMap(
+      (s) => TOOLSETS[s as "fleet"],
+    );
     expect(names(tools)).toEqual([...expected].sort());
   });
 });

@@ -136,7 +136,7 @@ describe("place_coinflip_batch", () => {
     expect(sides).toEqual(["heads", "tails", "heads", "tails"]);
   });
 
-  it("refuses a stake above an agent's Kelly cap with the cap in the hint, and places no bet", async () => {
+  it("refuses a stake above a broke agent's Kelly cap with a funding hint (never ≤ $0.00), and places no bet", async () => {
     const poor = await h.agent(0);
     const settledBefore = sandbox().stats().betsSettled;
     const jobs = h.rows().jobs;
@@ -144,7 +144,9 @@ describe("place_coinflip_batch", () => {
       await h.call("place_coinflip_batch", { side: "heads", count: 2, amount: 0.5, agent_ids: [poor] }),
     );
     expect(err.code).toBe("KELLY_LIMIT_EXCEEDED");
-    expect(err.hint).toMatch(/\$0\.\d\d/);
+    // its cap is $0.00, below the $0.01 minimum bet: only money helps
+    expect(err.hint).toMatch(/fund ag_\w+: claim_faucet .* sandbox_fund_agent/);
+    expect(err.hint).not.toMatch(/≤ \$0\.00|\$-/);
     expect(sandbox().stats().betsSettled).toBe(settledBefore);
     expect(h.rows().jobs).toBe(jobs);
     ok(await h.call("pause_trading", { agent_id: poor, reason: "no balance to bet with" }));

@@ -123,7 +123,7 @@ async function queueOneFaucetClaim(
  * The latest faucet claim the IP limit refused whose window has not passed yet, read from the failed claim jobs
  * (the refusal and its time ride on the job's error; rows are kept for the result TTL, 24 h by default).
  */
-async function ipBlockedUntil(
+export async function ipBlockedUntil(
   deps: Pick<FleetDeps, "engine">,
   now: number,
 ): Promise<{ jobId: string; refusedAt: number; retryAt: number } | undefined> {

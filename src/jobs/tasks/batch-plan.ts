@@ -86,7 +86,8 @@ export interface BatchPlan {
   warnings: string[];
 }
 
-const MIN_STAKE: Micros = 10_000;
+/** The casino's minimum bet, $0.01: a Kelly cap below it allows no bet at all. */
+export const MIN_STAKE: Micros = 10_000;
 /** Differences below this are rounding, not a quirk worth a warning. */
 const EDGE_NOTICE = 0.001;
 
@@ -131,6 +132,48 @@ export function planBatch(req: PlanRequest): BatchPlan {
     expectedValue: Math.round(totalStake * (economics.winProbability * economics.payoutMultiplier - 1)),
     warnings: warningsFor(req.bet, economics, agents, req.amount),
   };
+}
+
+/** An agent a batch without `agent_ids` leaves out, and why. */
+export interface SkippedAgent {
+  agentId: string;
+  balance: Micros;
+  kellyCap: Micros;
+  reason: string;
+}
+
+/**
+ * For a batch over "the fleet" (no `agent_ids`): the agents that can afford their share, in order, and the ones
+ * left out. An agent is left out when its per-bet Kelly cap is below the stake (the server would refuse every bet)
+ * or its balance does not cover its bets' stakes. Leaving one out gives the others more bets, so this repeats
+ * until every agent kept covers its share; none kept means nobody can afford the batch.
+ */
+export function affordableAgents(
+  bankrolls: readonly AgentBankroll[],
+  req: Pick<PlanRequest, "bet" | "count" | "amount">,
+): { agents: AgentBankroll[]; skipped: SkippedAgent[] } {
+  let kept = [...bankrolls];
+  const skipped: SkippedAgent[] = [];
+  for (;;) {
+    const out = new Set<string>();
+    kept.forEach((a, index) => {
+      const bets = betsFor(index, req.count, kept.length);
+      const kellyCap = usdToMicros(kellyMaxBet(microsToUsd(a.balance), a.riskFactor, req.bet));
+      const share = bets * req.amount;
+      const reason =
+        kellyCap < req.amount
+          ? `its Kelly cap $${formatUsd(Math.max(kellyCap, 0))} (balance $${formatUsd(a.balance)}) is below the $${formatUsd(req.amount)} stake`
+          : bets > 0 && share > a.balance
+            ? `its balance $${formatUsd(a.balance)} does not cover its ${bets} bet(s), $${formatUsd(share)}`
+            : undefined;
+      if (reason === undefined) return;
+      out.add(a.agentId);
+      skipped.push({ agentId: a.agentId, balance: a.balance, kellyCap, reason });
+    });
+    if (out.size === 0) return { agents: kept, skipped };
+    kept = kept.filter((a) => !out.has(a.agentId));
+    if (kept.length === 0) return { agents: [], skipped };
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Mode } from "../../config.js";
 import type { FleetDeps } from "../../deps.js";
 import { FleetError, toFleetError } from "../../errors.js";
 import type { FleetStore } from "../../fleet/types.js";
@@ -5,7 +6,7 @@ import { localBalance } from "../../ledger/index.js";
 import { formatUsd } from "../../money.js";
 import type { JobRow } from "../types.js";
 import { TASK } from "./args.js";
-import { type AgentBankroll, type BatchPlan, betBatches } from "./batch-plan.js";
+import { type AgentBankroll, type BatchPlan, betBatches, MIN_STAKE } from "./batch-plan.js";
 
 /**
  * From a plan to jobs: the bankrolls a plan needs, the checks that must pass before anything is enqueued,
@@ -95,20 +96,36 @@ async function activeAgents(fleet: FleetStore): Promise<string[]> {
  * above an agent's Kelly cap (KELLY_LIMIT_EXCEEDED), then the fleet's risk limits and kill switch
  * (LIMIT_EXCEEDED, TRADING_PAUSED).
  */
-export async function assertPlanAllowed(fleet: FleetStore, plan: BatchPlan): Promise<void> {
+export async function assertPlanAllowed(fleet: FleetStore, plan: BatchPlan, mode?: Mode): Promise<void> {
   const over = plan.agents.filter((a) => !a.withinKelly);
   if (over.length > 0) {
     const worst = over.reduce((a, b) => (b.kellyCap < a.kellyCap ? b : a));
+    const broke = over.filter((a) => a.kellyCap < MIN_STAKE).map((a) => a.agentId);
     throw new FleetError(
       "KELLY_LIMIT_EXCEEDED",
-      `stake $${formatUsd(plan.amount)} is above the Kelly cap of ${over.map((a) => `${a.agentId} ($${formatUsd(a.kellyCap)})`).join(", ")}`,
+      `stake $${formatUsd(plan.amount)} is above the Kelly cap of ${over.map((a) => `${a.agentId} ($${formatUsd(Math.max(a.kellyCap, 0))})`).join(", ")}`,
       {
-        hint: `lower the stake to ≤ $${formatUsd(worst.kellyCap)}, or bet with agents whose balance is larger`,
+        // a cap below the casino's minimum bet allows no stake at all: only money helps (never "≤ $0.00")
+        hint:
+          broke.length > 0
+            ? `${fundingHint(mode, broke)}; or leave them out of agent_ids (omitted, agents that cannot afford their share are skipped)`
+            : `lower the stake to ≤ $${formatUsd(worst.kellyCap)}, or bet with agents whose balance is larger`,
         details: { kellyCaps: Object.fromEntries(over.map((a) => [a.agentId, a.kellyCap])) },
       },
     );
   }
   await fleet.assertCanPlaceBatch(plan.bets.map((b) => ({ agentId: b.agentId, stake: b.amount })));
+}
+
+/** How agents too poor to bet get money, in words a model can act on in this mode. */
+export function fundingHint(mode: Mode | undefined, agentIds: readonly string[]): string {
+  const who = agentIds.join(", ");
+  if (mode === "sandbox") {
+    return `fund ${who}: claim_faucet ($1, once per agent; one claim per IP per 24 h), or sandbox_fund_agent (play money)`;
+  }
+  if (mode === "live")
+    return `fund ${who} with a deposit (or claim_faucet: $1, once per new agent, one per IP per 24 h)`;
+  return `fund ${who} (claim_faucet: $1, once per new agent; otherwise a deposit)`;
 }
 
 export interface SubmitOptions {
@@ -123,7 +140,7 @@ export interface SubmitOptions {
  * the same client seeds again are refused by the engine's unique idempotency keys, so no bet is doubled.)
  */
 export async function submitBatch(
-  deps: Pick<FleetDeps, "engine" | "fleet" | "storage">,
+  deps: Pick<FleetDeps, "engine" | "fleet" | "storage"> & Partial<Pick<FleetDeps, "mode">>,
   plan: BatchPlan,
   opts: SubmitOptions = {},
 ): Promise<JobRow> {
@@ -132,7 +149,7 @@ export async function submitBatch(
     const row = existing === undefined ? undefined : await deps.engine.get(existing);
     if (row) return row;
   }
-  await assertPlanAllowed(deps.fleet, plan);
+  await assertPlanAllowed(deps.fleet, plan, deps.mode);
   const calls = betBatches(plan);
   const spec = {
     members: calls.map((args) => ({ task: TASK.betBatch, args })),
