@@ -46,7 +46,8 @@ function usage(): string {
     ...rows,
     "",
     "Options: --help, --version; every setting in the README's Configuration table is also a flag",
-    "(for example --db PATH, --mode live, --max-bet-usd 0.5).",
+    "(for example --db PATH, --mode live, --max-bet-usd 0.5), except secrets: PF_API_KEY, PF_HTTP_TOKEN and",
+    "PF_SECRET_KEY come from the environment or a *_FILE setting, never the command line.",
   ].join("\n");
 }
 
@@ -82,7 +83,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`pf-fleet: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // exit, not just set the code: stdio has already answered `initialize` and its open stdin would keep a
+    // server that failed to load (say, a native module built for another Node) alive and silent for the host
+    process.stderr.write(`pf-fleet: ${err instanceof Error ? err.message : String(err)}\n`, () => process.exit(1));
   },
 );
