@@ -18,6 +18,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const dir = mkdtempSync(join(tmpdir(), "pf-fleet-demo-"));
+  // free ports for the embedded sandbox's four services, so a sandbox already running elsewhere does not collide
   const [sandboxPort] = await findFreePorts(4);
   const session = await DemoSession.start({
     cli: fileURLToPath(new URL("../cli.js", import.meta.url)),
@@ -28,7 +29,6 @@ export async function run(argv: string[]): Promise<number> {
       PF_TOOLSETS: "all",
       LOG_LEVEL: "warn",
     },
-    sandboxControl: `http://127.0.0.1:${sandboxPort}`,
   });
   const started = Date.now();
   try {
@@ -60,11 +60,11 @@ async function demo(s: DemoSession): Promise<void> {
   s.heading("2. Fund them through the faucet ($1 each, one claim per agent ever)");
   s.say(
     "Registering the first agent already claimed its $1 (the casino does that for the first registration in\n" +
-      "24 h). The faucet allows one claim per IP per 24 h and every local caller shares one IP, so the demo moves\n" +
-      "the sandbox's clock (a sandbox-only control) a day forward before each claim.",
+      "24 h). The faucet allows one claim per IP per 24 h and every local caller shares one IP, so before each\n" +
+      "claim the demo moves the sandbox's clock a day forward with sandbox_advance_clock (a sandbox-mode-only tool).",
   );
   for (const agent of agents) {
-    await s.advanceSandboxClock(24 * 3_600_000 + 1_000);
+    await s.call("sandbox_advance_clock", { hours: 24.001 });
     const r = await s.call("claim_faucet", { agent_id: agent, wait_seconds: 30 });
     s.say(r.text);
   }

@@ -13,10 +13,9 @@ export class DemoSession {
   private constructor(
     readonly client: Client,
     private readonly transport: StdioClientTransport,
-    private readonly sandboxControl: string,
   ) {}
 
-  static async start(opts: { cli: string; env: Record<string, string>; sandboxControl: string }): Promise<DemoSession> {
+  static async start(opts: { cli: string; env: Record<string, string> }): Promise<DemoSession> {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [opts.cli, "stdio"],
@@ -25,7 +24,7 @@ export class DemoSession {
     });
     const client = new Client({ name: "pf-fleet-demo", version: "1.0.0" });
     await client.connect(transport);
-    return new DemoSession(client, transport, opts.sandboxControl);
+    return new DemoSession(client, transport);
   }
 
   get serverVersion(): string {
@@ -41,16 +40,6 @@ export class DemoSession {
       .join("\n");
     if (result.isError) throw new Error(`${name} failed: ${text}`);
     return { text, structured: (result.structuredContent ?? {}) as Record<string, unknown> };
-  }
-
-  /** Sandbox-only control (never real API): moves the sandbox's clock forward. */
-  async advanceSandboxClock(ms: number): Promise<void> {
-    const res = await fetch(`${this.sandboxControl}/_sandbox/clock`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ advance_ms: ms }),
-    });
-    if (!res.ok) throw new Error(`sandbox clock control answered ${res.status}`);
   }
 
   heading(title: string): void {

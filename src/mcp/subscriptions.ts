@@ -13,9 +13,9 @@ import { isTerminal } from "./wait.js";
  * Only a URI that can be read can be subscribed to: anything else is refused with the error a read gives
  * (−32002 resource not found, −32602 for a malformed value), so a typo is not a silent subscription to nothing.
  *
- * Also MCP log messages (at the level the client set with `logging/setLevel`): jobs that end badly (failed, dead,
- * unknown) at `warning`; every other ending of a job nobody started as part of another (a batch, a chain, a
- * single job; never each of a batch's members) at `info`.
+ * Also MCP log messages (at the level the client set with `logging/setLevel`): every ending of a job nobody started
+ * as part of another (a batch, a chain, a single job) — `info`, or `warning` when it or any of its members ended
+ * badly (failed, dead, unknown); of a batch's members only the first to end badly is logged on its own.
  */
 
 const AGGREGATE_PREFIXES = ["queues://", "pnl://", "agents://", "schedules://"];
@@ -45,14 +45,38 @@ export function attachSubscriptions(server: McpServer, engine: JobEngine): () =>
       .sendLoggingMessage({ level, logger: LOGGER, data }, server.server.transport?.sessionId)
       .catch(() => undefined);
   };
+  // A batch's members that end badly: the first is logged, the rest only counted, and the count goes out with the
+  // batch's own ending — a batch refused for one cause must not send hundreds of warnings.
+  const badMembers = new Map<string, number>();
   const logEnding = (job: JobRow, event: JobEvent) => {
-    if (BAD_ENDINGS.has(job.state)) {
+    const bad = BAD_ENDINGS.has(job.state);
+    if (job.parentId !== null) {
+      if (!bad) return;
+      const seen = (badMembers.get(job.parentId) ?? 0) + 1;
+      badMembers.set(job.parentId, seen);
+      if (seen > 1) return;
       const reason = job.error ? `${job.error.code}: ${job.error.message}` : event.reason;
-      log("warning", redactSecrets(`job ${job.id} (${job.task}) ended ${job.state}: ${reason}`));
-    } else if (job.parentId === null) {
+      log(
+        "warning",
+        redactSecrets(
+          `job ${job.id} (${job.task}) of jobs://${job.parentId} ended ${job.state}: ${reason}; further members that end badly are counted in its ending`,
+        ),
+      );
+      return;
+    }
+    const members = badMembers.get(job.id);
+    badMembers.delete(job.id);
+    const badCount = members ? `; ${members} member job(s) ended failed, dead or unknown` : "";
+    if (bad) {
+      const reason = job.error ? `${job.error.code}: ${job.error.message}` : event.reason;
+      log("warning", redactSecrets(`job ${job.id} (${job.task}) ended ${job.state}: ${reason}${badCount}`));
+    } else {
       const took = job.finishedAt === null ? "" : ` after ${seconds(job.finishedAt - job.createdAt)}`;
       const progress = job.progress ? `, ${job.progress.done} of ${job.progress.total} done` : "";
-      log("info", `job ${job.id} (${job.task}) ${job.state}${took}${progress}: jobs://${job.id}`);
+      log(
+        members ? "warning" : "info",
+        `job ${job.id} (${job.task}) ${job.state}${took}${progress}${badCount}: jobs://${job.id}`,
+      );
     }
   };
 

@@ -1,8 +1,12 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { type LoggingMessageNotification, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobEngine, JobEvent, JobRow } from "../../src/jobs/types.js";
 import { silentLogger } from "../../src/log.js";
+import { attachSubscriptions } from "../../src/mcp/subscriptions.js";
 import { type RunningHttp, startHttpServer } from "../../src/transports/http.js";
 import { type Harness, ok, startHarness } from "./harness.js";
 
@@ -100,5 +104,61 @@ describe("over Streamable HTTP", () => {
       await quiet.close();
       await chatty.close();
     }
+  });
+});
+
+describe("a batch whose members fail", () => {
+  it("logs the first failed member, counts the rest, and says how many in the batch's own ending", async () => {
+    // a stand-in engine: the subscriptions only listen to its events, and 200 failing bet calls are hard to stage
+    let emit: (job: JobRow, event: JobEvent) => void = () => undefined;
+    const engine = {
+      on(listener: typeof emit) {
+        emit = listener;
+        return () => undefined;
+      },
+    } as unknown as JobEngine;
+    const server = new McpServer({ name: "logs", version: "1" }, { capabilities: { logging: {}, resources: {} } });
+    const detach = attachSubscriptions(server, engine);
+    const client = new Client({ name: "logs-test", version: "1" });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    await client.connect(clientSide);
+    const messages = collect(client);
+    await client.setLoggingLevel("info");
+
+    const job = (over: Partial<JobRow>) =>
+      ({
+        task: "casino.bet_batch",
+        parentId: null,
+        error: null,
+        progress: null,
+        createdAt: 0,
+        finishedAt: 1_000,
+        ...over,
+      }) as JobRow;
+    const ended = (row: JobRow) => emit(row, { at: 1_000, jobId: row.id, from: "running", to: row.state, reason: "x" });
+    for (let i = 0; i < 200; i++) {
+      ended(
+        job({
+          id: `m${i}`,
+          state: "dead",
+          parentId: "chord-1",
+          error: { code: "UPSTREAM_REFUSED", message: "no" } as JobRow["error"],
+        }),
+      );
+    }
+    ended(job({ id: "chord-1", task: "chord", state: "succeeded" }));
+
+    await expect.poll(() => messages.length).toBe(2);
+    expect(messages[0]).toMatchObject({ level: "warning" });
+    expect(String(messages[0]?.data)).toMatch(
+      /job m0 .* of jobs:\/\/chord-1 ended dead: UPSTREAM_REFUSED: no; further members/,
+    );
+    expect(messages[1]).toMatchObject({ level: "warning" });
+    expect(String(messages[1]?.data)).toMatch(
+      /job chord-1 \(chord\) succeeded .*; 200 member job\(s\) ended failed, dead or unknown/,
+    );
+    detach();
+    await client.close();
   });
 });
