@@ -36,14 +36,14 @@ export const confirmToken = z
   .max(200)
   .optional()
   .describe(
-    "live mode, above the operator's confirmation threshold, when the host cannot ask the user: the confirm_token a dry_run of this same call returned",
+    "live mode above the confirmation threshold, host cannot ask the user: the confirm_token of a dry_run of this exact call",
   );
 
 /** The dry run's answer: the token, when sending this plan in live mode would need one. */
 export const confirmTokenOut = z
   .string()
   .optional()
-  .describe("live dry run above the confirmation threshold: pass it as confirm_token to send exactly this plan");
+  .describe("pass as confirm_token to send exactly this plan");
 
 export interface MoneyPlan {
   tool: string;
