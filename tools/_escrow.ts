@@ -9,6 +9,7 @@ import type { JobRow } from "../src/jobs/types.js";
 import type { ToolContext } from "../src/mcp/tool.js";
 import { awaitJob, isTerminal } from "../src/mcp/wait.js";
 import { microsToUsd } from "../src/money.js";
+import { readWithRetry } from "../src/purpleflea/read-retry.js";
 import type { Escrow, EscrowStatus } from "../src/purpleflea/types.js";
 import { isFleetAgent } from "./_agents.js";
 import { failedJobError, jobSentence, toJobView } from "./_job.js";
@@ -105,17 +106,21 @@ export async function loadEscrow(
   signal: AbortSignal,
   opts: { events?: boolean } = {},
 ): Promise<Escrow & { events?: unknown[] }> {
-  const escrow = await deps.client.escrow.get(escrowId, undefined, { signal }).catch((err: unknown) => {
-    const e = toFleetError(err);
-    if (e.code !== "NOT_FOUND") throw e;
-    throw new FleetError("NOT_FOUND", `the server has no escrow \`${escrowId}\``, {
-      hint: "check the id: create_escrow_chain returns it as escrow_id (there is no list endpoint); nothing was sent",
-      cause: err,
-    });
-  });
+  const escrow = await readWithRetry(() => deps.client.escrow.get(escrowId, undefined, { signal }), { signal }).catch(
+    (err: unknown) => {
+      const e = toFleetError(err);
+      if (e.code !== "NOT_FOUND") throw e;
+      throw new FleetError("NOT_FOUND", `the server has no escrow \`${escrowId}\``, {
+        hint: "check the id: create_escrow_chain returns it as escrow_id (there is no list endpoint); nothing was sent",
+        cause: err,
+      });
+    },
+  );
   if (!opts.events) return escrow;
   const party = await firstFleetAgent(deps, [escrow.creatorId, escrow.counterpartyId]);
-  return party ? deps.client.escrow.get(escrowId, await deps.fleet.keyFor(party), { signal }) : escrow;
+  if (!party) return escrow;
+  const key = await deps.fleet.keyFor(party);
+  return readWithRetry(() => deps.client.escrow.get(escrowId, key, { signal }), { signal });
 }
 
 /** The first of `ids` that is a fleet agent, if any. */

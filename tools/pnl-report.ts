@@ -14,6 +14,7 @@ import { pnlFiguresView } from "../src/mcp/pnl-view.js";
 import { agentId, modeField } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { formatUsd, type Micros, microsToUsd } from "../src/money.js";
+import { readWithRetry } from "../src/purpleflea/read-retry.js";
 import { unknownAgents } from "./_agents.js";
 
 /**
@@ -204,7 +205,8 @@ async function reconcile(deps: FleetDeps, agentIds: string[], signal: AbortSigna
   const balances = await Promise.all(
     agentIds.map(async (agentId) => {
       try {
-        const b = await deps.client.casino.balance(await deps.fleet.keyFor(agentId), { signal });
+        const key = await deps.fleet.keyFor(agentId);
+        const b = await readWithRetry(() => deps.client.casino.balance(key, { signal }), { signal });
         return { agentId, balance: b.balance };
       } catch (err) {
         return { agentId, error: toFleetError(err).message };

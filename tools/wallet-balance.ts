@@ -7,6 +7,7 @@ import { redactSecrets } from "../src/log.js";
 import { agentId, modeField } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
+import { readWithRetry } from "../src/purpleflea/read-retry.js";
 
 export const input = { agent_id: agentId.optional().describe("one agent; omit for every agent in the fleet") };
 
@@ -57,7 +58,10 @@ export function register(server: McpServer, deps: FleetDeps): void {
           .map(async (a) => {
             const local = await localBalance(deps.storage, a.agentId);
             try {
-              const b = await deps.client.casino.balance(await deps.fleet.keyFor(a.agentId), { signal: ctx.signal });
+              const key = await deps.fleet.keyFor(a.agentId);
+              const b = await readWithRetry(() => deps.client.casino.balance(key, { signal: ctx.signal }), {
+                signal: ctx.signal,
+              });
               const difference = b.balance - local;
               return {
                 agent_id: a.agentId,

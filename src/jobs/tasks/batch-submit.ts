@@ -4,6 +4,7 @@ import { FleetError, toFleetError } from "../../errors.js";
 import type { FleetStore } from "../../fleet/types.js";
 import { localBalance } from "../../ledger/index.js";
 import { formatUsd } from "../../money.js";
+import { readWithRetry } from "../../purpleflea/read-retry.js";
 import type { JobRow } from "../types.js";
 import { TASK } from "./args.js";
 import { type AgentBankroll, type BatchPlan, betBatches, MIN_STAKE } from "./batch-plan.js";
@@ -32,7 +33,8 @@ export async function loadBankrolls(
   return Promise.all(
     ids.map(async (agentId) => {
       const key = await deps.fleet.keyFor(agentId);
-      const b = await deps.client.casino.balance(key, signal ? { signal } : {});
+      // a transient failure of this read would refuse the whole batch; the read is safe to ask again
+      const b = await readWithRetry(() => deps.client.casino.balance(key, signal ? { signal } : {}), { signal });
       return { agentId, balance: b.balance, riskFactor: b.riskFactor };
     }),
   );

@@ -3,6 +3,7 @@ import type { FleetDeps } from "../../deps.js";
 import { FleetError } from "../../errors.js";
 import { listMovements } from "../../ledger/movements.js";
 import type { Micros } from "../../money.js";
+import { readWithRetry } from "../../purpleflea/read-retry.js";
 import type { ChordMemberOutcome, TaskDefinition } from "../types.js";
 import { escrowSettleArgs, escrowSettleReportArgs, TASK } from "./args.js";
 import type { EscrowReleaseResult } from "./escrow-release.js";
@@ -62,7 +63,12 @@ export function escrowSettleTask(
       for (const [i, escrowId] of ids.entries()) {
         ctx.progress({ done: i, total: ids.length, message: `validating ${escrowId}` });
         try {
-          const escrow = await deps.client.escrow.get(escrowId, undefined, { signal: ctx.signal });
+          const escrow = await readWithRetry(
+            () => deps.client.escrow.get(escrowId, undefined, { signal: ctx.signal }),
+            {
+              signal: ctx.signal,
+            },
+          );
           const settledAlready = escrow.status === "released" || escrow.status === "refunded";
           if (settledAlready && !explicit) continue;
           if (!(await deps.fleet.getAgent(escrow.creatorId))) {
@@ -74,7 +80,7 @@ export function escrowSettleTask(
             continue;
           }
           const verdict = await validateEscrow(
-            (signal) => deps.client.escrow.get(escrowId, undefined, { signal }),
+            (signal) => readWithRetry(() => deps.client.escrow.get(escrowId, undefined, { signal }), { signal }),
             args.policy,
             ctx.signal,
           );
