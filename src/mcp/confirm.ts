@@ -40,10 +40,7 @@ export const confirmToken = z
   );
 
 /** The dry run's answer: the token, when sending this plan in live mode would need one. */
-export const confirmTokenOut = z
-  .string()
-  .optional()
-  .describe("pass as confirm_token to send exactly this plan");
+export const confirmTokenOut = z.string().optional().describe("pass as confirm_token to send exactly this plan");
 
 export interface MoneyPlan {
   tool: string;
