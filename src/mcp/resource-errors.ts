@@ -7,6 +7,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { FleetError } from "../errors.js";
+import { type RawHandler, wrapSdkRequestHandler } from "./sdk-handlers.js";
 
 export const RESOURCE_NOT_FOUND = -32002;
 
@@ -18,38 +19,34 @@ export function invalidResourceUri(uri: string, why: string): McpError {
   return new McpError(ErrorCode.InvalidParams, `Invalid resource URI ${uri}: ${why}`, { uri });
 }
 
-type RawHandler = (request: { method: string; params?: Record<string, unknown> }, extra: unknown) => Promise<unknown>;
-
-/** The SDK keeps request handlers in a private map; reaching in once here beats re-implementing its lookup. */
-function handlers(server: McpServer): Map<string, RawHandler> {
-  return (server.server as unknown as { _requestHandlers: Map<string, RawHandler> })._requestHandlers;
-}
-
 const READ = "resources/read";
 const readers = new WeakMap<McpServer, RawHandler>();
+const answering = new WeakSet<McpServer>();
 
 /**
- * Wraps the server's `resources/read` handler so every failure carries the spec's code. Call once, after the
- * first resource is registered (the SDK installs its handler then; later registrations reuse it).
+ * Wraps the server's `resources/read` handler so every failure carries the spec's code. Call once per server,
+ * before or after its first resource is registered (the SDK installs its handler then).
  */
 export function answerResourceErrorsPerSpec(server: McpServer): void {
-  const original = handlers(server).get(READ);
-  if (!original || readers.has(server)) return;
-  const wrapped: RawHandler = async (request, extra) => {
-    const uri = String(request.params?.uri ?? "");
-    try {
-      return await original(request, extra);
-    } catch (err) {
-      throw specError(err, uri);
-    }
-  };
-  handlers(server).set(READ, wrapped);
-  readers.set(server, wrapped);
+  if (answering.has(server)) return;
+  answering.add(server);
+  wrapSdkRequestHandler(server, READ, (original) => {
+    const wrapped: RawHandler = async (request, extra) => {
+      const uri = String((request as { params?: { uri?: unknown } }).params?.uri ?? "");
+      try {
+        return await original(request, extra);
+      } catch (err) {
+        throw specError(err, uri);
+      }
+    };
+    readers.set(server, wrapped);
+    return wrapped;
+  });
 }
 
 /** Reads a resource as a client's `resources/read` would, errors included (the subscribe check uses it). */
 export async function readResource(server: McpServer, uri: string, extra: unknown): Promise<ReadResourceResult> {
-  const read = readers.get(server) ?? handlers(server).get(READ);
+  const read = readers.get(server);
   if (!read) throw resourceNotFound(uri, "this server offers no resources");
   return (await read({ method: READ, params: { uri } }, extra)) as ReadResourceResult;
 }

@@ -48,6 +48,7 @@ import type { FleetDeps } from "../deps.js";
 import { toFleetError } from "../errors.js";
 import type { JobProgress, JobRow } from "../jobs/types.js";
 import type { StoredJob } from "../storage/jobs.js";
+import { wrapSdkRequestHandler } from "./sdk-handlers.js";
 import type { ToolContext, ToolReply } from "./tool.js";
 import { isTerminal, jobProgress } from "./wait.js";
 
@@ -103,8 +104,6 @@ export function registerTaskTool(server: McpServer, name: string, tool: TaskTool
   instances.get(server)?.tools.set(name, tool);
 }
 
-type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
-
 export class JobTasks implements TaskStore {
   readonly tools = new Map<string, TaskTool>();
   readonly #deps: FleetDeps;
@@ -116,17 +115,12 @@ export class JobTasks implements TaskStore {
   /** Routes task-augmented tools/call here and advertises `execution.taskSupport` for the task tools. */
   attach(server: McpServer): void {
     instances.set(server, this);
-    // the Protocol's handler table (no public getter); both handlers exist once `capabilities.tools` is declared
-    const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
-    const call = handlers.get("tools/call");
-    const list = handlers.get("tools/list");
-    if (!call || !list) throw new Error("attach JobTasks to a server that declares the tools capability");
-    handlers.set("tools/call", async (request, extra) => {
+    wrapSdkRequestHandler(server, "tools/call", (call) => async (request, extra) => {
       const params = (request as { params: { name: string; arguments?: unknown; task?: unknown } }).params;
       if (params.task === undefined) return call(request, extra);
       return this.#create(params.name, params.arguments, extra);
     });
-    handlers.set("tools/list", async (request, extra) => {
+    wrapSdkRequestHandler(server, "tools/list", (list) => async (request, extra) => {
       const result = (await list(request, extra)) as ListToolsResult;
       return {
         ...result,

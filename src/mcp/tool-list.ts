@@ -1,6 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ListToolsResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { wrapSdkRequestHandler } from "./sdk-handlers.js";
 
 /**
  * The tool list as clients see it. The SDK would advertise draft-07 JSON with every success field optional (so
@@ -43,30 +44,13 @@ export function advertiseTool(server: McpServer, name: string, schemas: { input:
   tools.set(name, { ...schemas });
 }
 
-/**
- * Wraps the SDK's `tools/list` handler so that its answer passes `compactTools`. The McpServer installs it in
- * its constructor when `capabilities.tools` is declared, else at the first registration: both are covered.
- */
+/** Every `tools/list` answer passes `compactTools`. */
 function rewriteToolList(server: McpServer, tools: Map<string, ToolSchemas>): void {
-  type Handler = (req: unknown, extra: unknown) => Promise<unknown>;
-  const wrap =
-    (sdkList: Handler): Handler =>
-    async (req, extra) =>
-      compactTools((await sdkList(req, extra)) as ListToolsResult, tools);
-  // the Protocol's handler table (no public getter); the SDK's own entry parses the request, ours calls it
-  const inner = server.server as unknown as {
-    _requestHandlers: Map<string, Handler>;
-    setRequestHandler(schema: unknown, handler: Handler): void;
-  };
-  const installed = inner._requestHandlers.get("tools/list");
-  if (installed) inner._requestHandlers.set("tools/list", wrap(installed));
-  const set = inner.setRequestHandler.bind(inner);
-  inner.setRequestHandler = (schema, handler) =>
-    set(schema, methodOf(schema) === "tools/list" ? wrap(handler) : handler);
-}
-
-function methodOf(schema: unknown): unknown {
-  return (schema as { shape?: { method?: { value?: unknown } } }).shape?.method?.value;
+  wrapSdkRequestHandler(
+    server,
+    "tools/list",
+    (sdkList) => async (req, extra) => compactTools((await sdkList(req, extra)) as ListToolsResult, tools),
+  );
 }
 
 function compactTools(result: ListToolsResult, tools: Map<string, ToolSchemas>): ListToolsResult {
