@@ -16,6 +16,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "run the MCP server over Streamable HTTP and SSE (--http [--port N] [--host H])",
     load: () => import("./commands/serve.js"),
   },
+  dashboard: {
+    summary: "the operations console alone, on the same database as a stdio server (--port N, default 8788)",
+    load: () => import("./commands/dashboard.js"),
+  },
   worker: {
     summary: "run jobs, schedules and reconciliation with no MCP transport (one per machine of a fleet)",
     load: () => import("./commands/worker.js"),

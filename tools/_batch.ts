@@ -23,6 +23,7 @@ import {
   peekBankrolls,
   submitBatch,
 } from "../src/jobs/tasks/batch-submit.js";
+import { FLEET_VIEW_META } from "../src/mcp/apps/fleet-view.js";
 import {
   confirmToken,
   confirmTokenFor,
@@ -117,6 +118,8 @@ export function registerBatchTool<G extends z.ZodRawShape>(
     input: { ...game.input, ...batchInput },
     output: batchOutput,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    // hosts with MCP Apps show the result in the batch view (progress, PnL chart, per agent)
+    _meta: FLEET_VIEW_META,
     async handler(raw, ctx) {
       const args = raw as BatchArgs & z.output<z.ZodObject<G>>;
       if (args.dry_run) return dryRun(deps, game, args, ctx);

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { RiskLimits } from "../src/config.js";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
-import { limitsShape, limitsView, lossesToday, pauseShape, pauseView } from "../src/mcp/risk-view.js";
+import { limitsShape, limitsView, lossesToday, lossHeadroom, pauseShape, pauseView } from "../src/mcp/risk-view.js";
 import { agentId } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { formatUsd, microsToUsd } from "../src/money.js";
@@ -94,12 +94,12 @@ export function register(server: McpServer, deps: FleetDeps): void {
             limits: limitsView(limits),
             lost_today_usd: microsToUsd(lost),
             in_flight_stake_usd: microsToUsd(inFlight),
-            loss_headroom_usd: microsToUsd(Math.max(0, limits.dailyLossLimit - lost - inFlight)),
+            loss_headroom_usd: microsToUsd(lossHeadroom(limits.dailyLossLimit, lost, inFlight)),
           };
         }),
       );
       const trading = await pauseView(deps);
-      const headroom = Math.max(0, effective.fleetDailyLossLimit - losses.fleet - money.reservedStake.fleet);
+      const headroom = lossHeadroom(effective.fleetDailyLossLimit, losses.fleet, money.reservedStake.fleet);
       const spend = (s: { spent: number; reserved: number }, limit: number) => ({
         spent_today_usd: microsToUsd(s.spent),
         in_flight_usd: microsToUsd(s.reserved),

@@ -10,6 +10,7 @@ import {
   type ReconciliationLine,
   reconciliationReport,
 } from "../src/ledger/index.js";
+import { FLEET_VIEW_META } from "../src/mcp/apps/fleet-view.js";
 import { pnlFiguresView } from "../src/mcp/pnl-view.js";
 import { agentId, modeField } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
@@ -127,6 +128,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
     input,
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    // hosts with MCP Apps show the report in the PnL view (chart by day, per-agent table)
+    _meta: FLEET_VIEW_META,
     async handler(args, ctx) {
       const range = resolvePeriod(args);
       const agentIds = args.agent_ids ? await knownAgents(deps, args.agent_ids) : undefined;

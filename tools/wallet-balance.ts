@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError, toFleetError } from "../src/errors.js";
-import { localBalance } from "../src/ledger/index.js";
+import { localBalance, recordBalanceSnapshot } from "../src/ledger/index.js";
 import { redactSecrets } from "../src/log.js";
 import { agentId, modeField } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
@@ -63,6 +63,14 @@ export function register(server: McpServer, deps: FleetDeps): void {
                 signal: ctx.signal,
               });
               const difference = b.balance - local;
+              // kept as the latest server balance the console shows; an observation, not a change of state
+              await recordBalanceSnapshot(deps.storage, {
+                agentId: a.agentId,
+                at: Date.now(),
+                server: b.balance,
+                serverUsd: b.balanceUsd,
+                local,
+              });
               return {
                 agent_id: a.agentId,
                 label: a.label,

@@ -1,8 +1,7 @@
 import { loadConfig } from "../config.js";
-import { FleetError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { createServer } from "../server.js";
-import { flagProblems, parseCommandFlags } from "../transports/flags.js";
+import { flagProblems, parseCommandFlags, parsePort } from "../transports/flags.js";
 import { assertBindAllowed, startHttpServer } from "../transports/http.js";
 
 const OWN_FLAGS = {
@@ -14,7 +13,7 @@ const OWN_FLAGS = {
 
 /**
  * `pf-fleet serve --http [--port 8787] [--host 127.0.0.1] [--allowed-host NAME]`: MCP over Streamable HTTP
- * (`/mcp`) and legacy SSE (`/sse`), plus the dashboard at `/`. Runs until SIGINT/SIGTERM.
+ * (`/mcp`) and legacy SSE (`/sse`), plus the operations console at `/`. Runs until SIGINT/SIGTERM.
  */
 export async function run(argv: string[]): Promise<number> {
   const flags = parseCommandFlags(argv, OWN_FLAGS);
@@ -28,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write("pf-fleet serve: pass --http (the only network transport); stdio is `pf-fleet stdio`\n");
     return 2;
   }
-  const port = parsePort(values["--port"]);
+  const port = parsePort(values["--port"], 8787);
   const host = typeof values["--host"] === "string" ? values["--host"] : "127.0.0.1";
   const config = loadConfig(process.env, argv);
   const allowedHosts = typeof values["--allowed-host"] === "string" ? values["--allowed-host"].split(",") : [];
@@ -53,13 +52,13 @@ export async function run(argv: string[]): Promise<number> {
   logger.info(
     {
       url: `${http.url}/mcp`,
-      dashboard: `${http.url}/`,
+      console: `${http.url}/`,
       auth: [config.httpToken && "token", config.httpOAuth && "oauth"].filter(Boolean),
       maxSessions: config.httpSessions.max,
     },
     "pf-fleet serving HTTP",
   );
-  process.stderr.write(`pf-fleet: MCP at ${http.url}/mcp (legacy SSE at ${http.url}/sse), dashboard at ${http.url}/\n`);
+  process.stderr.write(`pf-fleet: MCP at ${http.url}/mcp (legacy SSE at ${http.url}/sse), console at ${http.url}/\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
@@ -68,13 +67,4 @@ export async function run(argv: string[]): Promise<number> {
   await http.close();
   await fleet.close();
   return 0;
-}
-
-function parsePort(raw: string | true | undefined): number {
-  if (raw === undefined) return 8787;
-  const n = Number(raw);
-  if (typeof raw !== "string" || !Number.isInteger(n) || n < 0 || n > 65_535) {
-    throw new FleetError("INVALID_INPUT", `--port must be a whole number 0–65535, got \`${String(raw)}\``);
-  }
-  return n;
 }

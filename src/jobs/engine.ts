@@ -55,13 +55,16 @@ export interface JobEngineOptions {
   random?: () => number;
 }
 
+/** how long a lease lasts unless renewed; renewed every heartbeat (a third of it, at most 5 s) */
+export const DEFAULT_LEASE_MS = 30_000;
+
 const FAILURE_STATES: ReadonlySet<JobState> = new Set(["failed", "dead", "unknown"]);
 
 export function createJobEngine(opts: JobEngineOptions): JobEngine {
   const { storage, config } = opts;
   const clock = opts.clock ?? systemClock;
   const logger = (opts.logger ?? silentLogger).child({ module: "jobs" });
-  const leaseMs = opts.leaseMs ?? 30_000;
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   const pollMs = opts.pollMs ?? 250;
   const registry = new TaskRegistry();
   const transitions = new Transitions();

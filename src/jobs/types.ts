@@ -203,6 +203,13 @@ export interface JobFilter {
   parentId?: string;
   /** only jobs created by a task-augmented MCP tools/call (src/mcp/tasks.ts) */
   mcpTasks?: boolean;
+  /** only jobs without a parent: a canvas is one row, its members are not listed */
+  roots?: boolean;
+  /**
+   * jobs whose args name this agent (`agentId`, or one of `agentIds`), and canvases with a member that does (a bet
+   * batch's chord lists under each agent it bets with)
+   */
+  agentId?: string;
   limit?: number;
   /** opaque cursor from a previous page */
   cursor?: string;

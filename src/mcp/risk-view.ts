@@ -33,14 +33,26 @@ export async function pauseView(deps: Pick<FleetDeps, "fleet">): Promise<z.infer
   return { fleet_paused: p.fleetPaused, reason: p.reason, paused_agents: p.pausedAgents };
 }
 
-/** Realised trading loss of the current UTC day (≥ 0), fleet-wide and per agent, from the ledger. */
+/**
+ * Realised trading loss of the current UTC day (≥ 0), fleet-wide and per agent, from the ledger; `pnl` is the
+ * same day's bet PnL with its sign.
+ */
 export async function lossesToday(
   deps: Pick<FleetDeps, "storage">,
   now = Date.now(),
-): Promise<{ fleet: number; byAgent: Map<string, number> }> {
+): Promise<{ fleet: number; byAgent: Map<string, number>; pnl: { fleet: number; byAgent: Map<string, number> } }> {
   const from = startOfUtcDay(now);
   const report = await pnlReport(deps.storage, { from, to: from + 86_400_000 });
   const byAgent = new Map<string, number>();
-  for (const [agentId, stats] of Object.entries(report.byAgent)) byAgent.set(agentId, Math.max(0, -stats.pnl));
-  return { fleet: Math.max(0, -report.totals.pnl), byAgent };
+  const pnlByAgent = new Map<string, number>();
+  for (const [agentId, stats] of Object.entries(report.byAgent)) {
+    byAgent.set(agentId, Math.max(0, -stats.pnl));
+    pnlByAgent.set(agentId, stats.pnl);
+  }
+  return { fleet: Math.max(0, -report.totals.pnl), byAgent, pnl: { fleet: report.totals.pnl, byAgent: pnlByAgent } };
+}
+
+/** What a daily loss limit still allows: the limit less today's loss and the stakes in flight (counted as lost). */
+export function lossHeadroom(limit: number, lost: number, inFlight: number): number {
+  return Math.max(0, limit - lost - inFlight);
 }

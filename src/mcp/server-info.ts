@@ -17,6 +17,7 @@ export const SERVER_INSTRUCTIONS = [
   "Start with list_agents; register_agent creates a casino identity; claim_faucet gives a new agent $1 once.",
   "Bet batches (place_crash_batch, place_coinflip_batch, place_dice_batch): each bet settles instantly on the server; a batch runs as a chord of casino.bet_batch jobs (one bets/batch call of ≤ 20 bets each) whose callback aggregates the results.",
   "Before anything is sent a batch is checked against the operator's limits (max bet, max batch stake, daily loss per agent and fleet-wide, counting every stake as lost: LIMIT_EXCEEDED), the kill switch (TRADING_PAUSED), then each agent's server Kelly cap round2(balance × risk_factor × win probability) (KELLY_LIMIT_EXCEEDED, the cap in the hint); a refused batch sends no bet.",
+  "The operator watches and steers the fleet in a browser console (jobs, batches, money, health, schedules): `npx pf-fleet dashboard` serves it at http://127.0.0.1:8788/ on the same database (or `/` of `pf-fleet serve --http`); tell the user when they ask to see the fleet.",
   "A dry run reads each agent's server balance and risk factor as a real run would (GET /auth/balance; if a read fails, the local ledger balance at the default risk factor 0.25, and it says so) and shows stakes per agent, Kelly caps, expected value, the real vs priced house edge and warnings; use it first when unsure.",
 ].join(" ");
 

@@ -3,6 +3,7 @@ import { registerAllPrompts } from "../../prompts/index.js";
 import { registerAllResources } from "../../resources/index.js";
 import { registerAllTools } from "../../tools/index.js";
 import type { FleetDeps } from "../deps.js";
+import { registerFleetView } from "./apps/fleet-view.js";
 import { SERVER_CAPABILITIES, SERVER_INSTRUCTIONS, serverIdentity } from "./server-info.js";
 import { attachSubscriptions } from "./subscriptions.js";
 import { JobTasks } from "./tasks.js";
@@ -32,6 +33,7 @@ export function createSessionServer(deps: FleetDeps): SessionServer {
   gateAnswers(server, () => deps.storage.settled());
   registerAllTools(server, deps);
   registerAllResources(server, deps);
+  registerFleetView(server);
   // after the tools: a prompt is offered only when the tools it names are
   registerAllPrompts(server, deps);
   const detach = attachSubscriptions(server, deps.engine);

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { FleetError, toFleetError } from "../errors.js";
 import { clip, forbiddenKeyError } from "./argument-guard.js";
 import { resourceLinksFor } from "./resource-links.js";
+import { wrapSdkRequestHandler } from "./sdk-handlers.js";
 import { registerTaskTool, type TaskRun } from "./tasks.js";
 import { advertiseTool } from "./tool-list.js";
 
@@ -47,6 +48,8 @@ export interface ToolSpec<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   handler(args: z.output<z.ZodObject<I>>, ctx: ToolContext): Promise<ToolReply<z.output<z.ZodObject<O>>>>;
   /** long tools: a call with `task` runs as an MCP task backed by the tool's job (src/mcp/tasks.ts) */
   task?: TaskRun<z.output<z.ZodObject<I>>, z.output<z.ZodObject<O>>>;
+  /** the tool's `_meta` in tools/list: the MCP App that shows its results (src/mcp/apps/fleet-view.ts) */
+  _meta?: Record<string, unknown>;
 }
 
 /** a net under every error message: values are clipped where they are echoed, and this catches any that is not */
@@ -109,33 +112,13 @@ export function takeOverInputValidation(server: McpServer): void {
   refuseForbiddenKeys(server);
 }
 
-type RawHandler = (request: unknown, extra: unknown) => Promise<unknown>;
-
 /**
- * Wraps the `tools/call` entry of the Protocol's handler table (no public hook sees the request before the SDK
- * parses it, and that parse drops an own `__proto__` key): arguments holding a forbidden key get INVALID_INPUT
- * before anything else happens (argument-guard.ts). Installed after JobTasks, so task calls are covered too.
+ * Arguments holding a forbidden key get INVALID_INPUT before anything else happens (argument-guard.ts): checked
+ * on the raw request, since the SDK's parse drops an own `__proto__` key. Installed after JobTasks, so task
+ * calls are covered too.
  */
 function refuseForbiddenKeys(server: McpServer): void {
-  const inner = server.server as unknown as {
-    _requestHandlers: Map<string, RawHandler>;
-    setRequestHandler(schema: unknown, handler: unknown): void;
-  };
-  const handlers = inner._requestHandlers;
-  const call = handlers.get("tools/call");
-  if (!call) {
-    // without `capabilities.tools` declared, the McpServer installs tools/call at its first tool
-    const set = inner.setRequestHandler.bind(inner);
-    inner.setRequestHandler = (schema, handler) => {
-      set(schema, handler);
-      if (handlers.has("tools/call")) {
-        inner.setRequestHandler = set;
-        refuseForbiddenKeys(server);
-      }
-    };
-    return;
-  }
-  handlers.set("tools/call", async (request, extra) => {
+  wrapSdkRequestHandler(server, "tools/call", (call) => async (request, extra) => {
     const params = (request as { params?: { name?: unknown; arguments?: unknown; task?: unknown } }).params;
     const refused = forbiddenKeyError(params?.arguments, String(params?.name));
     if (!refused) return call(request, extra);
@@ -231,6 +214,7 @@ export function registerTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
       outputSchema: successSchema,
       // the top-level title is the one clients show; the annotation would say it twice in every list
       annotations: spec.annotations,
+      ...(spec._meta ? { _meta: spec._meta } : {}),
     },
     (async (rawArgs: unknown, extra: ToolCallExtra): Promise<CallToolResult> => {
       const refused = forbiddenKeyError(rawArgs, spec.name);

@@ -74,6 +74,45 @@ export interface FinishedRun {
   runtimeMs: number;
 }
 
+/**
+ * A bet batch's running totals (src/console/data/batch-summary.ts), summed by the database: its `casino.bet_batch`
+ * members (each `args.clientSeeds` lists its bets) and the ledger's bets those members recorded. Never loads a
+ * member's result, so a 50,000-bet chord costs one grouped query.
+ */
+export interface BetBatchTotals {
+  canvasId: string;
+  /** the first member's `args.bet.game` */
+  game: string | null;
+  callsTotal: number;
+  /** members in a terminal state */
+  callsDone: number;
+  betsTotal: number;
+  /** every bet of a finished member (settled, refused or failed), and those a running member has recorded */
+  betsDone: number;
+  /** bets in the ledger */
+  settled: number;
+  wins: number;
+  staked: number;
+  /** Σ (payout − stake), micro-USD */
+  pnl: number;
+}
+
+/** A task job's timeline, for throughput and queue-depth charts. */
+export interface JobActivity {
+  queue: QueueName;
+  state: JobState;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** A process holding leases on running jobs (lease_owner), and its newest lease expiry. */
+export interface LeaseHolder {
+  owner: string;
+  jobs: number;
+  leaseExpiresAt: number;
+}
+
 export interface MemberPage {
   /** canvas index to start after; -1 for the first page */
   afterIndex: number;
@@ -116,8 +155,8 @@ export interface JobRepo {
   expiredUnstarted(now: number, limit: number): Promise<StoredJob[]>;
   /** chords whose deadline passed before their callback was created */
   chordsPastDeadline(now: number, limit: number): Promise<StoredJob[]>;
-  /** a canvas's members in order (a chord's callback, once it exists, comes last) */
-  members(canvasId: string): Promise<StoredJob[]>;
+  /** a canvas's members in order (a chord's callback, once it exists, comes last); with `limit`, the first ones */
+  members(canvasId: string, limit?: number): Promise<StoredJob[]>;
   /**
    * The same members as a chord callback or a group result reports them: what each ended as, nothing more. With
    * `page`, only those after canvas index `afterIndex`, at most `limit` of them: a reader of a large canvas holds
@@ -136,6 +175,16 @@ export interface JobRepo {
   delete(ids: readonly string[]): Promise<void>;
   /** finished rows older than `before`, safe to prune (never `unknown`, never a member of an open canvas) */
   prunable(before: number, limit: number): Promise<string[]>;
-  stateCounts(): Promise<StateCount[]>;
+  /** jobs per queue and state: task jobs (the default), or canvas parents (group/chord/chain) */
+  stateCounts(kind?: "task" | "canvas"): Promise<StateCount[]>;
   finishedSince(since: number): Promise<FinishedRun[]>;
+  /** one row per bet-batch chord among `canvasIds` that has `casino.bet_batch` members (see BetBatchTotals) */
+  betBatchTotals(canvasIds: readonly string[]): Promise<BetBatchTotals[]>;
+  /**
+   * Task jobs alive since `since`: not finished, or finished at or after it. Newest first, at most `limit` (a
+   * chart over a busy hour reads a bounded sample, never the whole table).
+   */
+  activity(since: number, limit: number): Promise<JobActivity[]>;
+  /** running jobs grouped by the process that leases them, by owner name */
+  leaseHolders(): Promise<LeaseHolder[]>;
 }

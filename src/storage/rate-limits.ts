@@ -24,6 +24,17 @@ export type TakeResult =
       busy?: boolean;
     };
 
+/** One rate-limit key as it stands: calls in the window and jobs waiting in line under it. */
+export interface RateKeyUsage {
+  key: string;
+  /** Σ cost of the calls drawn after `since` */
+  used: number;
+  /** the oldest of those calls: the window frees a slot when it leaves; null when none */
+  oldestAt: number | null;
+  /** jobs in line under the key (refused by it, still queued or retrying to run) */
+  waiting: number;
+}
+
 export interface RateLimitRepo {
   /**
    * draws every claim at `now`, or none; when refused, `waitMs` is how long until all could be admitted. `jobId`
@@ -36,4 +47,6 @@ export interface RateLimitRepo {
    * they count from `at`, because the server counts a call when it arrives.
    */
   restamp(jobId: string, at: number): Promise<void>;
+  /** every key with calls after `since` or jobs in line, by key (a read: the console's rate-limit view) */
+  usage(since: number): Promise<RateKeyUsage[]>;
 }

@@ -1,4 +1,5 @@
 import { isShorthandFlag, SECRET_FLAGS, SETTINGS, secretFlagRefusal } from "../config.js";
+import { FleetError } from "../errors.js";
 
 /**
  * Command-line flags of the serving commands: every configuration setting (`--db`, `--mode`, …, read by
@@ -54,4 +55,14 @@ export function flagProblems(
     lines.push(`pf-fleet ${command}: unknown option ${parsed.unknown.join(", ")} (see ${help})`);
   }
   return lines.length ? `${lines.join("\n")}\n` : undefined;
+}
+
+/** `--port`: a whole number 0–65535 (0 = any free port), `fallback` when not given. */
+export function parsePort(raw: string | true | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < 0 || n > 65_535) {
+    throw new FleetError("INVALID_INPUT", `--port must be a whole number 0–65535, got \`${String(raw)}\``);
+  }
+  return n;
 }

@@ -1,18 +1,17 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HttpOAuthConfig } from "../config.js";
+import { type ConsolePrincipal, createConsoleRoutes } from "../console/routes.js";
 import { FleetError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { FleetServer } from "../server.js";
 import { accessPolicy, bearerToken, checkHostAndOrigin, isLoopback } from "./access.js";
 import type { AuthThrottleOptions } from "./auth-throttle.js";
 import { type Authenticator, createAuthenticator, sendAuthFailure } from "./authenticate.js";
-import { dashboardSnapshot } from "./dashboard-data.js";
-import { DASHBOARD_HTML } from "./dashboard-page.js";
 import { createLogins, type Logins } from "./login.js";
 import { createMcpSessions, DEFAULT_SESSION_LIMITS, type SessionLimits } from "./mcp-sessions.js";
 import { createOAuthResourceServer } from "./oauth.js";
-import { methodNotAllowed, redirect, sendHtml, sendJson, sendRpcError } from "./respond.js";
+import { methodNotAllowed, redirect, sendJson, sendRpcError } from "./respond.js";
 
 export interface HttpOptions {
   port: number;
@@ -26,6 +25,8 @@ export interface HttpOptions {
   /** extra Host names this server answers to (a DNS name or IP when bound off loopback) */
   allowedHosts?: string[];
   sessions?: SessionLimits;
+  /** serve MCP (`/mcp`, `/sse`); false for `pf-fleet dashboard`, which serves the console alone */
+  mcp?: boolean;
   /** wrong-token throttling; the default suits production, tests shorten it */
   authThrottle?: AuthThrottleOptions;
   logger: Logger;
@@ -48,20 +49,21 @@ const ROUTES: Record<string, Route> = {
   "/mcp": { methods: ["GET", "POST", "DELETE"], auth: "bearer" },
   "/sse": { methods: ["GET"], auth: "bearer" },
   "/messages": { methods: ["POST"], auth: "bearer" },
-  "/": { methods: ["GET", "HEAD"], auth: "bearer-or-login" },
-  "/dashboard.json": { methods: ["GET", "HEAD"], auth: "bearer-or-login" },
   "/login": { methods: ["GET", "HEAD", "POST"], auth: "none" },
   "/healthz": { methods: ["GET", "HEAD"], auth: "none" },
 };
+
+const MCP_PATHS = new Set(["/mcp", "/sse", "/messages"]);
 
 /** RFC 9728: served here and at any path below it (the path-inserted form for `/mcp` and behind proxies) */
 const RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource";
 
 /**
  * The HTTP transport on plain node:http: MCP over Streamable HTTP (`/mcp`) and legacy SSE (`/sse` +
- * `/messages`), a read-only dashboard (`/`, `/dashboard.json`, `/login`), `/healthz`, and in OAuth mode the
- * protected-resource metadata. Every request passes the Host/Origin check; all but `/healthz`, `/login` and the
- * metadata need a credential when one is configured (authenticate.ts).
+ * `/messages`), the operations console (`/`, `/api/…`, `/console/…`; src/console/) with its `/login`,
+ * `/healthz`, and in OAuth mode the protected-resource metadata. Every request passes the Host/Origin check;
+ * all but `/healthz`, `/login`, the console's static files and the metadata need a credential when one is
+ * configured (authenticate.ts).
  */
 export async function startHttpServer(fleet: FleetServer, opts: HttpOptions): Promise<RunningHttp> {
   assertBindAllowed(
@@ -72,6 +74,8 @@ export async function startHttpServer(fleet: FleetServer, opts: HttpOptions): Pr
   const resourceHost = opts.resourceUrl ? [new URL(opts.resourceUrl).hostname] : [];
   const policy = accessPolicy(opts.host, opts.token, [...(opts.allowedHosts ?? []), ...resourceHost]);
   const sessions = createMcpSessions(fleet.createSessionServer, opts.logger, opts.sessions ?? DEFAULT_SESSION_LIMITS);
+  const consoleRoutes = createConsoleRoutes(fleet.deps, opts.logger);
+  const serveMcp = opts.mcp ?? true;
   // Set once the port is known (the default resource URL names it), before any request is read.
   let auth: Authenticator | undefined;
   let logins: Logins | undefined;
@@ -85,6 +89,21 @@ export async function startHttpServer(fleet: FleetServer, opts: HttpOptions): Pr
     },
   );
 
+  /** a fixed route, or a console path (the console checks methods itself: its paths carry ids) */
+  function routeOf(pathname: string): Route | null {
+    const route = ROUTES[pathname];
+    if (route) return serveMcp || !MCP_PATHS.has(pathname) ? route : null;
+    if (!consoleRoutes.owns(pathname)) return null;
+    return { methods: [], auth: consoleRoutes.isPublic(pathname) ? "none" : "bearer-or-login" };
+  }
+
+  function notFoundMessage(pathname: string): string {
+    const where = serveMcp
+      ? "MCP is served at /mcp (and /sse)"
+      : "this is `pf-fleet dashboard`: the console only, at /";
+    return `no such path \`${pathname.slice(0, 100)}\`; ${where}`;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, auth: Authenticator, logins: Logins): Promise<void> {
     const url = new URL(req.url ?? "/", "http://pf-fleet.invalid");
     const metadataPath =
@@ -93,18 +112,18 @@ export async function startHttpServer(fleet: FleetServer, opts: HttpOptions): Pr
     const refused = checkHostAndOrigin(req, policy, { checkOrigin: !metadataPath });
     if (refused) return sendRpcError(res, 403, `forbidden: ${refused}`);
     if (metadataPath && auth.oauth) return serveResourceMetadata(req, res, auth);
-    const route = ROUTES[url.pathname];
-    if (!route)
-      return sendRpcError(res, 404, `no such path \`${url.pathname.slice(0, 100)}\`; MCP is served at /mcp (and /sse)`);
+    const route = routeOf(url.pathname);
+    if (!route) return sendRpcError(res, 404, notFoundMessage(url.pathname));
     const method = req.method ?? "GET";
-    if (!route.methods.includes(method)) return methodNotAllowed(res, route.methods);
+    if (route.methods.length && !route.methods.includes(method)) return methodNotAllowed(res, route.methods);
 
     // Checked before the credential, and the value never read: the old `/?token=` login put it in URLs.
     if (url.pathname === "/" && url.searchParams.has("token")) {
       return sendRpcError(res, 400, "tokens do not go in URLs (browser history and logs keep them); sign in at /login");
     }
     if (url.pathname === "/login") return logins.handle(req, res, clientAddress(req));
-    if (route.auth !== "none" && !(route.auth === "bearer-or-login" && logins.isSignedIn(req))) {
+    const loginSession = route.auth === "bearer-or-login" ? logins.sessionId(req) : undefined;
+    if (route.auth !== "none" && loginSession === undefined) {
       const outcome = await auth.check(clientAddress(req), bearerToken(req));
       if (outcome.kind !== "ok") {
         if (outcome.kind === "missing" && route.auth === "bearer-or-login" && wantsHtml(req)) {
@@ -112,6 +131,15 @@ export async function startHttpServer(fleet: FleetServer, opts: HttpOptions): Pr
         }
         return sendAuthFailure(res, auth, outcome);
       }
+    }
+    if (consoleRoutes.owns(url.pathname)) {
+      const who: ConsolePrincipal =
+        loginSession !== undefined
+          ? { kind: "login", sessionId: loginSession }
+          : auth.required
+            ? { kind: "bearer" }
+            : { kind: "open" };
+      return consoleRoutes.handle(req, res, url, who);
     }
 
     switch (url.pathname) {
@@ -121,10 +149,6 @@ export async function startHttpServer(fleet: FleetServer, opts: HttpOptions): Pr
         return sessions.openSse(req, res);
       case "/messages":
         return sessions.postSseMessage(req, res, url);
-      case "/":
-        return sendHtml(res, DASHBOARD_HTML);
-      case "/dashboard.json":
-        return sendJson(res, 200, await dashboardSnapshot(fleet.deps));
       case "/healthz":
         return sendJson(res, readiness === "failed" ? 503 : 200, { status: readiness, mode: fleet.deps.mode });
     }
@@ -168,6 +192,7 @@ export async function startHttpServer(fleet: FleetServer, opts: HttpOptions): Pr
     sessionCounts: sessions.counts,
     close: () => {
       closing ??= (async () => {
+        await consoleRoutes.close();
         await sessions.closeAll();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,7 +7,7 @@ import { BodyError, readTextBody, redirect, sendHtml, sendRpcError } from "./res
  * The dashboard's browser login. `GET /login` shows a form; `POST /login` carries the token in the body (never
  * the URL, which browser history and proxy logs keep), and a right one gets an opaque random session id as an
  * `HttpOnly; SameSite=Strict` cookie. The cookie maps to a server-side entry that expires; it opens the
- * dashboard only, never `/mcp`, and never holds the token itself.
+ * console only, never `/mcp`, and never holds the token itself.
  */
 
 export const LOGIN_COOKIE = "pf_fleet_session";
@@ -21,6 +21,8 @@ const LOGIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 's
 
 export interface Logins {
   isSignedIn(req: IncomingMessage): boolean;
+  /** the signed-in browser's session id (what the console's CSRF token is bound to), else undefined */
+  sessionId(req: IncomingMessage): string | undefined;
   /** `GET`/`HEAD`/`POST /login` */
   handle(req: IncomingMessage, res: ServerResponse, clientAddress: string): Promise<void>;
 }
@@ -38,17 +40,19 @@ export function createLogins(auth: Authenticator, opts: { secureCookie: boolean;
     return id;
   }
 
-  function isSignedIn(req: IncomingMessage): boolean {
+  function sessionId(req: IncomingMessage): string | undefined {
     const id = cookieValue(req, LOGIN_COOKIE);
-    if (id === undefined) return false;
+    if (id === undefined) return undefined;
     const expires = sessions.get(id);
-    if (expires === undefined) return false;
+    if (expires === undefined) return undefined;
     if (expires <= now()) {
       sessions.delete(id);
-      return false;
+      return undefined;
     }
-    return true;
+    return id;
   }
+
+  const isSignedIn = (req: IncomingMessage) => sessionId(req) !== undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse, clientAddress: string): Promise<void> {
     if (!auth.required) return redirect(res, "/");
@@ -95,17 +99,18 @@ export function createLogins(auth: Authenticator, opts: { secureCookie: boolean;
     }
   }
 
-  return { isSignedIn, handle };
+  return { isSignedIn, sessionId, handle };
 }
 
 /**
- * CSRF guard for the login POST, beside the cookie's SameSite=Strict: a browser names the page that sent a
- * form (`Sec-Fetch-Site`, `Origin`); only this server's own page may sign in. Clients that are not browsers
- * send neither and cannot be tricked by a page.
+ * CSRF guard for the login POST and the console's actions, beside the cookie's SameSite=Strict: a browser
+ * names the page that sent a request (`Sec-Fetch-Site`, `Origin`); only this server's own page may sign in or
+ * act. Clients that are not browsers send neither and cannot be tricked by a page.
  */
-function crossSiteReason(req: IncomingMessage): string | null {
+export function crossSiteReason(req: IncomingMessage): string | null {
   const site = req.headers["sec-fetch-site"];
-  if (site !== undefined && site !== "same-origin" && site !== "none") return `a ${site} page may not sign in here`;
+  if (site !== undefined && site !== "same-origin" && site !== "none")
+    return `a ${site} page may not sign in or act here`;
   const origin = req.headers.origin;
   if (origin === undefined) return null;
   let host: string;

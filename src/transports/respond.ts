@@ -19,9 +19,8 @@ export function sendJson(
   res.end(text);
 }
 
-/** The dashboard's only script is inline; nothing may be framed or fetched elsewhere. */
-const DASHBOARD_CSP =
-  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'";
+/** Pages that set no policy of their own load nothing and are never framed. */
+const STRICT_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 export function sendHtml(
   res: ServerResponse,
@@ -32,7 +31,7 @@ export function sendHtml(
     "content-type": "text/html; charset=utf-8",
     "content-length": Buffer.byteLength(html),
     "cache-control": "no-store",
-    "content-security-policy": opts.csp ?? DASHBOARD_CSP,
+    "content-security-policy": opts.csp ?? STRICT_CSP,
     "x-content-type-options": "nosniff",
     ...opts.headers,
   });

@@ -208,7 +208,7 @@ describe("wrong-token throttling", () => {
   it("answers 429 with Retry-After after N wrong tokens from one address, without checking; other addresses are unaffected", async () => {
     const http = await serveHttp({ authThrottle: { maxFailures: 3, windowMs: 1_500 } });
     const get = (token: string, from = "127.0.0.1") =>
-      raw(http, "GET", "/dashboard.json", { authorization: `Bearer ${token}` }, undefined, from);
+      raw(http, "GET", "/api/overview", { authorization: `Bearer ${token}` }, undefined, from);
     for (let i = 0; i < 3; i++) expect((await get("wrong-guess")).status).toBe(401);
     const throttled = await get("wrong-guess");
     expect(throttled.status).toBe(429);
@@ -235,8 +235,8 @@ describe("wrong-token throttling", () => {
 
   it("does not count requests that carry no token (a client's first, unauthenticated request)", async () => {
     const http = await serveHttp({ authThrottle: { maxFailures: 2, windowMs: 60_000 } });
-    for (let i = 0; i < 5; i++) expect((await raw(http, "GET", "/dashboard.json")).status).toBe(401);
-    const ok = await raw(http, "GET", "/dashboard.json", { authorization: `Bearer ${TOKEN}` });
+    for (let i = 0; i < 5; i++) expect((await raw(http, "GET", "/api/overview")).status).toBe(401);
+    const ok = await raw(http, "GET", "/api/overview", { authorization: `Bearer ${TOKEN}` });
     expect(ok.status).toBe(200);
   });
 });
@@ -245,10 +245,10 @@ describe("Authorization header", () => {
   it("takes the Bearer scheme in any case (RFC 7235)", async () => {
     const http = await serveHttp();
     for (const scheme of ["bearer", "BEARER", "Bearer", "bEaReR"]) {
-      const res = await raw(http, "GET", "/dashboard.json", { authorization: `${scheme} ${TOKEN}` });
+      const res = await raw(http, "GET", "/api/overview", { authorization: `${scheme} ${TOKEN}` });
       expect(res.status, scheme).toBe(200);
     }
-    expect((await raw(http, "GET", "/dashboard.json", { authorization: `Basic ${TOKEN}` })).status).toBe(401);
+    expect((await raw(http, "GET", "/api/overview", { authorization: `Basic ${TOKEN}` })).status).toBe(401);
     const client = new Client({ name: "lower-case", version: "1.0.0" });
     await client.connect(
       new StreamableHTTPClientTransport(new URL(`${http.url}/mcp`), {
@@ -291,7 +291,7 @@ describe("--allowed-host", () => {
   it("answers the allowed name once a token is set", async () => {
     const http = await serveHttp({ allowedHosts: ["fleet.lan"] });
     const port = new URL(http.url).port;
-    const res = await raw(http, "GET", "/dashboard.json", {
+    const res = await raw(http, "GET", "/api/overview", {
       host: `fleet.lan:${port}`,
       authorization: `Bearer ${TOKEN}`,
     });
@@ -347,7 +347,7 @@ describe("dashboard login", () => {
     expect(setCookie).not.toContain(TOKEN);
     const cookie = setCookie.split(";")[0] as string;
 
-    const dashboard = await fetch(`${http.url}/dashboard.json`, { headers: { cookie } });
+    const dashboard = await fetch(`${http.url}/api/overview`, { headers: { cookie } });
     expect(dashboard.status).toBe(200);
     expect(((await dashboard.json()) as { mode: string }).mode).toBe("sandbox");
     expect((await fetch(`${http.url}/`, { headers: { cookie } })).status).toBe(200);
@@ -359,11 +359,11 @@ describe("dashboard login", () => {
     });
     expect(mcp.status).toBe(401);
     // a made-up session id opens nothing, nor does the raw token as a cookie
-    expect((await fetch(`${http.url}/dashboard.json`, { headers: { cookie: "pf_fleet_session=forged" } })).status).toBe(
+    expect((await fetch(`${http.url}/api/overview`, { headers: { cookie: "pf_fleet_session=forged" } })).status).toBe(
       401,
     );
     expect(
-      (await fetch(`${http.url}/dashboard.json`, { headers: { cookie: `pf_fleet_session=${TOKEN}` } })).status,
+      (await fetch(`${http.url}/api/overview`, { headers: { cookie: `pf_fleet_session=${TOKEN}` } })).status,
     ).toBe(401);
   });
 

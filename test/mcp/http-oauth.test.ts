@@ -258,7 +258,7 @@ describe("with the static token and required scopes", () => {
     });
     try {
       const token = await accessToken({ aud: down.resourceUrl });
-      const res = await fetch(`${down.url}/dashboard.json`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${down.url}/api/overview`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(503);
       expect(res.headers.get("retry-after")).toBe("10");
     } finally {

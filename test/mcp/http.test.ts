@@ -128,7 +128,7 @@ describe("HTTP hygiene", () => {
     expect(evilHost.status).toBe(403);
     const evilOrigin = await raw("GET", "/", { origin: "http://evil.example", authorization: `Bearer ${TOKEN}` });
     expect(evilOrigin.status).toBe(403);
-    const ownOrigin = await raw("GET", "/dashboard.json", { origin: http.url, authorization: `Bearer ${TOKEN}` });
+    const ownOrigin = await raw("GET", "/api/overview", { origin: http.url, authorization: `Bearer ${TOKEN}` });
     expect(ownOrigin.status).toBe(200);
   });
 
@@ -144,23 +144,24 @@ describe("HTTP hygiene", () => {
     expect((await raw("GET", "/nope")).status).toBe(404);
   });
 
-  it("serves a read-only dashboard behind the same token, without keys", async () => {
+  it("serves the operations console behind the same token, without keys", async () => {
     expect((await raw("GET", "/")).status).toBe(401);
     const page = await raw("GET", "/", { authorization: `Bearer ${TOKEN}` });
     expect(page.status).toBe(200);
     expect(page.headers["content-type"]).toMatch(/text\/html/);
-    const data = await raw("GET", "/dashboard.json", { authorization: `Bearer ${TOKEN}` });
-    const snapshot = JSON.parse(data.body) as {
-      mode: string;
-      agents: unknown[];
-      queues: unknown[];
-      schedules: unknown[];
+    expect(page.headers["content-security-policy"]).not.toMatch(/unsafe-inline/);
+    const read = async <T>(path: string) => {
+      const res = await raw("GET", path, { authorization: `Bearer ${TOKEN}` });
+      expect(res.status, path).toBe(200);
+      expect(res.body).not.toMatch(/sk_live_/);
+      return JSON.parse(res.body) as T;
     };
-    expect(snapshot.mode).toBe("sandbox");
-    expect(snapshot.agents.length).toBeGreaterThanOrEqual(1);
-    expect(snapshot.queues.length).toBe(5);
-    expect(snapshot.schedules.length).toBeGreaterThan(0);
-    expect(data.body).not.toMatch(/sk_live_/);
+    const overview = await read<{ mode: string; queues: unknown[]; csrf_token: string }>("/api/overview");
+    expect(overview.mode).toBe("sandbox");
+    expect(overview.queues.length).toBe(5);
+    expect(overview.csrf_token.length).toBeGreaterThan(20);
+    expect((await read<{ agents: unknown[] }>("/api/money")).agents.length).toBeGreaterThanOrEqual(1);
+    expect((await read<{ schedules: unknown[] }>("/api/schedules")).schedules.length).toBeGreaterThan(0);
   });
 
   it("logs a browser in through the login form into an HttpOnly cookie", async () => {
@@ -169,8 +170,8 @@ describe("HTTP hygiene", () => {
     expect(login.status).toBe(303);
     const cookie = String(login.headers["set-cookie"]).split(";")[0]!;
     expect(login.headers["set-cookie"]?.toString()).toMatch(/HttpOnly; SameSite=Strict/);
-    expect((await raw("GET", "/dashboard.json", { cookie })).status).toBe(200);
-    // The cookie opens the dashboard only, never the MCP endpoint.
+    expect((await raw("GET", "/api/overview", { cookie })).status).toBe(200);
+    // The cookie opens the console only, never the MCP endpoint.
     expect((await raw("POST", "/mcp", { cookie, "content-type": "application/json" }, "{}")).status).toBe(401);
   });
 

@@ -16,8 +16,11 @@ import {
   ManualClock,
   type TaskDefinition,
 } from "../../src/jobs/index.js";
-import { buildTaskJob } from "../../src/jobs/job-factory.js";
-import { recordMovement } from "../../src/ledger/index.js";
+import { buildCanvasJob, buildTaskJob } from "../../src/jobs/job-factory.js";
+import { TASK } from "../../src/jobs/tasks/args.js";
+import type { JobState } from "../../src/jobs/types.js";
+import { recordBets, recordMovement } from "../../src/ledger/index.js";
+import type { StoredJob } from "../../src/storage/jobs.js";
 import type { Storage } from "../../src/storage/types.js";
 
 export interface BackendHarness {
@@ -392,7 +395,185 @@ export function describeStorageConformance(backend: Backend): void {
       const rows = await Promise.all(Array.from({ length: 40 }, (_, n) => engine.enqueue("plain", { n })));
       for (const row of rows) expect((await other.jobs.get(row.id))?.state).toBe("queued");
     });
+
+    // ── the console's reads (src/console/data/) ─────────────────────────────────────────────────────────────────
+
+    it("lists roots only, and by agent: a job naming it, and a canvas with a member that does, across pages", async () => {
+      const agent = "ag_0000aaaa";
+      const other = "ag_0000bbbb";
+      const now = Date.now();
+      const own = await insertJob(h.storage, { args: { agentId: agent } }, now);
+      const shared = await insertJob(h.storage, { args: { agentIds: [other, agent] } }, now + 1);
+      const theirs = await insertJob(h.storage, { args: { agentId: other } }, now + 2);
+      const chord = await insertChord(h.storage, [agent, agent], now + 3);
+      const ids = async (filter: Parameters<Storage["jobs"]["list"]>[0]) => {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { jobs: StoredJob[]; nextCursor: string | null } = await h.storage.jobs.list({
+            ...filter,
+            limit: 1,
+            ...(cursor ? { cursor } : {}),
+          });
+          seen.push(...page.jobs.map((j) => j.id));
+          cursor = page.nextCursor;
+        } while (cursor);
+        return seen;
+      };
+      // newest first; the chord's members (one row each, with a parent) are left out of the roots
+      expect(await ids({ roots: true })).toEqual([chord.id, theirs.id, shared.id, own.id]);
+      expect(await ids({ roots: true, agentId: agent })).toEqual([chord.id, shared.id, own.id]);
+      expect(await ids({ roots: true, agentId: other })).toEqual([theirs.id, shared.id]);
+      expect((await ids({ agentId: agent })).sort()).toEqual(
+        [chord.id, shared.id, own.id, ...chord.members.map((m) => m.id)].sort(),
+      );
+      expect(await ids({ agentId: "ag_0000cccc" })).toEqual([]);
+      expect((await h.storage.jobs.members(chord.id, 1)).map((m) => m.id)).toEqual([chord.members[0]?.id]);
+    });
+
+    it("sums a bet batch from its members' seeds and the ledger's bets, with nothing per member loaded", async () => {
+      const agent = "ag_0000aaaa";
+      const now = Date.now();
+      const chord = await insertChord(h.storage, [agent, agent], now, [3, 2]);
+      const [done, partial] = chord.members as [StoredJob, StoredJob];
+      await h.storage.transaction(async (tx) => {
+        await tx.jobs.update(done, { state: "queued" }, { state: "succeeded", finishedAt: now + 10 });
+        await tx.jobs.update(partial, { state: "queued" }, { state: "running", startedAt: now + 5 });
+      });
+      // the finished call placed all three bets (two won); the running one has recorded one of its two so far
+      const bet = (job: StoredJob, seed: number, won: boolean) => ({
+        agentId: agent,
+        clientSeed: (job.args as { clientSeeds: string[] }).clientSeeds[seed] as string,
+        betId: `bet_${job.id.slice(-8)}_${seed}`,
+        game: "coin-flip",
+        params: { side: "heads" },
+        stake: 20_000,
+        payoutMultiplier: 1.99,
+        won,
+        payout: won ? 39_800 : 0,
+        serverSeedHash: "ab".repeat(32),
+        nonce: seed,
+        resultHash: "cd".repeat(32),
+        roll: null,
+        jobId: job.id,
+        placedAt: now,
+        source: "response" as const,
+      });
+      await recordBets(h.storage, [
+        bet(done, 0, true),
+        bet(done, 1, false),
+        bet(done, 2, true),
+        bet(partial, 0, false),
+      ]);
+      const other = await h.another();
+      expect(await other.jobs.betBatchTotals([chord.id, "no-such-chord"])).toEqual([
+        {
+          canvasId: chord.id,
+          game: "coin-flip",
+          callsTotal: 2,
+          callsDone: 1,
+          betsTotal: 5,
+          betsDone: 4,
+          settled: 4,
+          wins: 2,
+          staked: 80_000,
+          pnl: 2 * 19_800 - 2 * 20_000,
+        },
+      ]);
+      expect(await other.jobs.betBatchTotals([])).toEqual([]);
+    });
+
+    it("reads job activity in a window, leases by process, and canvases apart from tasks", async () => {
+      const now = Date.now();
+      const at = (state: JobState, extra: Partial<StoredJob>, createdAt: number) =>
+        insertJob(h.storage, { state, ...extra }, createdAt);
+      await at("succeeded", { startedAt: now - 7_000, finishedAt: now - 6_000 }, now - 8_000); // before the window
+      const done = await at("failed", { startedAt: now - 3_000, finishedAt: now - 2_000 }, now - 4_000);
+      const waiting = await at("queued", {}, now - 1_000);
+      const leased = { leaseExpiresAt: now + 30_000, startedAt: now - 500 };
+      const a1 = await at("running", { ...leased, leaseOwner: "proc-a" }, now - 900);
+      await at("running", { ...leased, leaseOwner: "proc-a", leaseExpiresAt: now + 31_000 }, now - 800);
+      await at("running", { ...leased, leaseOwner: "proc-b" }, now - 700);
+      await insertChord(h.storage, ["ag_0000aaaa"], now - 600);
+
+      const rows = await h.storage.jobs.activity(now - 5_000, 100);
+      expect(rows).toHaveLength(6); // not the one finished before the window; the chord's member is queued
+      expect(rows.find((r) => r.createdAt === done.createdAt)).toEqual({
+        queue: "default",
+        state: "failed",
+        createdAt: now - 4_000,
+        startedAt: now - 3_000,
+        finishedAt: now - 2_000,
+      });
+      expect(rows.map((r) => r.createdAt)).toEqual([...rows.map((r) => r.createdAt)].sort((x, y) => y - x));
+      expect(await h.storage.jobs.activity(now - 5_000, 2)).toHaveLength(2);
+      expect(rows.some((r) => r.createdAt === waiting.createdAt && r.state === "queued")).toBe(true);
+
+      expect(await (await h.another()).jobs.leaseHolders()).toEqual([
+        { owner: "proc-a", jobs: 2, leaseExpiresAt: now + 31_000 },
+        { owner: "proc-b", jobs: 1, leaseExpiresAt: now + 30_000 },
+      ]);
+      expect(a1.leaseOwner).toBe("proc-a");
+      expect(await h.storage.jobs.stateCounts("canvas")).toEqual([{ queue: "analytics", state: "waiting", count: 1 }]);
+      const tasks = await h.storage.jobs.stateCounts();
+      expect(tasks.reduce((n, c) => n + c.count, 0)).toBe(7);
+    });
+
+    it("reports each rate-limit key's calls in the window and the jobs in line under it", async () => {
+      const now = Date.now();
+      const limit = { key: "casino:agent:ag_0000aaaa:batch", limit: 2, windowMs: 60_000 };
+      const ip = { key: "casino:ip:/bets/batch@egress:h1", limit: 60, windowMs: 60_000 };
+      expect((await h.storage.rateLimits.takeAll([{ ...ip, cost: 3 }], now - 120_000)).ok).toBe(true); // gone by now
+      expect((await h.storage.rateLimits.takeAll([limit, ip], now - 1_000)).ok).toBe(true);
+      expect((await h.storage.rateLimits.takeAll([limit, ip], now)).ok).toBe(true);
+      // a job refused by the full key waits in line under it (only under it)
+      const waiter = await insertJob(h.storage, {}, now);
+      expect((await h.storage.rateLimits.takeAll([limit, ip], now, waiter.id)).ok).toBe(false);
+      expect(await (await h.another()).rateLimits.usage(now - 60_000)).toEqual([
+        { key: limit.key, used: 2, oldestAt: now - 1_000, waiting: 1 },
+        { key: ip.key, used: 2, oldestAt: now - 1_000, waiting: 0 },
+      ]);
+    });
   });
+}
+
+const plainTask = task("plain", z.looseObject({}), async () => null) as TaskDefinition;
+
+/** a queued task row (or in the state given), written as a process would have left it */
+async function insertJob(storage: Storage, over: Partial<StoredJob>, createdAt: number): Promise<StoredJob> {
+  const row = { ...buildTaskJob(plainTask, {}, {}, createdAt), ...over };
+  await storage.transaction((tx) =>
+    tx.jobs.insert(row, { at: createdAt, jobId: row.id, from: null, to: row.state, reason: "test row" }),
+  );
+  return row;
+}
+
+/** a bet-batch chord as the batch tools submit it: one `casino.bet_batch` member per agent, `seeds[i]` bets each */
+async function insertChord(
+  storage: Storage,
+  agents: readonly string[],
+  createdAt: number,
+  seeds: readonly number[] = agents.map(() => 1),
+): Promise<StoredJob & { members: StoredJob[] }> {
+  const spec = { size: agents.length, callback: { task: TASK.aggregateBets, args: {} }, deadlineAt: null };
+  const parent = { ...buildCanvasJob("chord", "analytics", spec, createdAt), openMembers: agents.length };
+  const members = agents.map((agentId, i) => ({
+    ...buildTaskJob(plainTask, {}, {}, createdAt, { parentId: parent.id, canvasId: parent.id, canvasIndex: i }),
+    task: TASK.betBatch,
+    queue: "casino" as const,
+    args: {
+      agentId,
+      bet: { game: "coin-flip", side: "heads" },
+      amount: 20_000,
+      clientSeeds: Array.from({ length: seeds[i] ?? 1 }, (_, n) => `seed-${parent.id}-${i}-${n}`),
+    },
+  }));
+  await storage.transaction(async (tx) => {
+    await tx.jobs.insert(parent, { at: createdAt, jobId: parent.id, from: null, to: "waiting", reason: "test chord" });
+    for (const m of members)
+      await tx.jobs.insert(m, { at: createdAt, jobId: m.id, from: null, to: "queued", reason: "member" });
+  });
+  return { ...parent, members };
 }
 
 async function waitFor(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {

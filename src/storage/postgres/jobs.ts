@@ -1,4 +1,5 @@
 import { FleetError } from "../../errors.js";
+import { TASK } from "../../jobs/tasks/args.js";
 import {
   type ChordMemberOutcome,
   type JobEvent,
@@ -8,11 +9,14 @@ import {
   TERMINAL_STATES,
 } from "../../jobs/types.js";
 import type {
+  BetBatchTotals,
   ClaimQuery,
   FinishedRun,
+  JobActivity,
   JobExpectation,
   JobPatch,
   JobRepo,
+  LeaseHolder,
   MemberPage,
   StateCount,
   StoredJob,
@@ -30,6 +34,8 @@ const INSERT_SQL = `${INSERT_JOB_SQL} ON CONFLICT (idempotency_key) DO NOTHING`;
 // A canvas's args.size. PostgreSQL's JSON parser refuses \u0000 and lone surrogates, which JSON.stringify writes
 // for such characters in a chord's callback args; every \uXXXX escape is made harmless first (size is a number).
 const SIZE = String.raw`(regexp_replace(args, '\\u[0-9a-fA-F]{4}', '\\u0020', 'g')::json ->> 'size')::int`;
+// a JSON column as json, made safe the same way: what reads a field of args (an agent id, a seed list, a game)
+const json = (column: string) => String.raw`regexp_replace(${column}, '\\u[0-9a-fA-F]{4}', '\\u0020', 'g')::json`;
 // its progress text exactly as JSON.stringify({ done, total }) writes it (and SQLite's json_object)
 const progressSql = (done: string) => `'{"done":' || (${done}) || ',"total":' || ${SIZE} || '}'`;
 
@@ -169,6 +175,16 @@ export class PgJobRepo implements JobRepo {
       where.push(`${column} = $${params.push(filter[field])}`);
     }
     if (filter.mcpTasks) where.push("mcp_task IS NOT NULL");
+    if (filter.roots) where.push("parent_id IS NULL");
+    if (filter.agentId !== undefined) {
+      const agent = `$${params.push(filter.agentId)}`;
+      const agentIds = `${json("args")} -> 'agentIds'`;
+      where.push(`(${json("args")} ->> 'agentId' = ${agent}
+        OR EXISTS (SELECT 1 FROM json_array_elements_text(
+             CASE WHEN json_typeof(${agentIds}) = 'array' THEN ${agentIds} END) AS a (id) WHERE a.id = ${agent})
+        OR (kind <> 'task' AND EXISTS (SELECT 1 FROM jobs m
+              WHERE m.canvas_id = jobs.id AND ${json("m.args")} ->> 'agentId' = ${agent})))`);
+    }
     if (filter.cursor) {
       const [createdAt, id] = decodeCursor(filter.cursor);
       // the same rows as SQLite's `created_at < ? OR (created_at = ? AND id < ?)`, in a form the index can seek
@@ -256,9 +272,11 @@ export class PgJobRepo implements JobRepo {
     return rows.map(decodeJob);
   }
 
-  async members(canvasId: string): Promise<StoredJob[]> {
-    const rows = await this.#conn.rows<Row>("SELECT * FROM jobs WHERE canvas_id = $1 ORDER BY canvas_index", [
+  async members(canvasId: string, limit?: number): Promise<StoredJob[]> {
+    // LIMIT NULL is no limit
+    const rows = await this.#conn.rows<Row>("SELECT * FROM jobs WHERE canvas_id = $1 ORDER BY canvas_index LIMIT $2", [
       canvasId,
+      limit ?? null,
     ]);
     return rows.map(decodeJob);
   }
@@ -331,9 +349,10 @@ export class PgJobRepo implements JobRepo {
     return rows.map((r) => r.id);
   }
 
-  async stateCounts(): Promise<StateCount[]> {
+  async stateCounts(kind: "task" | "canvas" = "task"): Promise<StateCount[]> {
     return this.#conn.rows<StateCount>(
-      "SELECT queue, state, COUNT(*) AS count FROM jobs WHERE kind = 'task' GROUP BY queue, state",
+      `SELECT queue, state, COUNT(*) AS count FROM jobs WHERE kind ${kind === "task" ? "=" : "<>"} 'task'
+       GROUP BY queue, state`,
     );
   }
 
@@ -343,6 +362,47 @@ export class PgJobRepo implements JobRepo {
       `SELECT queue, finished_at AS "finishedAt", finished_at - started_at AS "runtimeMs" FROM jobs
        WHERE kind = 'task' AND finished_at >= $1 AND started_at IS NOT NULL`,
       [since],
+    );
+  }
+
+  async betBatchTotals(canvasIds: readonly string[]): Promise<BetBatchTotals[]> {
+    if (canvasIds.length === 0) return [];
+    const seeds = "json_array_length(m.args -> 'clientSeeds')";
+    const done = `m.state IN (${TERMINAL_SQL})`;
+    // SUM of BIGINT is NUMERIC, which the driver would hand over as text: cast back (micro-USD sums stay safe)
+    return this.#conn.rows<BetBatchTotals>(
+      `WITH m AS (
+         SELECT id, canvas_id, state, ${json("args")} AS args FROM jobs WHERE canvas_id = ANY($1::text[]) AND task = $2
+       ), b AS (
+         SELECT job_id, COUNT(*) AS n, COUNT(*) FILTER (WHERE won) AS wins, SUM(stake) AS staked, SUM(net) AS net
+         FROM bets WHERE job_id IN (SELECT id FROM m) GROUP BY job_id
+       )
+       SELECT m.canvas_id AS "canvasId", MIN(m.args -> 'bet' ->> 'game') AS game,
+         COUNT(*)::int AS "callsTotal", COUNT(*) FILTER (WHERE ${done})::int AS "callsDone",
+         SUM(${seeds})::int AS "betsTotal",
+         SUM(CASE WHEN ${done} THEN ${seeds} ELSE COALESCE(b.n, 0) END)::int AS "betsDone",
+         COALESCE(SUM(b.n), 0)::int AS settled, COALESCE(SUM(b.wins), 0)::int AS wins,
+         COALESCE(SUM(b.staked), 0)::bigint AS staked, COALESCE(SUM(b.net), 0)::bigint AS pnl
+       FROM m LEFT JOIN b ON b.job_id = m.id GROUP BY m.canvas_id`,
+      [canvasIds, TASK.betBatch],
+    );
+  }
+
+  async activity(since: number, limit: number): Promise<JobActivity[]> {
+    return this.#conn.rows<JobActivity>(
+      `SELECT queue, state, created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt" FROM (
+         SELECT * FROM jobs WHERE finished_at >= $1 AND kind = 'task'
+         UNION ALL
+         SELECT * FROM jobs WHERE state IN ('queued', 'running', 'retrying') AND finished_at IS NULL AND kind = 'task'
+       ) j ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [since, limit],
+    );
+  }
+
+  async leaseHolders(): Promise<LeaseHolder[]> {
+    return this.#conn.rows<LeaseHolder>(
+      `SELECT lease_owner AS owner, COUNT(*)::int AS jobs, MAX(lease_expires_at) AS "leaseExpiresAt" FROM jobs
+       WHERE state = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner COLLATE "C"`,
     );
   }
 

@@ -1,6 +1,6 @@
 import { mergeByKey, waitFor, waitInLine } from "../../jobs/rate-window.js";
 import type { RateLimitClaim } from "../../jobs/types.js";
-import type { RateLimitRepo, TakeResult } from "../rate-limits.js";
+import type { RateKeyUsage, RateLimitRepo, TakeResult } from "../rate-limits.js";
 import type { PgConn } from "./connection.js";
 
 export const PG_RATE_LIMIT_MIGRATIONS: readonly string[] = [
@@ -134,5 +134,18 @@ export class PgRateLimitRepo implements RateLimitRepo {
 
   async restamp(jobId: string, at: number): Promise<void> {
     await this.#conn.run("UPDATE rate_calls SET at = $1 WHERE job_id = $2 AND at < $1", [at, jobId]);
+  }
+
+  async usage(since: number): Promise<RateKeyUsage[]> {
+    // a read of committed rows: no advisory lock, so it never holds up a draw
+    return this.#conn.rows<RateKeyUsage>(
+      `SELECT key, SUM(used)::int AS used, MIN(oldest) AS "oldestAt", SUM(waiting)::int AS waiting FROM (
+         SELECT key, SUM(cost) AS used, MIN(at) AS oldest, 0 AS waiting FROM rate_calls WHERE at > $1 GROUP BY key
+         UNION ALL
+         SELECT w.key, 0, NULL, COUNT(*) FROM rate_waiters w JOIN jobs j ON j.id = w.job_id
+         WHERE j.state IN ('queued', 'retrying') AND j.phase = 'run' GROUP BY w.key
+       ) u GROUP BY key ORDER BY key`,
+      [since],
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { FleetError } from "../../errors.js";
+import { TASK } from "../../jobs/tasks/args.js";
 import {
   type ChordMemberOutcome,
   type JobEvent,
@@ -8,11 +9,14 @@ import {
   TERMINAL_STATES,
 } from "../../jobs/types.js";
 import type {
+  BetBatchTotals,
   ClaimQuery,
   FinishedRun,
+  JobActivity,
   JobExpectation,
   JobPatch,
   JobRepo,
+  LeaseHolder,
   MemberPage,
   StateCount,
   StoredJob,
@@ -134,6 +138,14 @@ export class SqliteJobRepo implements JobRepo {
       params[field] = filter[field];
     }
     if (filter.mcpTasks) where.push("mcp_task IS NOT NULL");
+    if (filter.roots) where.push("parent_id IS NULL");
+    if (filter.agentId !== undefined) {
+      where.push(`(json_extract(args, '$.agentId') = @agentId
+        OR EXISTS (SELECT 1 FROM json_each(args, '$.agentIds') WHERE value = @agentId)
+        OR (kind <> 'task' AND EXISTS (SELECT 1 FROM jobs m
+              WHERE m.canvas_id = jobs.id AND json_extract(m.args, '$.agentId') = @agentId)))`);
+      params.agentId = filter.agentId;
+    }
     if (filter.cursor) {
       const [createdAt, id] = decodeCursor(filter.cursor);
       where.push("(created_at < @cursorAt OR (created_at = @cursorAt AND id < @cursorId))");
@@ -213,8 +225,11 @@ export class SqliteJobRepo implements JobRepo {
     return rows.map(decodeJob);
   }
 
-  async members(canvasId: string): Promise<StoredJob[]> {
-    const rows = this.#sql("SELECT * FROM jobs WHERE canvas_id = ? ORDER BY canvas_index").all(canvasId) as Row[];
+  async members(canvasId: string, limit?: number): Promise<StoredJob[]> {
+    const rows = this.#sql("SELECT * FROM jobs WHERE canvas_id = ? ORDER BY canvas_index LIMIT ?").all(
+      canvasId,
+      limit ?? -1,
+    ) as Row[];
     return rows.map(decodeJob);
   }
 
@@ -278,9 +293,10 @@ export class SqliteJobRepo implements JobRepo {
     return rows.map((r) => r.id);
   }
 
-  async stateCounts(): Promise<StateCount[]> {
+  async stateCounts(kind: "task" | "canvas" = "task"): Promise<StateCount[]> {
     return this.#sql(
-      "SELECT queue, state, COUNT(*) AS count FROM jobs WHERE kind = 'task' GROUP BY queue, state",
+      `SELECT queue, state, COUNT(*) AS count FROM jobs WHERE kind ${kind === "task" ? "=" : "<>"} 'task'
+       GROUP BY queue, state`,
     ).all() as StateCount[];
   }
 
@@ -289,6 +305,45 @@ export class SqliteJobRepo implements JobRepo {
       `SELECT queue, finished_at AS finishedAt, finished_at - started_at AS runtimeMs FROM jobs
        WHERE kind = 'task' AND finished_at >= ? AND started_at IS NOT NULL`,
     ).all(since) as FinishedRun[];
+  }
+
+  async betBatchTotals(canvasIds: readonly string[]): Promise<BetBatchTotals[]> {
+    if (canvasIds.length === 0) return [];
+    const seeds = "json_array_length(m.args, '$.clientSeeds')";
+    const done = `m.state IN (${TERMINAL_SQL})`;
+    return this.#sql(
+      `WITH m AS (
+         SELECT id, canvas_id, state, args FROM jobs
+         WHERE canvas_id IN (SELECT value FROM json_each(@ids)) AND task = @task
+       ), b AS (
+         SELECT job_id, COUNT(*) AS n, SUM(won) AS wins, SUM(stake) AS staked, SUM(net) AS net FROM bets
+         WHERE job_id IN (SELECT id FROM m) GROUP BY job_id
+       )
+       SELECT m.canvas_id AS canvasId, MIN(json_extract(m.args, '$.bet.game')) AS game,
+         COUNT(*) AS callsTotal, SUM(${done}) AS callsDone,
+         SUM(${seeds}) AS betsTotal, SUM(CASE WHEN ${done} THEN ${seeds} ELSE COALESCE(b.n, 0) END) AS betsDone,
+         COALESCE(SUM(b.n), 0) AS settled, COALESCE(SUM(b.wins), 0) AS wins,
+         COALESCE(SUM(b.staked), 0) AS staked, COALESCE(SUM(b.net), 0) AS pnl
+       FROM m LEFT JOIN b ON b.job_id = m.id GROUP BY m.canvas_id`,
+    ).all({ ids: JSON.stringify(canvasIds), task: TASK.betBatch }) as BetBatchTotals[];
+  }
+
+  async activity(since: number, limit: number): Promise<JobActivity[]> {
+    // two index walks (jobs_finished, jobs_state) rather than a scan of every row ever kept
+    return this.#sql(
+      `SELECT queue, state, created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt FROM (
+         SELECT * FROM jobs WHERE finished_at >= @since AND kind = 'task'
+         UNION ALL
+         SELECT * FROM jobs WHERE state IN ('queued', 'running', 'retrying') AND finished_at IS NULL AND kind = 'task'
+       ) ORDER BY created_at DESC, id DESC LIMIT @limit`,
+    ).all({ since, limit }) as JobActivity[];
+  }
+
+  async leaseHolders(): Promise<LeaseHolder[]> {
+    return this.#sql(
+      `SELECT lease_owner AS owner, COUNT(*) AS jobs, MAX(lease_expires_at) AS leaseExpiresAt FROM jobs
+       WHERE state = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner`,
+    ).all() as LeaseHolder[];
   }
 
   #keyOwner(key: string): string | undefined {

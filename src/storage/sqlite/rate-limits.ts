@@ -1,6 +1,6 @@
 import { mergeByKey, waitFor, waitInLine } from "../../jobs/rate-window.js";
 import type { RateLimitClaim } from "../../jobs/types.js";
-import type { RateLimitRepo, TakeResult } from "../rate-limits.js";
+import type { RateKeyUsage, RateLimitRepo, TakeResult } from "../rate-limits.js";
 import type { SqliteConn } from "./connection.js";
 
 export const RATE_LIMIT_MIGRATIONS = [
@@ -84,5 +84,18 @@ export class SqliteRateLimitRepo implements RateLimitRepo {
 
   async restamp(jobId: string, at: number): Promise<void> {
     this.#conn.sql("UPDATE rate_calls SET at = ? WHERE job_id = ? AND at < ?").run(at, jobId, at);
+  }
+
+  async usage(since: number): Promise<RateKeyUsage[]> {
+    return this.#conn
+      .sql(
+        `SELECT key, SUM(used) AS used, MIN(oldest) AS oldestAt, SUM(waiting) AS waiting FROM (
+           SELECT key, SUM(cost) AS used, MIN(at) AS oldest, 0 AS waiting FROM rate_calls WHERE at > @since GROUP BY key
+           UNION ALL
+           SELECT w.key, 0, NULL, COUNT(*) FROM rate_waiters w JOIN jobs j ON j.id = w.job_id
+           WHERE j.state IN ('queued', 'retrying') AND j.phase = 'run' GROUP BY w.key
+         ) GROUP BY key ORDER BY key`,
+      )
+      .all({ since }) as RateKeyUsage[];
   }
 }
