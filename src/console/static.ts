@@ -1,11 +1,15 @@
-import { readFileSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
+import { join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * The console's static files: the page (src/console/public/, copied beside the compiled code by the build)
- * and uPlot from its package. Read once and kept in memory: a few hundred kilobytes, served from loopback.
+ * The console's static files: every file under src/console/public/ (copied beside the compiled code by the
+ * build), served at `/console/<its path there>` with `/` for index.html, and uPlot from its package. The
+ * directory is walked once, at the first request, and the files kept in memory: a few hundred kilobytes, served
+ * from loopback. A request only ever looks a path up in that map, so nothing outside the directory (no `..`, no
+ * symlink, no file added after start) can be reached.
  */
 
 /** No inline script or style, nothing fetched from elsewhere, never framed. */
@@ -18,25 +22,41 @@ interface Asset {
   type: string;
 }
 
+/** the kinds of file the page is made of; anything else in the directory (an editor's backup, a map) is not served */
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
   js: "text/javascript; charset=utf-8",
   css: "text/css; charset=utf-8",
+  svg: "image/svg+xml",
+  png: "image/png",
 };
 
 const require = createRequire(import.meta.url);
 
+const typeOf = (file: string): string | undefined => TYPES[file.slice(file.lastIndexOf(".") + 1)];
+
+/** regular files under `dir` by their path relative to it (`/` separated); dot files and symlinks are skipped */
+function walk(dir: string, prefix = ""): [string, string][] {
+  const out: [string, string][] = [];
+  const entries: Dirent[] = readdirSync(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.name.startsWith(".")) continue;
+    const rel = prefix ? posix.join(prefix, entry.name) : entry.name;
+    if (entry.isDirectory()) out.push(...walk(join(dir, entry.name), rel));
+    else if (entry.isFile()) out.push([rel, join(dir, entry.name)]);
+  }
+  return out;
+}
+
 /** url path → where the file lives */
-function assetFiles(): Record<string, string> {
-  const page = (name: string) => fileURLToPath(new URL(`./public/${name}`, import.meta.url));
-  const uplot = (name: string) => require.resolve(`uplot/dist/${name}`);
-  return {
-    "/": page("index.html"),
-    "/console/app.js": page("app.js"),
-    "/console/app.css": page("app.css"),
-    "/console/vendor/uPlot.iife.min.js": uplot("uPlot.iife.min.js"),
-    "/console/vendor/uPlot.min.css": uplot("uPlot.min.css"),
-  };
+function assetFiles(): Map<string, string> {
+  const root = fileURLToPath(new URL("./public/", import.meta.url));
+  const files = new Map<string, string>();
+  for (const [rel, file] of walk(root)) if (typeOf(file)) files.set(`/console/${rel}`, file);
+  files.set("/", join(root, "index.html"));
+  files.set("/console/vendor/uPlot.iife.min.js", require.resolve("uplot/dist/uPlot.iife.min.js"));
+  files.set("/console/vendor/uPlot.min.css", require.resolve("uplot/dist/uPlot.min.css"));
+  return files;
 }
 
 let cache: Map<string, Asset> | undefined;
@@ -44,9 +64,8 @@ let cache: Map<string, Asset> | undefined;
 function assets(): Map<string, Asset> {
   if (!cache) {
     cache = new Map();
-    for (const [path, file] of Object.entries(assetFiles())) {
-      const ext = file.slice(file.lastIndexOf(".") + 1);
-      cache.set(path, { body: readFileSync(file), type: TYPES[ext] ?? "application/octet-stream" });
+    for (const [path, file] of assetFiles()) {
+      cache.set(path, { body: readFileSync(file), type: typeOf(file) ?? "application/octet-stream" });
     }
   }
   return cache;

@@ -38,8 +38,9 @@ describe("npm pack", () => {
   });
 
   it("ships nothing else: no bench, scripts, tests or source maps", () => {
+    // the console's page and the MCP App's view are static files beside the compiled code
     const allowed =
-      /^(dist\/(src|tools|resources|scheduler|prompts)\/.+\.js|package\.json|README\.md|mcp\.json\.example)$/;
+      /^(dist\/(src|tools|resources|scheduler|prompts)\/.+\.js|dist\/src\/(console|mcp\/apps)\/public\/.+\.(html|css)|package\.json|README\.md|mcp\.json\.example)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files.filter((f) => /\.map$|\.test\.|^dist\/(bench|scripts|test)\//.test(f))).toEqual([]);
   });

@@ -115,23 +115,34 @@ async function explain(
   localNow: Micros,
 ): Promise<string | null> {
   if (!snapshot) return "no server balance read yet: check_balances (wallet_balance) or the wallet monitor reads it";
-  const at = iso(snapshot.at);
+  const at = readableTime(snapshot.at);
   const moved = localNow - snapshot.local;
   const since =
-    moved === 0 ? "" : ` The ledger has moved by $${formatUsd(moved, 6)} since (bets and movements after the check).`;
+    moved === 0 ? "" : ` The ledger has moved by ${usdText(moved)} since (bets and movements after the check).`;
   if (snapshot.difference === 0) return since ? `The server agreed with the ledger at ${at}.${since}` : null;
   const [line] = await reconciliationReport(deps.storage, new Map([[snapshot.agentId, snapshot.server]]));
   const unattributed = line?.unattributed ?? 0;
   const known =
     unattributed === 0
       ? ""
-      : ` $${formatUsd(unattributed, 6)} of earlier differences are already in the ledger as unattributed movements.`;
+      : ` ${usdText(unattributed)} of earlier differences are already in the ledger as unattributed movements.`;
   return (
-    `At ${at} the server's balance differed from the ledger by $${formatUsd(snapshot.difference, 6)}: server ledger ` +
+    `At ${at} the server's balance differed from the ledger by ${usdText(snapshot.difference)}: server ledger ` +
     `rows pf-fleet had not imported yet (the ledger refresh imports them), or money moved outside pf-fleet.` +
     known +
     since
   );
+}
+
+/** a sentence's amount: cents, or micro-dollars when there are any (`-$0.01`, `$0.000250`) */
+function usdText(micros: Micros): string {
+  const decimals = micros % 10_000 === 0 ? 2 : 6;
+  return `${micros < 0 ? "-" : ""}$${formatUsd(Math.abs(micros), decimals)}`;
+}
+
+/** `2026-12-06 17:34:10 UTC`: a sentence's time, to the second */
+function readableTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
 /** cumulative bet PnL at each day's end, per agent and for the fleet, over the last SERIES_DAYS days with bets */
