@@ -145,18 +145,30 @@ function refused(err: FleetError): { status: number; answer: ActionAnswer } {
   };
 }
 
-const STATUS: Partial<Record<FleetErrorCode, number>> = {
+/** HTTP statuses for the tools' error codes; only INTERNAL (a pf-fleet bug) is a 500 */
+const STATUS: Record<FleetErrorCode, number> = {
   INVALID_INPUT: 400,
   NOT_FOUND: 404,
+  UNAUTHORIZED: 403,
+  FORBIDDEN: 403,
   CONFLICT: 409,
   CONFIRMATION_REQUIRED: 409,
+  CONFIRMATION_DECLINED: 409,
   TRADING_PAUSED: 409,
+  CANCELLED: 409,
   LIMIT_EXCEEDED: 422,
   KELLY_LIMIT_EXCEEDED: 422,
   INSUFFICIENT_BALANCE: 422,
+  UPSTREAM_REJECTED: 422,
   RATE_LIMITED: 429,
   UPSTREAM_UNAVAILABLE: 502,
+  OUTCOME_UNKNOWN: 502,
+  TIMEOUT: 504,
   STORAGE_UNAVAILABLE: 503,
+  STORAGE_FULL: 507,
+  STORAGE_READ_ONLY: 503,
+  STORAGE_IO_ERROR: 503,
+  INTERNAL: 500,
 };
 
 function statusOf(code: string): number {
