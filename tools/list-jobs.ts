@@ -2,22 +2,12 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { QUEUE_NAMES } from "../src/config.js";
 import type { FleetDeps } from "../src/deps.js";
+import { JOB_STATES } from "../src/jobs/types.js";
 import { jobLine, jobShape, jobView } from "../src/mcp/job-view.js";
 import { cursor, pageLimit } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 
-const STATES = [
-  "queued",
-  "running",
-  "retrying",
-  "succeeded",
-  "failed",
-  "dead",
-  "cancelled",
-  "expired",
-  "unknown",
-  "waiting",
-] as const;
+const STATES = JOB_STATES;
 
 export const input = {
   state: z

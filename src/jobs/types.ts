@@ -21,17 +21,20 @@ export type { QueueName };
  * unknown    a money job whose outcome could not be proven either way; visible, never retried blindly
  * waiting    a canvas parent (group/chord/chain) waiting on its members
  */
-export type JobState =
-  | "queued"
-  | "running"
-  | "retrying"
-  | "succeeded"
-  | "failed"
-  | "dead"
-  | "cancelled"
-  | "expired"
-  | "unknown"
-  | "waiting";
+export const JOB_STATES = [
+  "queued",
+  "running",
+  "retrying",
+  "succeeded",
+  "failed",
+  "dead",
+  "cancelled",
+  "expired",
+  "unknown",
+  "waiting",
+] as const;
+
+export type JobState = (typeof JOB_STATES)[number];
 
 export const TERMINAL_STATES: readonly JobState[] = ["succeeded", "failed", "dead", "cancelled", "expired", "unknown"];
 

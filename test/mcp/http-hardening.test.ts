@@ -362,9 +362,9 @@ describe("dashboard login", () => {
     expect((await fetch(`${http.url}/api/overview`, { headers: { cookie: "pf_fleet_session=forged" } })).status).toBe(
       401,
     );
-    expect(
-      (await fetch(`${http.url}/api/overview`, { headers: { cookie: `pf_fleet_session=${TOKEN}` } })).status,
-    ).toBe(401);
+    expect((await fetch(`${http.url}/api/overview`, { headers: { cookie: `pf_fleet_session=${TOKEN}` } })).status).toBe(
+      401,
+    );
   });
 
   it("refuses a login posted by another site's page (CSRF)", async () => {

@@ -5,7 +5,7 @@
 import { QUEUE_NAMES, type QueueName } from "../../config.js";
 import type { FleetDeps } from "../../deps.js";
 import { FleetError } from "../../errors.js";
-import type { JobFilter, JobState } from "../../jobs/types.js";
+import { JOB_STATES, type JobFilter, type JobState } from "../../jobs/types.js";
 import { batchSummaries } from "./batch-summary.js";
 import { type JobItem, jobItem } from "./job-item.js";
 
@@ -14,18 +14,7 @@ export interface JobsPage {
   next_cursor: string | null;
 }
 
-const STATES: readonly JobState[] = [
-  "queued",
-  "running",
-  "retrying",
-  "succeeded",
-  "failed",
-  "dead",
-  "cancelled",
-  "expired",
-  "unknown",
-  "waiting",
-];
+const STATES: readonly JobState[] = JOB_STATES;
 const PARAMS = ["state", "queue", "task", "agent", "canvas", "view", "limit", "cursor"];
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;

@@ -1,20 +1,8 @@
 /** `GET /api/overview`: the console's header and counters (the lead adds the CSRF token). */
 import type { Mode } from "../../config.js";
 import type { FleetDeps } from "../../deps.js";
-import type { JobState, QueueName } from "../../jobs/types.js";
+import { JOB_STATES, type JobState, type QueueName } from "../../jobs/types.js";
 import { pauseView } from "../../mcp/risk-view.js";
-
-type CountedState =
-  | "queued"
-  | "running"
-  | "retrying"
-  | "waiting"
-  | "succeeded"
-  | "failed"
-  | "dead"
-  | "unknown"
-  | "cancelled"
-  | "expired";
 
 export interface QueueView {
   queue: QueueName;
@@ -37,7 +25,7 @@ export interface Overview {
   mode: Mode;
   trading: { fleet_paused: boolean; reason: string | null; paused_agents: string[] };
   /** task jobs by state; `waiting` counts the canvases (groups, chords, chains) still waiting on members */
-  counts: Record<CountedState, number>;
+  counts: Record<JobState, number>;
   queues: QueueView[];
 }
 
@@ -51,20 +39,9 @@ export async function consoleOverview(
     deps.storage.jobs.stateCounts("canvas"),
   ]);
   await deps.storage.settled();
-  const counts: Record<CountedState, number> = {
-    queued: 0,
-    running: 0,
-    retrying: 0,
-    waiting: 0,
-    succeeded: 0,
-    failed: 0,
-    dead: 0,
-    unknown: 0,
-    cancelled: 0,
-    expired: 0,
-  };
+  const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
   const add = (state: JobState, n: number) => {
-    if (state in counts) counts[state as CountedState] += n;
+    counts[state] += n;
   };
   for (const c of tasks) add(c.state, c.count);
   for (const c of canvases) if (c.state === "waiting") add(c.state, c.count);
