@@ -71,6 +71,8 @@ export interface FleetConfig {
   alertWebhookUrl: string | undefined;
   /** how long finished job rows and results are kept */
   resultTtlMs: number;
+  /** how long server ledger mirror rows are kept, at least (src/ledger/mirror-retention.ts) */
+  mirrorRetentionMs: number;
   /** sandbox mode: port of the embedded sandbox's casino (escrow, faucet, domains take the next three); 0 = any */
   sandboxPort: number;
   /**
@@ -124,6 +126,9 @@ export const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   analytics: 2,
   default: 2,
 };
+
+/** how long the server ledger mirror keeps rows, at least (src/ledger/mirror-retention.ts says why that is safe) */
+export const DEFAULT_MIRROR_RETENTION_DAYS = 30;
 
 /** env var ↔ flag ↔ meaning; the README's configuration table is this list. */
 export const SETTINGS = [
@@ -248,6 +253,12 @@ export const SETTINGS = [
     default: "casino=8,escrow=2,wallet=2,analytics=2,default=2",
   },
   { env: "PF_RESULT_TTL_HOURS", flag: "--result-ttl-hours", help: "how long finished jobs are kept", default: "24" },
+  {
+    env: "PF_MIRROR_RETENTION_DAYS",
+    flag: "--mirror-retention-days",
+    help: "how long copies of the server's ledger rows are kept; rows a reconciliation, an open or unknown money job, the opening mark or the faucet still need are kept longer",
+    default: String(DEFAULT_MIRROR_RETENTION_DAYS),
+  },
   {
     env: "PF_SANDBOX_PORT",
     flag: "--sandbox-port",
@@ -396,6 +407,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     concurrency: parseConcurrency(s.PF_CONCURRENCY),
     alertWebhookUrl: s.PF_ALERT_WEBHOOK_URL || undefined,
     resultTtlMs: positiveNumber("PF_RESULT_TTL_HOURS", s.PF_RESULT_TTL_HOURS, 24) * 3_600_000,
+    mirrorRetentionMs:
+      positiveNumber("PF_MIRROR_RETENTION_DAYS", s.PF_MIRROR_RETENTION_DAYS, DEFAULT_MIRROR_RETENTION_DAYS) *
+      86_400_000,
     sandboxPort: portSetting("PF_SANDBOX_PORT", s.PF_SANDBOX_PORT),
     sandboxUrl: s.PF_SANDBOX_URL ? originSetting("PF_SANDBOX_URL", s.PF_SANDBOX_URL) : undefined,
     ...secretKeySettings(s.PF_SECRET_KEY, s.PF_SECRET_KEY_FILE),

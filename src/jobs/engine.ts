@@ -27,7 +27,8 @@ import type { JobEngine, JobState, QueueName } from "./types.js";
 
 export interface JobEngineOptions {
   storage: Storage;
-  config: Pick<FleetConfig, "concurrency" | "resultTtlMs" | "alertWebhookUrl">;
+  config: Pick<FleetConfig, "concurrency" | "resultTtlMs" | "alertWebhookUrl"> &
+    Partial<Pick<FleetConfig, "mirrorRetentionMs">>;
   logger?: Logger;
   clock?: Clock;
   /** name on this process's leases; default host:pid:random */
@@ -161,6 +162,7 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
   const maintenance = new Maintenance(core, canvas, {
     sweepMs: opts.sweepMs ?? 1_000,
     resultTtlMs: config.resultTtlMs,
+    ...(config.mirrorRetentionMs === undefined ? {} : { mirrorRetentionMs: config.mirrorRetentionMs }),
     activeIds: () => dispatcher.activeIds(),
   });
   registry.register(aggregateBetResultsTask, { builtin: true });

@@ -1,7 +1,9 @@
 /**
  * Periodic housekeeping, in every process (each step is a serialised write, so running it in several
- * processes at once is harmless): recovery of jobs whose process died, expiry, chord deadlines, TTL pruning.
+ * processes at once is harmless): recovery of jobs whose process died, expiry, chord deadlines, TTL pruning (of
+ * finished jobs, and of the server ledger mirror: src/ledger/mirror-retention.ts).
  */
+import { DEFAULT_MIRROR_RETENTION_DAYS, pruneServerMirror } from "../ledger/mirror-retention.js";
 import type { Canvas } from "./canvas.js";
 import { decisionPolicy, type EngineCore, mustReconcile } from "./core.js";
 import { errorText } from "./job-error.js";
@@ -15,6 +17,8 @@ export interface MaintenanceOptions {
   /** real-time period of the sweep */
   sweepMs: number;
   resultTtlMs: number;
+  /** how long server ledger mirror rows are kept (src/ledger/mirror-retention.ts); default 30 days */
+  mirrorRetentionMs?: number;
   /** jobs this process is running: their leases are renewed, never recovered from under them */
   activeIds: () => Set<string>;
 }
@@ -56,7 +60,10 @@ export class Maintenance {
       await this.#step("recovery", () => this.recoverAbandoned(false));
       await this.#step("expiry", () => this.#expireUnstarted());
       await this.#step("chord deadlines", () => this.#fireChordDeadlines());
-      if (this.#core.clock.now() - this.#lastPruneAt >= PRUNE_EVERY_MS) await this.#step("pruning", () => this.prune());
+      if (this.#core.clock.now() - this.#lastPruneAt >= PRUNE_EVERY_MS) {
+        await this.#step("pruning", () => this.prune());
+        await this.#step("mirror pruning", () => this.pruneMirror());
+      }
     })().finally(() => {
       this.#sweeping = undefined;
     });
@@ -95,6 +102,12 @@ export class Maintenance {
       pruned += ids.length;
       if (ids.length < BATCH) return pruned;
     }
+  }
+
+  /** deletes server ledger mirror rows past the retention that nothing can read any more, in batches */
+  pruneMirror(): Promise<number> {
+    const retentionMs = this.#opts.mirrorRetentionMs ?? DEFAULT_MIRROR_RETENTION_DAYS * 86_400_000;
+    return pruneServerMirror(this.#core.storage, this.#core.clock.now(), retentionMs, BATCH);
   }
 
   #expireUnstarted(): Promise<void> {

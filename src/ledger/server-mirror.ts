@@ -6,7 +6,8 @@ import { parseServerTime } from "./import.js";
 import type { ServerRow } from "./types.js";
 
 /**
- * The server ledger mirror: every row of an agent's `GET /auth/ledger` pf-fleet has ever seen, kept for good.
+ * The server ledger mirror: every row of an agent's `GET /auth/ledger` pf-fleet has seen, kept until no reader can
+ * need it any more (src/ledger/mirror-retention.ts, PF_MIRROR_RETENTION_DAYS).
  * The server shows only the newest 50 rows (purpleflea-api.md §12) and a busy agent writes 1–2 per bet, so an
  * escrow lock or a referral credit leaves the window within seconds. Reading the window often (after every bet
  * call, src/ledger/ledger-sync.ts) and keeping what it showed lets reconciliation and the ledger refresh look

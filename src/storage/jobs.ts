@@ -175,6 +175,12 @@ export interface JobRepo {
   delete(ids: readonly string[]): Promise<void>;
   /** finished rows older than `before`, safe to prune (never `unknown`, never a member of an open canvas) */
   prunable(before: number, limit: number): Promise<string[]>;
+  /**
+   * The creation time of the oldest money task that may still be reconciled with the server (open, or ended failed,
+   * dead or unknown: retry_job reconciles those first); null when there is none. The mirror's retention keeps its
+   * evidence (src/ledger/mirror-retention.ts).
+   */
+  oldestUnsettledMoneyJobAt(): Promise<number | null>;
   /** jobs per queue and state: task jobs (the default), or canvas parents (group/chord/chain) */
   stateCounts(kind?: "task" | "canvas"): Promise<StateCount[]>;
   finishedSince(since: number): Promise<FinishedRun[]>;

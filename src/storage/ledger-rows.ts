@@ -151,3 +151,31 @@ export function serverRowValues(r: ServerRow, flag: (b: boolean) => unknown): un
     r.seenAt,
   ];
 }
+
+/**
+ * `LedgerRepo.pruneServerRows` in either dialect: `p` spells its parameters (`skip` is `keepNewest − 1`, the offset
+ * of the agent's keepNewest-th newest row), `ahead(alias)` the test that a row is not behind the head, and `lock`
+ * what PostgreSQL adds so that processes pruning at once take different rows instead of waiting on each other.
+ */
+export function pruneServerRowsSql(
+  p: { before: string; skip: string; limit: string },
+  ahead: (alias: string) => string,
+  lock = "",
+): string {
+  return `WITH bounds AS (
+    SELECT a.agent_id,
+      (SELECT MAX(h.seq) FROM server_ledger_rows h
+        WHERE h.agent_id = a.agent_id AND ${ahead("h")} AND h.type <> 'opening') AS head_seq,
+      (SELECT w.at FROM server_ledger_rows w
+        WHERE w.agent_id = a.agent_id AND w.type <> 'opening' AND w.seen_at < ${p.before}
+        ORDER BY w.at DESC LIMIT 1 OFFSET ${p.skip}) AS window_at,
+      (SELECT MAX(o.at) FROM server_ledger_rows o WHERE o.agent_id = a.agent_id AND o.at < ${p.before}) AS anchor_at
+    FROM (SELECT DISTINCT agent_id FROM server_ledger_rows WHERE at < ${p.before}) a
+  )
+  DELETE FROM server_ledger_rows WHERE (agent_id, entry_id) IN (
+    SELECT r.agent_id, r.entry_id FROM server_ledger_rows r JOIN bounds b ON b.agent_id = r.agent_id
+    WHERE r.at < b.anchor_at AND r.at < b.window_at AND r.seq < b.head_seq
+      AND r.type <> 'opening' AND r.service <> 'faucet'
+    LIMIT ${p.limit} ${lock}
+  )`;
+}

@@ -186,6 +186,14 @@ export interface LedgerRepo {
   appendServerRows(rows: readonly ServerRow[]): Promise<number>;
   /** the agent's mirrored rows in seq order, filtered */
   serverRows(q: ServerRowQuery): Promise<ServerRow[]>;
+  /**
+   * Deletes up to `limit` mirror rows, of any agent, that the retention lets go (src/ledger/mirror-retention.ts says
+   * why): a row goes when its server time is before `before`, `keepNewest` newer rows of its agent had been seen
+   * before `before` (it has left the server's window for good), and a newer row of its agent is also before
+   * `before`. Never the opening mark, a faucet row, the agent's head or a row appended after the head.
+   * Returns how many went.
+   */
+  pruneServerRows(q: { before: number; keepNewest: number; limit: number }): Promise<number>;
 
   // ── balances and PnL ──────────────────────────────────────────────────────────────────────────────────────
   /** Σ movements (opening balance included) + Σ bet net of `agentId` */

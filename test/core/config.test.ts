@@ -9,6 +9,8 @@ describe("configuration", () => {
     expect(c.limits.maxBet).toBe(1_000_000);
     expect(c.concurrency).toEqual({ casino: 8, escrow: 2, wallet: 2, analytics: 2, default: 2 });
     expect(c.dbPath).toMatch(/\.pf-fleet[/\\]pf-fleet\.db$/);
+    expect(c.mirrorRetentionMs).toBe(30 * 86_400_000);
+    expect(loadConfig({}, ["--mirror-retention-days", "7"]).mirrorRetentionMs).toBe(7 * 86_400_000);
   });
 
   it("reads every documented variable, and flags override the environment", () => {
@@ -34,6 +36,9 @@ describe("configuration", () => {
     expect(() => loadConfig({ PF_MAX_BET_USD: "-3" })).toThrow("PF_MAX_BET_USD must be a number > 0, got `-3`");
     expect(() => loadConfig({ PF_CONCURRENCY: "gpu=4" })).toThrow(/got `gpu=4`/);
     expect(() => loadConfig({}, ["--db"])).toThrow("--db needs a value");
+    expect(() => loadConfig({ PF_MIRROR_RETENTION_DAYS: "0" })).toThrow(
+      "PF_MIRROR_RETENTION_DAYS must be a number > 0, got `0`",
+    );
   });
 
   it("reads the fleet settings: worker on unless --no-worker, an egress id, a shared sandbox's origin", () => {

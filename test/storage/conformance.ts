@@ -20,6 +20,15 @@ import { buildCanvasJob, buildTaskJob } from "../../src/jobs/job-factory.js";
 import { TASK } from "../../src/jobs/tasks/args.js";
 import type { JobState } from "../../src/jobs/types.js";
 import { recordBets, recordMovement } from "../../src/ledger/index.js";
+import { pruneServerMirror } from "../../src/ledger/mirror-retention.js";
+import {
+  appendToMirror,
+  heldAtOpening,
+  mirrorCovers,
+  OPENING_ROW_ID,
+  openingMark,
+} from "../../src/ledger/server-mirror.js";
+import type { LedgerEntry } from "../../src/purpleflea/types.js";
 import type { StoredJob } from "../../src/storage/jobs.js";
 import type { Storage } from "../../src/storage/types.js";
 
@@ -534,7 +543,88 @@ export function describeStorageConformance(backend: Backend): void {
         { key: ip.key, used: 2, oldestAt: now - 1_000, waiting: 0 },
       ]);
     });
+
+    it("prunes mirror rows past the retention, keeping the head, the opening mark, the faucet credit and the window", async () => {
+      const now = Date.now();
+      const A = "ag_mirrorprune";
+      const B = "ag_mirroridle0";
+      // A: a faucet credit, the opening mark, 100 bets 40 days ago (read then), 60 bets yesterday (read then)
+      const history = serverHistory(A, [...times(100, now - 40 * DAY_MS), ...times(70, now - DAY_MS)]);
+      const read = (upTo: number, seenAt: number) =>
+        h.storage.transaction((tx) => appendToMirror(tx, A, history.slice(Math.max(0, upTo - 50), upTo), seenAt));
+      await read(1, now - 40 * DAY_MS);
+      await h.storage.transaction(async (tx) => {
+        const { lastSeq } = await tx.ledger.mirrorHead(A);
+        await tx.ledger.appendServerRows([openingMark(A, 1_000_000, now - 40 * DAY_MS, lastSeq, now - 40 * DAY_MS)]);
+      });
+      for (const upTo of [40, 80, 101]) await read(upTo, now - 40 * DAY_MS);
+      for (const upTo of [140, 161]) await read(upTo, now - DAY_MS);
+      // B: an idle agent with 10 rows, all 40 days old: they are all still in its server window
+      const idle = serverHistory(B, times(10, now - 40 * DAY_MS));
+      await h.storage.transaction((tx) => appendToMirror(tx, B, idle, now - 40 * DAY_MS));
+      const before = await h.storage.ledger.mirrorHead(A);
+
+      // an unknown money job from before those rows may still be reconciled (retry_job): it holds them all
+      const unknown = await insertJob(
+        h.storage,
+        { state: "unknown", money: true, moneyState: "unknown" },
+        now - 41 * DAY_MS,
+      );
+      expect(await pruneServerMirror(h.storage, now, 30 * DAY_MS, 7)).toBe(0);
+      await h.storage.transaction((tx) => tx.jobs.delete([unknown.id]));
+
+      // 50 newer rows of A were seen 40 days ago for its bets 0–49 only: those go (in batches of 7), nothing else
+      expect(await pruneServerMirror(h.storage, now, 30 * DAY_MS, 7)).toBe(50);
+      const other = await h.another();
+      const kept = (await other.ledger.serverRows({ agentId: A })).map((r) => r.entryId);
+      expect(kept).toEqual([history[0]?.id, OPENING_ROW_ID, ...history.slice(51, 161).map((e) => e.id)]);
+      expect((await other.ledger.serverRows({ agentId: B })).length).toBe(10);
+      expect(await other.ledger.mirrorHead(A)).toEqual(before);
+      expect(await heldAtOpening(other, A, [history[0]?.id as string])).toEqual(new Set([history[0]?.id]));
+      expect(await mirrorCovers(other, A, now - 2 * DAY_MS, false)).toBe(true);
+      expect(await pruneServerMirror(h.storage, now, 30 * DAY_MS, 7)).toBe(0);
+
+      // the next read continues the head: no gap, and only the new rows are appended
+      const next = await other.transaction((tx) => appendToMirror(tx, A, history.slice(121, 171), now));
+      expect(next.gap).toBeNull();
+      expect(next.appended.map((r) => r.entryId)).toEqual(history.slice(161, 171).map((e) => e.id));
+    });
   });
+}
+
+const DAY_MS = 86_400_000;
+
+/** `n` server times one second apart from `from`, as the server writes them (ISO, whole seconds) */
+function times(n: number, from: number): string[] {
+  const start = Math.floor(from / 1000) * 1000;
+  return Array.from({ length: n }, (_, i) => new Date(start + i * 1000).toISOString());
+}
+
+/** an agent's server ledger: a $1 faucet credit, then a $0.005 reservation debit at each of `at[1..]` */
+function serverHistory(agentId: string, at: readonly string[]): LedgerEntry[] {
+  return at.map((time, i) =>
+    i === 0
+      ? {
+          id: `${agentId}-faucet`,
+          type: "credit",
+          amount: 1_000_000,
+          balanceAfter: 1_000_000,
+          reason: "faucet_claim",
+          reference: `claim_${agentId}`,
+          service: "faucet",
+          at: time,
+        }
+      : {
+          id: `${agentId}-row-${String(i).padStart(3, "0")}`,
+          type: "debit",
+          amount: 5_000,
+          balanceAfter: 1_000_000 - 5_000 * i,
+          reason: "reservation",
+          reference: `bet_${agentId}_${i}`,
+          service: "casino",
+          at: time,
+        },
+  );
 }
 
 const plainTask = task("plain", z.looseObject({}), async () => null) as TaskDefinition;

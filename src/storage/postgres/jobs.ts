@@ -349,6 +349,14 @@ export class PgJobRepo implements JobRepo {
     return rows.map((r) => r.id);
   }
 
+  async oldestUnsettledMoneyJobAt(): Promise<number | null> {
+    const row = await this.#conn.row<{ at: number | null }>(
+      `SELECT MIN(created_at)::bigint AS at FROM jobs
+       WHERE kind = 'task' AND money AND state NOT IN ('succeeded', 'cancelled', 'expired')`,
+    );
+    return row?.at ?? null;
+  }
+
   async stateCounts(kind: "task" | "canvas" = "task"): Promise<StateCount[]> {
     return this.#conn.rows<StateCount>(
       `SELECT queue, state, COUNT(*) AS count FROM jobs WHERE kind ${kind === "task" ? "=" : "<>"} 'task'

@@ -148,4 +148,9 @@ export const PG_LEDGER_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX server_ledger_rows_by_reference ON server_ledger_rows (agent_id, reference) WHERE reference IS NOT NULL;
   `,
+  `
+  -- The mirror by server time: reconciliation reads an agent's rows since a job began, and the retention's prune
+  -- finds each agent's newest rows (src/ledger/mirror-retention.ts).
+  CREATE INDEX server_ledger_rows_by_time ON server_ledger_rows (agent_id, at);
+  `,
 ];

@@ -36,6 +36,7 @@ import type {
 import {
   type BetRow,
   type MovementRow,
+  pruneServerRowsSql,
   SERVER_ROW_COLUMNS,
   type ServerRowRow,
   type SnapshotRow,
@@ -117,6 +118,11 @@ const SELECT_MOVEMENT =
   "SELECT agent_id, kind, amount, reference, fee, description, job_id, at, recorded_at FROM movements";
 
 const SNAPSHOT_COLUMNS = "agent_id, at, server, server_usd, local, difference";
+const PRUNE_SERVER_ROWS_SQL = pruneServerRowsSql(
+  { before: "$1::bigint", skip: "$2::bigint", limit: "$3::bigint" },
+  (alias) => `NOT ${alias}.behind_head`,
+  "FOR UPDATE OF r SKIP LOCKED",
+);
 
 /** Σ movements + Σ bet net of the agent `$1` */
 const LOCAL_BALANCE = `(SELECT COALESCE(SUM(amount), 0) FROM movements WHERE agent_id = $1)
@@ -342,6 +348,10 @@ export class PgLedgerRepo implements LedgerRepo {
       params,
     );
     return rows.map(toServerRow);
+  }
+
+  async pruneServerRows(q: { before: number; keepNewest: number; limit: number }): Promise<number> {
+    return this.#conn.run(PRUNE_SERVER_ROWS_SQL, [q.before, q.keepNewest - 1, q.limit]);
   }
 
   // ── balances and PnL ────────────────────────────────────────────────────────────────────────────────────────

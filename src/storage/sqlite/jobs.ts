@@ -293,6 +293,15 @@ export class SqliteJobRepo implements JobRepo {
     return rows.map((r) => r.id);
   }
 
+  async oldestUnsettledMoneyJobAt(): Promise<number | null> {
+    return this.#sql(
+      `SELECT MIN(created_at) FROM jobs
+       WHERE kind = 'task' AND money = 1 AND state NOT IN ('succeeded', 'cancelled', 'expired')`,
+    )
+      .pluck()
+      .get() as number | null;
+  }
+
   async stateCounts(kind: "task" | "canvas" = "task"): Promise<StateCount[]> {
     return this.#sql(
       `SELECT queue, state, COUNT(*) AS count FROM jobs WHERE kind ${kind === "task" ? "=" : "<>"} 'task'

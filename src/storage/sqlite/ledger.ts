@@ -35,6 +35,7 @@ import type {
 import {
   type BetRow,
   type MovementRow,
+  pruneServerRowsSql,
   SERVER_ROW_COLUMNS,
   type ServerRowRow,
   type SnapshotRow,
@@ -117,6 +118,10 @@ const SELECT_MOVEMENT =
   "SELECT agent_id, kind, amount, reference, fee, description, job_id, at, recorded_at FROM movements";
 
 const SELECT_SNAPSHOT = "SELECT agent_id, at, server, server_usd, local, difference FROM balance_snapshots";
+const PRUNE_SERVER_ROWS_SQL = pruneServerRowsSql(
+  { before: "@before", skip: "@skip", limit: "@limit" },
+  (alias) => `${alias}.behind_head = 0`,
+);
 
 export class SqliteLedgerRepo implements LedgerRepo {
   readonly #conn: SqliteConn;
@@ -408,6 +413,11 @@ export class SqliteLedgerRepo implements LedgerRepo {
       )
       .all(params) as ServerRowRow[];
     return rows.map(toServerRow);
+  }
+
+  async pruneServerRows(q: { before: number; keepNewest: number; limit: number }): Promise<number> {
+    return this.#conn.sql(PRUNE_SERVER_ROWS_SQL).run({ before: q.before, skip: q.keepNewest - 1, limit: q.limit })
+      .changes;
   }
 
   // ── balances and PnL ────────────────────────────────────────────────────────────────────────────────────────
