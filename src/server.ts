@@ -87,7 +87,14 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
     const fleet = createFleetStore(storage, config, { vault });
     // on a shared database every process keeps time by the database's clock (machines' clocks drift)
     clock = storage.dialect === "postgres" ? await DatabaseClock.start(storage) : undefined;
-    const engine = createJobEngine({ storage, config, logger, egressId: config.egressId, ...(clock ? { clock } : {}) });
+    const engine = createJobEngine({
+      storage,
+      config,
+      logger,
+      egressId: config.egressId,
+      firesSchedules: Boolean(opts.startScheduler && config.worker),
+      ...(clock ? { clock } : {}),
+    });
     const scheduler = await createScheduler({ storage, engine, logger, ...(clock ? { clock } : {}) });
 
     let resolveClient!: (c: PurpleFleaClient) => void;

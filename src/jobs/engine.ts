@@ -19,6 +19,7 @@ import { JobEvents, notFound, waitForJob } from "./events.js";
 import { createFailureHook, type JobFailure } from "./failure-hook.js";
 import { buildTaskJob } from "./job-factory.js";
 import { Maintenance } from "./maintenance.js";
+import { DEFAULT_HEARTBEAT_MS, ProcessHeartbeat } from "./process-heartbeat.js";
 import { TaskRegistry } from "./registry.js";
 import { revoke } from "./revoke.js";
 import { queueStats } from "./stats.js";
@@ -28,7 +29,7 @@ import type { JobEngine, JobState, QueueName } from "./types.js";
 export interface JobEngineOptions {
   storage: Storage;
   config: Pick<FleetConfig, "concurrency" | "resultTtlMs" | "alertWebhookUrl"> &
-    Partial<Pick<FleetConfig, "mirrorRetentionMs">>;
+    Partial<Pick<FleetConfig, "mirrorRetentionMs" | "mode">>;
   logger?: Logger;
   clock?: Clock;
   /** name on this process's leases; default host:pid:random */
@@ -54,6 +55,10 @@ export interface JobEngineOptions {
   commitWindowMs?: number;
   /** jitter source; default Math.random */
   random?: () => number;
+  /** this process also runs the scheduler (its heartbeat row says so). Default false */
+  firesSchedules?: boolean;
+  /** real-time period of this process's heartbeat in `processes`. Default 10 s */
+  heartbeatMs?: number;
 }
 
 /** how long a lease lasts unless renewed; renewed every heartbeat (a third of it, at most 5 s) */
@@ -165,6 +170,12 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     ...(config.mirrorRetentionMs === undefined ? {} : { mirrorRetentionMs: config.mirrorRetentionMs }),
     activeIds: () => dispatcher.activeIds(),
   });
+  const heartbeat = new ProcessHeartbeat(core, {
+    mode: config.mode ?? "standalone",
+    queues: { ...config.concurrency },
+    firesSchedules: opts.firesSchedules ?? false,
+    heartbeatMs: opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+  });
   registry.register(aggregateBetResultsTask, { builtin: true });
 
   // the engine's answers about jobs wait until what they report is durable
@@ -224,6 +235,8 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
     async start() {
       if (started) return;
       started = true;
+      // seen at once, even while recovery below takes its time
+      await heartbeat.start();
       await maintenance.start();
       dispatcher.start();
       // another process's commit of claimable work wakes this one at once (PostgreSQL); else the poll finds it
@@ -238,6 +251,8 @@ export function createJobEngine(opts: JobEngineOptions): JobEngine {
       unsubscribe?.();
       await maintenance.stop();
       await dispatcher.stop(stopOpts.graceMs ?? 10_000);
+      // gone, not silent: removed only once its leases are released
+      await heartbeat.stop();
       await Promise.allSettled([...alerts]);
     },
   };

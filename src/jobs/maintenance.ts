@@ -1,13 +1,15 @@
 /**
  * Periodic housekeeping, in every process (each step is a serialised write, so running it in several
  * processes at once is harmless): recovery of jobs whose process died, expiry, chord deadlines, TTL pruning (of
- * finished jobs, and of the server ledger mirror: src/ledger/mirror-retention.ts).
+ * finished jobs, of the server ledger mirror: src/ledger/mirror-retention.ts, and of the heartbeat rows of
+ * processes that died).
  */
 import { DEFAULT_MIRROR_RETENTION_DAYS, pruneServerMirror } from "../ledger/mirror-retention.js";
 import type { Canvas } from "./canvas.js";
 import { decisionPolicy, type EngineCore, mustReconcile } from "./core.js";
 import { errorText } from "./job-error.js";
 import { decideAbandoned } from "./outcome.js";
+import { PROCESS_ROW_TTL_MS } from "./process-heartbeat.js";
 
 const BATCH = 200;
 /** how often (engine time) finished rows are pruned */
@@ -63,6 +65,7 @@ export class Maintenance {
       if (this.#core.clock.now() - this.#lastPruneAt >= PRUNE_EVERY_MS) {
         await this.#step("pruning", () => this.prune());
         await this.#step("mirror pruning", () => this.pruneMirror());
+        await this.#step("process pruning", () => this.pruneProcesses());
       }
     })().finally(() => {
       this.#sweeping = undefined;
@@ -108,6 +111,11 @@ export class Maintenance {
   pruneMirror(): Promise<number> {
     const retentionMs = this.#opts.mirrorRetentionMs ?? DEFAULT_MIRROR_RETENTION_DAYS * 86_400_000;
     return pruneServerMirror(this.#core.storage, this.#core.clock.now(), retentionMs, BATCH);
+  }
+
+  /** deletes the rows of processes silent for a day (they died without a clean stop) */
+  pruneProcesses(): Promise<number> {
+    return this.#core.storage.processes.pruneSilent(this.#core.clock.now() - PROCESS_ROW_TTL_MS);
   }
 
   #expireUnstarted(): Promise<void> {

@@ -13,6 +13,7 @@
 import type { FleetRepo } from "./fleet.js";
 import type { JobRepo } from "./jobs.js";
 import type { LedgerRepo } from "./ledger.js";
+import type { ProcessRepo } from "./processes.js";
 import type { RateLimitRepo } from "./rate-limits.js";
 import type { ScheduleRepo } from "./schedules.js";
 import type { TaskMemoryRepo } from "./task-memory.js";
@@ -24,6 +25,7 @@ export interface Executor {
   readonly schedules: ScheduleRepo;
   readonly rateLimits: RateLimitRepo;
   readonly taskMemory: TaskMemoryRepo;
+  readonly processes: ProcessRepo;
 }
 
 /** One write transaction in progress. */

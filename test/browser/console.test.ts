@@ -226,9 +226,14 @@ describe.skipIf(chromiumMissing)("operations console in a browser", () => {
     expect((await h.fleet.deps.fleet.pauseState()).fleetPaused).toBe(false);
   });
 
-  it("shows health: throughput and queue charts, rate limits and lease holders", async () => {
+  it("shows health: throughput and queue charts, rate limits and the processes with their heartbeats", async () => {
     await open("#/health", "main canvas");
     expect(await page.locator("main canvas").count()).toBeGreaterThanOrEqual(2);
+    // this server's engine, from its heartbeat row: host, pid and egress, not stale
+    const own = page.locator("table.processes tbody tr", { hasText: `pid ${process.pid}` });
+    await own.waitFor({ timeout: 10_000 });
+    expect(await own.innerText()).toContain(`egress ${h.fleet.deps.config.egressId}`);
+    expect(await own.getAttribute("class")).not.toContain("stale");
     await shot("console-health");
   });
 
@@ -302,7 +307,7 @@ describe.skipIf(chromiumMissing)("operations console in a browser", () => {
       ["#/jobs", "tr.job-row"],
       [`#/jobs/${encodeURIComponent(batch.job_id)}`, "main h1, main h2"],
       ["#/money", "article.agent"],
-      ["#/health", "main canvas"],
+      ["#/health", "table.processes"],
       ["#/schedules", "input[role=switch]"],
     ] as const) {
       await open(hash, ready);

@@ -329,7 +329,7 @@ describe("the money view", () => {
 });
 
 describe("the health view", () => {
-  it("buckets every job that finished in the window, and shows rate-limit keys and lease holders", async () => {
+  it("buckets every job that finished in the window, and shows rate-limit keys and processes", async () => {
     // another process's running job: its lease names it, renewed a moment ago
     const now = Date.now();
     const refresh: TaskDefinition = {
@@ -369,14 +369,17 @@ describe("the health view", () => {
         expect(sum(health.series.succeeded)).toBe(finished?.ok);
         expect(sum(health.series.failed)).toBe(finished?.bad ?? 0);
         expect(health.series.running.at(-1)).toBe(1);
-        expect(health.processes).toEqual([
-          {
-            owner: "other-host:42",
-            jobs_leased: 1,
-            last_heartbeat_at: new Date(now).toISOString(),
-            lease_expires_at: new Date(now + DEFAULT_LEASE_MS).toISOString(),
-          },
+        // this process's engine (its heartbeat row, test/console/processes.test.ts), and the lease holder without one
+        expect(health.processes.map((p) => [p.pid, p.status])).toEqual([
+          [process.pid, "alive"],
+          [null, "stale"],
         ]);
+        expect(health.processes[1]).toMatchObject({
+          owner: "other-host:42",
+          jobs_leased: 1,
+          last_heartbeat_at: null,
+          lease_expires_at: new Date(now + DEFAULT_LEASE_MS).toISOString(),
+        });
       }
       const health = await consoleHealth(deps(), q());
       const key = `casino:agent:${agentA}:batch`;

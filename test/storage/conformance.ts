@@ -52,7 +52,7 @@ const retry = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, jitter: 0 };
 function engineOn(
   storage: Storage,
   ownerId: string,
-  opts: { leaseMs?: number; resultTtlMs?: number; clock?: ManualClock } = {},
+  opts: { leaseMs?: number; resultTtlMs?: number; clock?: ManualClock; heartbeatMs?: number } = {},
 ) {
   return createJobEngine({
     storage,
@@ -63,6 +63,7 @@ function engineOn(
     settleMs: 50,
     ...(opts.leaseMs === undefined ? {} : { leaseMs: opts.leaseMs }),
     ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+    ...(opts.heartbeatMs === undefined ? {} : { heartbeatMs: opts.heartbeatMs }),
   });
 }
 
@@ -542,6 +543,59 @@ export function describeStorageConformance(backend: Backend): void {
         { key: limit.key, used: 2, oldestAt: now - 1_000, waiting: 1 },
         { key: ip.key, used: 2, oldestAt: now - 1_000, waiting: 0 },
       ]);
+    });
+
+    it("keeps one heartbeat row per process, seen by the others, and prunes the silent ones", async () => {
+      const now = Date.now();
+      const row = (owner: string, startedAt: number, lastSeenAt: number) => ({
+        owner,
+        host: "host-1",
+        pid: 4242,
+        egress: "egress-1",
+        mode: "sandbox",
+        queues: { casino: 8, escrow: 2 },
+        runsJobs: true,
+        firesSchedules: false,
+        heartbeatMs: 10_000,
+        startedAt,
+        lastSeenAt,
+      });
+      await h.storage.processes.heartbeat(row("proc-b", now - 5_000, now - 5_000));
+      await h.storage.processes.heartbeat(row("proc-a", now - 9_000, now - 9_000));
+      await h.storage.processes.heartbeat(row("proc-dead", now - 3 * DAY_MS, now - 2 * DAY_MS));
+      // a refresh moves last_seen_at and what changed, never started_at
+      await h.storage.processes.heartbeat({
+        ...row("proc-a", now, now),
+        queues: { casino: 3 },
+        firesSchedules: true,
+        egress: "egress-2",
+      });
+
+      const other = await h.another();
+      expect(await other.processes.list()).toEqual([
+        row("proc-dead", now - 3 * DAY_MS, now - 2 * DAY_MS),
+        { ...row("proc-a", now - 9_000, now), queues: { casino: 3 }, firesSchedules: true, egress: "egress-2" },
+        row("proc-b", now - 5_000, now - 5_000),
+      ]);
+      expect(await other.processes.pruneSilent(now - DAY_MS)).toBe(1);
+      await other.processes.remove("proc-b");
+      await other.processes.remove("proc-never-was");
+      expect((await h.storage.processes.list()).map((p) => p.owner)).toEqual(["proc-a"]);
+    });
+
+    it("an engine writes its heartbeat row when it starts, refreshes it, and removes it when it stops", async () => {
+      const engine = spawn(h.storage, "proc-engine", { heartbeatMs: 30 });
+      const before = Date.now();
+      await engine.start();
+      const other = await h.another();
+      const [seen] = await other.processes.list();
+      expect(seen).toMatchObject({ owner: "proc-engine", pid: process.pid, queues: CONCURRENCY, mode: "standalone" });
+      expect(seen?.lastSeenAt).toBeGreaterThanOrEqual(before);
+      await expect
+        .poll(async () => (await other.processes.list())[0]?.lastSeenAt, { timeout: 5_000 })
+        .toBeGreaterThan(seen?.lastSeenAt as number);
+      await engine.stop();
+      expect(await h.storage.processes.list()).toEqual([]);
     });
 
     it("prunes mirror rows past the retention, keeping the head, the opening mark, the faucet credit and the window", async () => {

@@ -1,11 +1,12 @@
 /**
  * `GET /api/health`: throughput, failures and queue depth over the last hour or day, rate-limit state per key, and
- * the processes holding leases. Series are bucketed here from one bounded read of task jobs (`jobs.activity`).
+ * the fleet's processes (processes.ts). Series are bucketed here from one bounded read of task jobs
+ * (`jobs.activity`).
  */
 import type { FleetDeps } from "../../deps.js";
 import { FleetError } from "../../errors.js";
-import { DEFAULT_LEASE_MS } from "../../jobs/engine.js";
 import type { JobActivity } from "../../storage/jobs.js";
+import { type ProcessView, processViews } from "./processes.js";
 import { keyMeaning, LONGEST_WINDOW_MS } from "./rate-limit-keys.js";
 import { iso } from "./views.js";
 
@@ -48,13 +49,6 @@ export interface RateLimitView {
   waiting_jobs: number;
 }
 
-export interface ProcessView {
-  owner: string;
-  jobs_leased: number;
-  last_heartbeat_at: string;
-  lease_expires_at: string;
-}
-
 export interface Health {
   window: HealthWindow;
   bucket_seconds: number;
@@ -72,10 +66,11 @@ export async function consoleHealth(deps: Pick<FleetDeps, "storage">, query: URL
   // the clock the job rows were stamped with (several machines share the database)
   const now = await deps.storage.databaseTime();
   const start = (Math.floor(now / bucketMs) + 1 - buckets) * bucketMs;
-  const [activity, usage, holders] = await Promise.all([
+  const [activity, usage, holders, processes] = await Promise.all([
     deps.storage.jobs.activity(start, ACTIVITY_LIMIT),
     deps.storage.rateLimits.usage(now - LONGEST_WINDOW_MS),
     deps.storage.jobs.leaseHolders(),
+    deps.storage.processes.list(),
   ]);
   await deps.storage.settled();
   return {
@@ -97,13 +92,7 @@ export async function consoleHealth(deps: Pick<FleetDeps, "storage">, query: URL
         waiting_jobs: u.waiting,
       };
     }),
-    processes: holders.map((h) => ({
-      owner: h.owner,
-      jobs_leased: h.jobs,
-      // a lease is renewed to `now + lease length` on every heartbeat, so the newest expiry dates the last one
-      last_heartbeat_at: iso(h.leaseExpiresAt - DEFAULT_LEASE_MS) as string,
-      lease_expires_at: iso(h.leaseExpiresAt) as string,
-    })),
+    processes: processViews(processes, holders, now),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 export type { BatchSummary } from "./batch-summary.js";
 export type { EscrowItem } from "./escrows.js";
-export { consoleHealth, type Health, type HealthSeries, type ProcessView, type RateLimitView } from "./health.js";
+export { consoleHealth, type Health, type HealthSeries, type RateLimitView } from "./health.js";
 export {
   type AttemptView,
   type CanvasView,
@@ -18,4 +18,5 @@ export type { JobItem, ProgressView } from "./job-item.js";
 export { consoleJobs, type JobsPage } from "./jobs.js";
 export { type AgentMoney, consoleMoney, type LossView, type Money, type PnlSeries } from "./money.js";
 export { consoleOverview, type Overview, type QueueView } from "./overview.js";
+export { type ProcessView, processViews } from "./processes.js";
 export { consoleSchedules, type ScheduleItem } from "./schedules.js";

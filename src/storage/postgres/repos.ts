@@ -11,6 +11,8 @@ import { PgJobRepo } from "./jobs.js";
 import { PG_JOBS_MIGRATIONS } from "./jobs-schema.js";
 import { PgLedgerRepo } from "./ledger.js";
 import { PG_LEDGER_MIGRATIONS } from "./ledger-schema.js";
+import { PgProcessRepo } from "./processes.js";
+import { PG_PROCESS_MIGRATIONS } from "./processes-schema.js";
 import { PG_RATE_LIMIT_MIGRATIONS, PgRateLimitRepo } from "./rate-limits.js";
 import { PgScheduleRepo } from "./schedules.js";
 import { PG_SCHEDULES_MIGRATIONS } from "./schedules-schema.js";
@@ -24,6 +26,7 @@ export const PG_MIGRATIONS: ReadonlyArray<readonly [module: string, migrations: 
   ["scheduler", PG_SCHEDULES_MIGRATIONS],
   ["tasks", PG_TASK_MEMORY_MIGRATIONS],
   ["rate_limits", PG_RATE_LIMIT_MIGRATIONS],
+  ["processes", PG_PROCESS_MIGRATIONS],
 ];
 
 export function postgresRepos(conn: PgConn): Executor {
@@ -34,5 +37,6 @@ export function postgresRepos(conn: PgConn): Executor {
     fleet: new PgFleetRepo(conn),
     schedules: new PgScheduleRepo(conn),
     taskMemory: new PgTaskMemoryRepo(conn),
+    processes: new PgProcessRepo(conn),
   };
 }

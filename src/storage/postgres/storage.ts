@@ -17,6 +17,7 @@ class PgTx implements Tx {
   readonly schedules;
   readonly rateLimits;
   readonly taskMemory;
+  readonly processes;
   readonly #conn: ClientConn;
   readonly #after: Array<() => void> = [];
   #savepoints = 0;
@@ -28,6 +29,7 @@ class PgTx implements Tx {
     this.schedules = repos.schedules;
     this.rateLimits = repos.rateLimits;
     this.taskMemory = repos.taskMemory;
+    this.processes = repos.processes;
     this.#conn = conn;
   }
 
@@ -67,6 +69,7 @@ export class PgStorage implements Storage {
   readonly schedules;
   readonly rateLimits;
   readonly taskMemory;
+  readonly processes;
   readonly #pool: pg.Pool;
   readonly #conn: PoolConn;
   readonly #listener: JobsListener;
@@ -84,6 +87,7 @@ export class PgStorage implements Storage {
     this.schedules = repos.schedules;
     this.rateLimits = repos.rateLimits;
     this.taskMemory = repos.taskMemory;
+    this.processes = repos.processes;
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

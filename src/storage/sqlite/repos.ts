@@ -10,6 +10,8 @@ import { SqliteJobRepo } from "./jobs.js";
 import { JOBS_MIGRATIONS } from "./jobs-schema.js";
 import { SqliteLedgerRepo } from "./ledger.js";
 import { LEDGER_MIGRATIONS } from "./ledger-schema.js";
+import { SqliteProcessRepo } from "./processes.js";
+import { PROCESS_MIGRATIONS } from "./processes-schema.js";
 import { RATE_LIMIT_MIGRATIONS, SqliteRateLimitRepo } from "./rate-limits.js";
 import { SqliteScheduleRepo } from "./schedules.js";
 import { SCHEDULES_MIGRATIONS } from "./schedules-schema.js";
@@ -24,6 +26,7 @@ const MIGRATIONS: ReadonlyArray<readonly [module: string, migrations: readonly s
   ["scheduler", SCHEDULES_MIGRATIONS],
   ["tasks", TASK_MEMORY_MIGRATIONS],
   ["rate_limits", RATE_LIMIT_MIGRATIONS],
+  ["processes", PROCESS_MIGRATIONS],
 ];
 
 export function migrateAll(conn: SqliteConn): void {
@@ -38,5 +41,6 @@ export function sqliteRepos(conn: SqliteConn): Executor {
     fleet: new SqliteFleetRepo(conn),
     schedules: new SqliteScheduleRepo(conn),
     taskMemory: new SqliteTaskMemoryRepo(conn),
+    processes: new SqliteProcessRepo(conn),
   };
 }

@@ -41,6 +41,7 @@ class SqliteTx implements Tx {
   readonly schedules;
   readonly rateLimits;
   readonly taskMemory;
+  readonly processes;
   readonly #conn: SqliteConn;
   readonly #after: Array<() => void> = [];
 
@@ -51,6 +52,7 @@ class SqliteTx implements Tx {
     this.schedules = repos.schedules;
     this.rateLimits = repos.rateLimits;
     this.taskMemory = repos.taskMemory;
+    this.processes = repos.processes;
     this.#conn = conn;
   }
 
@@ -107,6 +109,7 @@ export class SqliteStorage implements Storage {
   readonly schedules;
   readonly rateLimits;
   readonly taskMemory;
+  readonly processes;
   readonly #conn: SqliteConn;
   readonly #wal: WalSync | undefined;
   readonly #checkpointer: Checkpointer | undefined;
@@ -142,6 +145,7 @@ export class SqliteStorage implements Storage {
     this.schedules = this.#autocommitted(repos.schedules);
     this.rateLimits = this.#autocommitted(repos.rateLimits);
     this.taskMemory = this.#autocommitted(repos.taskMemory);
+    this.processes = this.#autocommitted(repos.processes);
   }
 
   /** fsyncs run so far (tests and the bench read it; each may have covered many commits) */

@@ -59,4 +59,5 @@ export function pretty(value) {
 export const perWindow = (seconds) =>
   ({ 1: "second", 60: "minute", 3600: "hour", 86400: "day" })[seconds] ?? duration(seconds * 1000);
 
-export const isStale = (iso) => !iso || Date.now() - Date.parse(iso) > STALE_HEARTBEAT_MS;
+/** `afterMs`: the row's own limit (3 heartbeat intervals), when it states one */
+export const isStale = (iso, afterMs = STALE_HEARTBEAT_MS) => !iso || Date.now() - Date.parse(iso) > afterMs;

@@ -56,7 +56,7 @@ function route() {
 function tick() {
   for (const node of document.querySelectorAll("[data-rel]")) node.textContent = rel(node.dataset.rel);
   for (const row of document.querySelectorAll("tr[data-heartbeat]"))
-    row.classList.toggle("stale", isStale(row.dataset.heartbeat));
+    row.classList.toggle("stale", isStale(row.dataset.heartbeat, Number(row.dataset.staleAfterMs) || undefined));
 }
 
 function start() {

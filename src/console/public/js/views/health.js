@@ -1,9 +1,9 @@
-// #/health: throughput and queue depth charts, queues, rate limits and the processes holding leases.
+// #/health: throughput and queue depth charts, queues, rate limits and the fleet's processes with their heartbeats.
 
 import { getJson } from "../api.js";
 import { ACCENT, axes, barPaths, chartBox, countRange } from "../charts.js";
-import { cell, el, emptyState, fill, headRow, section, tableWrap, token } from "../dom.js";
-import { duration, isStale, num, perWindow, timeEl } from "../format.js";
+import { cell, dash, el, emptyState, fill, headRow, section, tableWrap, token } from "../dom.js";
+import { duration, num, perWindow, timeEl } from "../format.js";
 import { scheduleRefresh } from "../refresh.js";
 import { app } from "../state.js";
 import { errorBox } from "../toasts.js";
@@ -35,7 +35,8 @@ export function healthView(route) {
     problem,
     el("div", { class: "grid-2" }, section("Throughput", throughput.node), section("Queue depth", depth.node)),
     section("Queues", queuesBox),
-    el("div", { class: "grid-2" }, section("Rate limits", limitsBox), section("Processes holding leases", procBox)),
+    section("Rate limits", limitsBox),
+    section("Processes", procBox),
   );
   switcher.addEventListener("click", (e) => {
     const b = e.target.closest("button");
@@ -202,29 +203,45 @@ function rateLimitTable(limits) {
 }
 
 function processTable(processes) {
-  if (!processes?.length) return emptyState("No process holds a lease.");
+  if (!processes?.length) return emptyState("No process is running jobs on this database.");
   return tableWrap(
     el(
       "table",
-      { class: "table cards-on-narrow" },
-      headRow(["Process", "Jobs", "Last heartbeat", "Lease expires"]),
+      { class: "table cards-on-narrow processes" },
+      headRow(["Process", "Queues", "Jobs", "Started", "Last heartbeat", "Lease expires"]),
+      el("tbody", {}, processes.map(processRow)),
+    ),
+  );
+}
+
+function processRow(p) {
+  const where = p.host === null ? "no heartbeat row" : `${p.host} · pid ${p.pid} · egress ${p.egress} · ${p.mode}`;
+  const queues = Object.entries(p.queues ?? {}).map(([queue, n]) => `${queue} ${n}`);
+  return el(
+    "tr",
+    {
+      // main.js re-reads these every few seconds, so a process that stops beating turns stale without a refetch
+      "data-heartbeat": p.last_heartbeat_at ?? "",
+      "data-stale-after-ms": p.heartbeat_interval_seconds === null ? null : p.heartbeat_interval_seconds * 3_000,
+      class: p.status === "stale" ? "stale" : "",
+    },
+    cell(
+      "Process",
       el(
-        "tbody",
+        "div",
         {},
-        processes.map((p) =>
-          el(
-            "tr",
-            { "data-heartbeat": p.last_heartbeat_at, class: isStale(p.last_heartbeat_at) ? "stale" : "" },
-            cell("Process", el("span", { class: "mono small break" }, p.owner)),
-            cell("Jobs", el("span", { class: "num" }, num(p.jobs_leased))),
-            cell(
-              "Last heartbeat",
-              el("span", {}, timeEl(p.last_heartbeat_at), el("span", { class: "badge stale-badge" }, "stale")),
-            ),
-            cell("Lease expires", timeEl(p.lease_expires_at)),
-          ),
-        ),
+        el("span", { class: "mono small break" }, p.owner),
+        p.fires_schedules ? el("span", { class: "badge" }, "schedules") : null,
+        el("div", { class: "muted small break" }, where),
       ),
     ),
+    cell("Queues", queues.length ? el("span", { class: "small" }, queues.join(" · ")) : dash()),
+    cell("Jobs", el("span", { class: "num" }, num(p.jobs_leased))),
+    cell("Started", timeEl(p.started_at)),
+    cell(
+      "Last heartbeat",
+      el("span", {}, timeEl(p.last_heartbeat_at), el("span", { class: "badge stale-badge" }, "stale")),
+    ),
+    cell("Lease expires", timeEl(p.lease_expires_at)),
   );
 }
