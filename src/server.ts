@@ -117,7 +117,10 @@ export async function createServer(config: FleetConfig, opts: CreateServerOption
     const primaryImport =
       config.apiKey && config.mode === "live" ? new PrimaryImport(deps, config.apiKey, opts.importRetry) : undefined;
     // Against a sandbox whose limits are off, drawing from rate-limit buckets would only slow things down.
-    registerFleetTasks(engine, deps, { rateLimits: config.mode === "live" || opts.sandbox?.rateLimits !== false });
+    registerFleetTasks(engine, deps, {
+      rateLimits: config.mode === "live" || opts.sandbox?.rateLimits !== false,
+      ...(clock ? { clock } : {}),
+    });
 
     const ready = (async () => {
       try {

@@ -12,6 +12,7 @@
  */
 import type { FleetRepo } from "./fleet.js";
 import type { JobRepo } from "./jobs.js";
+import type { LaneRepo } from "./lanes.js";
 import type { LedgerRepo } from "./ledger.js";
 import type { ProcessRepo } from "./processes.js";
 import type { RateLimitRepo } from "./rate-limits.js";
@@ -26,6 +27,7 @@ export interface Executor {
   readonly rateLimits: RateLimitRepo;
   readonly taskMemory: TaskMemoryRepo;
   readonly processes: ProcessRepo;
+  readonly lanes: LaneRepo;
 }
 
 /** One write transaction in progress. */

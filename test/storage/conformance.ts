@@ -30,6 +30,7 @@ import {
 } from "../../src/ledger/server-mirror.js";
 import type { LedgerEntry } from "../../src/purpleflea/types.js";
 import type { StoredJob } from "../../src/storage/jobs.js";
+import { LANE_POLL_MS } from "../../src/storage/lanes.js";
 import type { Storage } from "../../src/storage/types.js";
 
 export interface BackendHarness {
@@ -581,6 +582,48 @@ export function describeStorageConformance(backend: Backend): void {
       await other.processes.remove("proc-b");
       await other.processes.remove("proc-never-was");
       expect((await h.storage.processes.list()).map((p) => p.owner)).toEqual(["proc-a"]);
+    });
+
+    it("hands an agent's ledger lane to one process at a time: all or none, paced, leased, freed by its holder", async () => {
+      const other = await h.another();
+      const [lease, pace, t0] = [60_000, 2_000, 1_000_000];
+      const take = (s: Storage, agents: string[], holder: string, now: number) =>
+        s.lanes.tryAcquire(agents, holder, now, lease, pace);
+
+      // two connections race for the same lanes (rows that exist: a first call took and freed them): one gets them
+      expect(await take(h.storage, ["ag-x", "ag-y"], "first", t0 - 10_000)).toEqual({ acquired: true });
+      await h.storage.lanes.release(["ag-x", "ag-y"], "first");
+      const race = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => take(i % 2 ? other : h.storage, ["ag-x", "ag-y"], `race-${i}`, t0)),
+      );
+      expect(race.filter((r) => r.acquired)).toHaveLength(1);
+      const winner = `race-${race.findIndex((r) => r.acquired)}`;
+      // its pace passed but it still holds them: the others poll
+      expect(await take(other, ["ag-y"], "late", t0 + 5_000)).toEqual({
+        acquired: false,
+        retryAt: t0 + 5_000 + LANE_POLL_MS,
+      });
+      // all or none: refused on ag-y, the call took nothing, so ag-z is free for a third
+      expect((await take(other, ["ag-y", "ag-z"], "both", t0 + 5_000)).acquired).toBe(false);
+      expect(await take(h.storage, ["ag-z"], "z-only", t0 + 5_000)).toEqual({ acquired: true });
+
+      // only the holder frees a lane
+      await other.lanes.release(["ag-x", "ag-y"], "not-the-holder");
+      expect((await take(other, ["ag-x"], "late", t0 + 5_000)).acquired).toBe(false);
+      await h.storage.lanes.release(["ag-x", "ag-y"], winner);
+      expect(await take(other, ["ag-x"], "late", t0 + 5_000)).toEqual({ acquired: true });
+
+      // a free lane still keeps its pace: the next call may start LANE_PACE after the last one started
+      await other.lanes.release(["ag-x"], "late");
+      expect(await take(h.storage, ["ag-x", "ag-y"], "paced", t0 + 6_000)).toEqual({
+        acquired: false,
+        retryAt: t0 + 7_000,
+      });
+      expect(await take(h.storage, ["ag-x", "ag-y"], "paced", t0 + 7_000)).toEqual({ acquired: true });
+
+      // a holder that died without releasing: its lease frees the lane, not a moment before
+      expect((await take(other, ["ag-z"], "after-death", t0 + 5_000 + lease - 1)).acquired).toBe(false);
+      expect(await take(other, ["ag-z"], "after-death", t0 + 5_000 + lease)).toEqual({ acquired: true });
     });
 
     it("an engine writes its heartbeat row when it starts, refreshes it, and removes it when it stops", async () => {

@@ -41,7 +41,7 @@ describe.skipIf(!postgresAvailable)("PostgreSQL migrations", () => {
         "SELECT module, version, COUNT(*)::int AS n FROM schema_migrations GROUP BY module, version ORDER BY module, version",
       );
       expect(new Set(rows.map((r) => r.module))).toEqual(
-        new Set(["fleet", "jobs", "ledger", "processes", "rate_limits", "scheduler", "tasks"]),
+        new Set(["fleet", "jobs", "lanes", "ledger", "processes", "rate_limits", "scheduler", "tasks"]),
       );
       for (const r of rows) expect(r.n, `${r.module} v${r.version}`).toBe(1);
       // and every process sees a working schema

@@ -37,8 +37,11 @@ import { batchCallClaims } from "./rate-gate.js";
 export interface BetBatchIo {
   casino: Pick<CasinoClient, "batch">;
   lookup: BetLookup;
-  /** sends a call in the agent's ledger lane (ledger-sync.ts): one call at a time, its ledger synced after */
-  lane?: <T>(agentId: string, send: () => Promise<T>) => Promise<T>;
+  /**
+   * sends a call in the agent's ledger lane (ledger-sync.ts): one call at a time fleet-wide, its ledger synced
+   * after; `signal` stops the wait for the lane, not a call once sent
+   */
+  lane?: <T>(agentId: string, send: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 }
 
 export function casinoBetBatchTask(
@@ -74,7 +77,7 @@ export function casinoBetBatchTask(
       const sentAt = Date.now();
       // No abort signal on the call: once sent it runs to its answer or the client's deadline (see in-flight.ts).
       const send = () => io.casino.batch(key, unsent.map(betRequest));
-      const answer = await held.track(ctx.job.id, io.lane ? io.lane(args.agentId, send) : send());
+      const answer = await held.track(ctx.job.id, io.lane ? io.lane(args.agentId, send, ctx.signal) : send());
       const { placed, refused } = settleAnswer(unsent, answer, ctx.job.id, sentAt);
       ctx.onCommit(async (tx) => {
         await recordBets(tx, [...placed.values()]);

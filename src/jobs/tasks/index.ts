@@ -5,6 +5,7 @@
  */
 import type { FleetDeps } from "../../deps.js";
 import { aggregateBetResultsTaskWith } from "../aggregate-bet-results.js";
+import type { Clock } from "../clock.js";
 import type { JobEngine, TaskDefinition } from "../types.js";
 import { balanceCheckTask } from "./balance-check.js";
 import { createBetLookup } from "./bet-lookup.js";
@@ -44,6 +45,8 @@ export interface FleetTaskOptions {
    * it are read before its own bets push them out of the 50-row window (src/jobs/tasks/ledger-sync.ts).
    */
   ledgerSync?: boolean;
+  /** the engine's clock: paces and leases the agents' fleet-wide ledger lanes (default: this machine's) */
+  clock?: Pick<Clock, "now">;
 }
 
 export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: FleetTaskOptions = {}): void {
@@ -54,8 +57,10 @@ export function registerFleetTasks(engine: JobEngine, deps: TaskDeps, opts: Flee
 
   // the engine's aggregate_bet_results, replaced by one that also reads what members placed from the ledger
   register(aggregateBetResultsTaskWith(ledgerPlacedBets(deps.storage)));
-  const nudger = (opts.ledgerSync ?? true) ? new LedgerNudger(deps, deps.logger) : undefined;
-  const lane = nudger && (<T>(agentId: string, send: () => Promise<T>) => nudger.lane(agentId, send));
+  const nudger = (opts.ledgerSync ?? true) ? new LedgerNudger(deps, deps.logger, opts.clock) : undefined;
+  const lane =
+    nudger &&
+    (<T>(agentId: string, send: () => Promise<T>, signal?: AbortSignal) => nudger.lane(agentId, send, signal));
   register(casinoBetBatchTask(deps, { casino: deps.client.casino, lookup, ...(lane ? { lane } : {}) }));
   register(casinoPlaceBatchTask(deps));
   register(casinoVerifyTask(deps));

@@ -1,11 +1,15 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FleetDeps } from "../../deps.js";
+import { FleetError } from "../../errors.js";
 import { type ImportResult, importServerLedger } from "../../ledger/import.js";
 import { appendToMirror, type MirrorAppend, SERVER_LEDGER_WINDOW } from "../../ledger/server-mirror.js";
 import type { ServerRow } from "../../ledger/types.js";
 import type { Logger } from "../../log.js";
 import { readWithRetry } from "../../purpleflea/read-retry.js";
 import type { CallOptions, LedgerEntry } from "../../purpleflea/types.js";
+import { type Clock, systemClock } from "../clock.js";
 import { errorMessage } from "./messages.js";
 
 /**
@@ -66,8 +70,8 @@ export async function trySync(
 }
 
 /**
- * Keeps busy agents' mirrors complete. An agent's bet calls go out one at a time in this process (its "lane"), at
- * least LANE_PACE_MS apart, and its ledger is synced after each before the next. A call writes at most 40 rows,
+ * Keeps busy agents' mirrors complete. An agent's bet calls go out one at a time (its "lane"), at least
+ * LANE_PACE_MS apart, and its ledger is synced after each before the next. A call writes at most 40 rows,
  * so each read reaches back to the last; and as the server orders rows of one second in no defined order and cuts
  * its window anywhere inside a second, no second may hold more than 50 of them: with calls 2 s apart a second
  * holds the rows of one call. The real casino allows 10 batch calls a minute per agent (one per 6 s), so neither
@@ -80,7 +84,15 @@ export async function trySync(
  * bettor): after each of an agent's first PROBE_CALLS calls in this process, every other fleet agent is synced to
  * find the commissions it caused. Learned links last for the process.
  *
+ * The lane is fleet-wide: processes (and machines) on one database send calls of the same agent too. A call first
+ * takes the lanes in this process (so calls here wait in memory, not by polling the database), then the same
+ * lanes in storage (`storage.lanes`, all or none, paced and leased on the engine's clock: a dead process's lane
+ * frees itself after LANE_LEASE_MS), and frees them once its syncs are done.
+ *
  * Best effort: a failed sync is logged, and the next call, the ledger refresh or a reconciliation reads again.
+ * Completeness never blocks money: when storage cannot give the fleet-wide lane, the call is sent without it
+ * (logged), and rows another process's call pushed out of the window are caught later as an `unattributed`
+ * movement.
  */
 export class LedgerNudger {
   readonly #running = new Map<string, Promise<void>>();
@@ -93,28 +105,79 @@ export class LedgerNudger {
   readonly #notBefore = new Map<string, number>();
   /** calls of an agent after which the rest of the fleet is still synced, to learn its referrers */
   readonly #probesLeft = new Map<string, number>();
+  /** names this process's holds on fleet-wide lanes; each call adds its own number */
+  readonly #holderPrefix = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  #calls = 0;
 
   constructor(
     private readonly deps: Pick<FleetDeps, "fleet" | "client" | "storage">,
     private readonly logger: Pick<Logger, "warn">,
+    private readonly clock: Pick<Clock, "now"> = systemClock,
   ) {}
 
-  /** Sends one bet call of the agent in its lane (and its known referrers' lanes), then syncs them all. */
-  async lane<T>(agentId: string, send: () => Promise<T>): Promise<T> {
+  /**
+   * Sends one bet call of the agent in its lane (and its known referrers' lanes), then syncs them all. `signal`
+   * stops the wait for the lanes (the call is then not sent); a call once sent runs to its answer.
+   */
+  async lane<T>(agentId: string, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     // one global order of acquisition: two calls that share lanes can never wait for each other in a circle
     const agents = [...new Set([agentId, ...(this.#referrers.get(agentId) ?? [])])].sort();
     const release: Array<() => void> = [];
-    for (const a of agents) release.push(await this.#acquire(a));
-    const wait = Math.max(0, ...agents.map((a) => (this.#notBefore.get(a) ?? 0) - Date.now()));
-    if (wait > 0) await sleep(wait);
-    const startedAt = Date.now();
-    for (const a of agents) this.#notBefore.set(a, startedAt + LANE_PACE_MS);
     try {
-      return await send();
+      for (const a of agents) release.push(await this.#acquire(a));
+      const holder = await this.#holdFleetWide(agents, signal);
+      try {
+        const wait = Math.max(0, ...agents.map((a) => (this.#notBefore.get(a) ?? 0) - Date.now()));
+        if (wait > 0) await sleep(wait);
+        const startedAt = Date.now();
+        for (const a of agents) this.#notBefore.set(a, startedAt + LANE_PACE_MS);
+        try {
+          return await send();
+        } finally {
+          for (const a of agents) await this.#syncOnce(a);
+          this.#probe(agentId);
+        }
+      } finally {
+        if (holder !== undefined) await this.#releaseFleetWide(agents, holder);
+      }
     } finally {
-      for (const a of agents) await this.#syncOnce(a);
       for (const r of release) r();
-      this.#probe(agentId);
+    }
+  }
+
+  /** Takes the agents' lanes in storage, waiting while another process holds them; undefined if storage failed. */
+  async #holdFleetWide(agents: readonly string[], signal: AbortSignal | undefined): Promise<string | undefined> {
+    const holder = `${this.#holderPrefix}:${++this.#calls}`;
+    try {
+      for (;;) {
+        const now = this.clock.now();
+        const taken = await this.deps.storage.lanes.tryAcquire(agents, holder, now, LANE_LEASE_MS, LANE_PACE_MS);
+        if (taken.acquired) return holder;
+        await sleep(Math.max(1, taken.retryAt - now), undefined, signal ? { signal } : undefined);
+      }
+    } catch (err) {
+      if (signal?.aborted) {
+        throw new FleetError("CANCELLED", `the bet call of ${agents.join(", ")} was stopped before it was sent`, {
+          kind: "retryable",
+          cause: signal.reason,
+        });
+      }
+      this.logger.warn(
+        { err, agents },
+        "could not take the fleet-wide ledger lane; sending without it (rows may be caught later as unattributed)",
+      );
+      return undefined;
+    }
+  }
+
+  async #releaseFleetWide(agents: readonly string[], holder: string): Promise<void> {
+    try {
+      await this.deps.storage.lanes.release(agents, holder);
+    } catch (err) {
+      this.logger.warn(
+        { err, agents },
+        "could not free the fleet-wide ledger lane; it frees itself when its lease ends",
+      );
     }
   }
 
@@ -203,6 +266,8 @@ export class LedgerNudger {
 
 /** The least time between the starts of two calls holding one agent's lane (see LedgerNudger). */
 const LANE_PACE_MS = 2_000;
+/** How long a fleet-wide lane stays held without a release: a call and its syncs, with room (a dead holder's ends). */
+const LANE_LEASE_MS = 60_000;
 /** An agent's first calls in a process after which the whole fleet is synced to learn its referrers. */
 const PROBE_CALLS = 3;
 /** Commission rows of one sync looked up among agents not yet known as bettors (the rest are skipped). */

@@ -9,6 +9,7 @@ import { PgFleetRepo } from "./fleet.js";
 import { PG_FLEET_MIGRATIONS } from "./fleet-schema.js";
 import { PgJobRepo } from "./jobs.js";
 import { PG_JOBS_MIGRATIONS } from "./jobs-schema.js";
+import { PG_LANE_MIGRATIONS, PgLaneRepo } from "./lanes.js";
 import { PgLedgerRepo } from "./ledger.js";
 import { PG_LEDGER_MIGRATIONS } from "./ledger-schema.js";
 import { PgProcessRepo } from "./processes.js";
@@ -27,6 +28,7 @@ export const PG_MIGRATIONS: ReadonlyArray<readonly [module: string, migrations: 
   ["tasks", PG_TASK_MEMORY_MIGRATIONS],
   ["rate_limits", PG_RATE_LIMIT_MIGRATIONS],
   ["processes", PG_PROCESS_MIGRATIONS],
+  ["lanes", PG_LANE_MIGRATIONS],
 ];
 
 export function postgresRepos(conn: PgConn): Executor {
@@ -38,5 +40,6 @@ export function postgresRepos(conn: PgConn): Executor {
     schedules: new PgScheduleRepo(conn),
     taskMemory: new PgTaskMemoryRepo(conn),
     processes: new PgProcessRepo(conn),
+    lanes: new PgLaneRepo(conn),
   };
 }

@@ -18,6 +18,7 @@ class PgTx implements Tx {
   readonly rateLimits;
   readonly taskMemory;
   readonly processes;
+  readonly lanes;
   readonly #conn: ClientConn;
   readonly #after: Array<() => void> = [];
   #savepoints = 0;
@@ -30,6 +31,7 @@ class PgTx implements Tx {
     this.rateLimits = repos.rateLimits;
     this.taskMemory = repos.taskMemory;
     this.processes = repos.processes;
+    this.lanes = repos.lanes;
     this.#conn = conn;
   }
 
@@ -70,6 +72,7 @@ export class PgStorage implements Storage {
   readonly rateLimits;
   readonly taskMemory;
   readonly processes;
+  readonly lanes;
   readonly #pool: pg.Pool;
   readonly #conn: PoolConn;
   readonly #listener: JobsListener;
@@ -88,6 +91,7 @@ export class PgStorage implements Storage {
     this.rateLimits = repos.rateLimits;
     this.taskMemory = repos.taskMemory;
     this.processes = repos.processes;
+    this.lanes = repos.lanes;
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import { SqliteFleetRepo } from "./fleet.js";
 import { FLEET_MIGRATIONS } from "./fleet-schema.js";
 import { SqliteJobRepo } from "./jobs.js";
 import { JOBS_MIGRATIONS } from "./jobs-schema.js";
+import { LANE_MIGRATIONS, SqliteLaneRepo } from "./lanes.js";
 import { SqliteLedgerRepo } from "./ledger.js";
 import { LEDGER_MIGRATIONS } from "./ledger-schema.js";
 import { SqliteProcessRepo } from "./processes.js";
@@ -27,6 +28,7 @@ const MIGRATIONS: ReadonlyArray<readonly [module: string, migrations: readonly s
   ["tasks", TASK_MEMORY_MIGRATIONS],
   ["rate_limits", RATE_LIMIT_MIGRATIONS],
   ["processes", PROCESS_MIGRATIONS],
+  ["lanes", LANE_MIGRATIONS],
 ];
 
 export function migrateAll(conn: SqliteConn): void {
@@ -42,5 +44,6 @@ export function sqliteRepos(conn: SqliteConn): Executor {
     schedules: new SqliteScheduleRepo(conn),
     taskMemory: new SqliteTaskMemoryRepo(conn),
     processes: new SqliteProcessRepo(conn),
+    lanes: new SqliteLaneRepo(conn),
   };
 }

@@ -42,6 +42,7 @@ class SqliteTx implements Tx {
   readonly rateLimits;
   readonly taskMemory;
   readonly processes;
+  readonly lanes;
   readonly #conn: SqliteConn;
   readonly #after: Array<() => void> = [];
 
@@ -53,6 +54,7 @@ class SqliteTx implements Tx {
     this.rateLimits = repos.rateLimits;
     this.taskMemory = repos.taskMemory;
     this.processes = repos.processes;
+    this.lanes = repos.lanes;
     this.#conn = conn;
   }
 
@@ -110,6 +112,7 @@ export class SqliteStorage implements Storage {
   readonly rateLimits;
   readonly taskMemory;
   readonly processes;
+  readonly lanes;
   readonly #conn: SqliteConn;
   readonly #wal: WalSync | undefined;
   readonly #checkpointer: Checkpointer | undefined;
@@ -146,6 +149,7 @@ export class SqliteStorage implements Storage {
     this.rateLimits = this.#autocommitted(repos.rateLimits);
     this.taskMemory = this.#autocommitted(repos.taskMemory);
     this.processes = this.#autocommitted(repos.processes);
+    this.lanes = this.#autocommitted(repos.lanes);
   }
 
   /** fsyncs run so far (tests and the bench read it; each may have covered many commits) */
