@@ -8,6 +8,9 @@ import type { GameBet } from "../../src/purpleflea/fairness.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
 import { addAgent, agreement, type Fleet, poke, settled, startFleet } from "./harness.js";
 
+/** A lost answer is reconciled once its call's ledger sync, a second after it (ledger-sync.ts), is done. */
+const LEDGER_SYNCED = { timeout: 10_000 };
+
 describe("a bet batch against the sandbox", () => {
   let sandbox: RunningSandbox;
   let f: Fleet;
@@ -165,7 +168,7 @@ describe("a bet batch against the sandbox", () => {
     // The key is revoked while the lost answer is reconciled: the call for the other ten is refused (401).
     const member = await chordMember(chord.id);
     await expect
-      .poll(async () => (await f.engine.events(member)).some((e) => e.reason.includes("10 of 20")))
+      .poll(async () => (await f.engine.events(member)).some((e) => e.reason.includes("10 of 20")), LEDGER_SYNCED)
       .toBe(true);
     await setKey(`${realKey.slice(0, -4)}dead`);
     const done = await settled(f.engine, chord.id);
@@ -189,7 +192,7 @@ describe("a bet batch against the sandbox", () => {
     const member = await chordMember(chord.id);
     if (afterReconcile) {
       await expect
-        .poll(async () => (await f.engine.events(member)).some((e) => e.reason.includes("10 of 20")))
+        .poll(async () => (await f.engine.events(member)).some((e) => e.reason.includes("10 of 20")), LEDGER_SYNCED)
         .toBe(true);
     }
     await f.engine.cancel(member, "enough");

@@ -66,10 +66,8 @@ describe("the fleet-wide ledger lane", () => {
     const agentId = await addAgent(a, sandbox, 20);
     const calls: Array<{ name: string; start: number; end: number }> = [];
     // A deposit lands as each of the first calls starts: the sync after that call must still find it in the
-    // 50-row window, however many processes are betting. (At the call's start, not at any moment: a credit that
-    // lands after a sync but in the same server second as the call before it can be cut off by the next read's
-    // window even with one process, since that second then shares the window with the next call's rows. That gap
-    // is the lane's pacing, not its reach across processes, and is not what this test is about.)
+    // 50-row window, however many processes are betting. (A credit landing just after a sync, in one process, is
+    // a case of ledger-window.test.ts.)
     const deposits = [0.37, 0.41, 0.43, 0.47];
     const pending = [...deposits];
     const deposit = () => {
@@ -137,6 +135,27 @@ describe("the fleet-wide ledger lane", () => {
     await f.storage.lanes.release([agentId], "another-process");
     await nudger.lane(agentId, async () => sent.push("next"));
     expect(sent).toEqual(["next"]);
+  }, 30_000);
+
+  it("a call stopped while it waits out its agent's pace is not sent, and frees the fleet-wide lane at once", async () => {
+    sandbox = await startSandbox({ rateLimits: false });
+    const f = await startFleet({ sandbox, start: false });
+    fleets.push(f);
+    const agentId = await addAgent(f, sandbox, 5);
+    const nudger = new LedgerNudger(f.deps, f.deps.logger);
+    const sent: string[] = [];
+    await nudger.lane(agentId, async () => sent.push("first"));
+    // the next call must wait until 2 s after the first began; the job stops (a shutdown, a cancel) meanwhile
+    const started = performance.now();
+    const stopped = nudger.lane(agentId, async () => sent.push("stopped"), AbortSignal.timeout(200));
+    await expect(stopped).rejects.toSatisfy((err) => err instanceof FleetError && err.code === "CANCELLED");
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(sent).toEqual(["first"]);
+    // nothing holds the lane any more: another process may take it once the pace allows (not after a lease)
+    const paced = Date.now() + 2_100;
+    expect(await f.storage.lanes.tryAcquire([agentId], "another-process", paced, 60_000, 0)).toEqual({
+      acquired: true,
+    });
   }, 30_000);
 
   it("sends without the fleet-wide lane, and says so, when storage cannot give it", async () => {

@@ -107,6 +107,50 @@ describe("a complete ledger under the 50-row window", () => {
     await expectLedgerAgrees([fresh]);
   });
 
+  it("a deposit landing just after a call's ledger sync is read as a deposit, though the next call fills the window", async () => {
+    sandbox = await startSandbox({ rateLimits: false });
+    f = await startFleet({ sandbox });
+    const { agentId } = await agent(5);
+    // A deposit lands the moment each sync after a bet call has its answer. Dice over 5 win ~95 %, so each call of
+    // 20 writes ~40 rows (a reservation per stake, a release per win): were the deposit in the same server second
+    // as its call's rows, the next read's 50 rows (~40 of the next call, ~10 of that second in no defined order)
+    // would most likely cut it off.
+    const deposits = [0.37, 0.41, 0.43, 0.47];
+    const pending = [...deposits];
+    let answered = false;
+    const casino = f.client.casino as Pick<typeof f.client.casino, "batch" | "ledger">;
+    const [batch, ledger] = [casino.batch.bind(casino), casino.ledger.bind(casino)];
+    casino.batch = async (...args) => {
+      const answer = await batch(...args);
+      answered = true;
+      return answer;
+    };
+    casino.ledger = async (...args) => {
+      const rows = await ledger(...args);
+      const usd = answered ? pending.shift() : undefined;
+      answered = false;
+      if (usd !== undefined) sandbox?.fund(agentId, usd);
+      return rows;
+    };
+    const calls = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        (f as Fleet).engine.enqueue(TASK.betBatch, {
+          agentId,
+          bet: { game: "dice", direction: "over", threshold: 5 },
+          amount: usdToMicros(0.01),
+          clientSeeds: Array.from({ length: 20 }, () => id("seed")),
+        }),
+      ),
+    );
+    for (const call of calls) expect((await settled(f.engine, call.id)).state).toBe("succeeded");
+    expect(pending).toEqual([]);
+
+    const imported = await listMovements(f.storage, { agentIds: [agentId], kinds: ["deposit", "external"] });
+    expect(imported.filter((m) => m.reference?.startsWith("unattributed:"))).toEqual([]);
+    expect(imported.map((m) => m.amount).sort((x, y) => x - y)).toEqual(deposits.map(usdToMicros));
+    await expectLedgerAgrees([agentId]);
+  }, 60_000);
+
   it("a referral pair betting hundreds of times, with escrows, a faucet claim, payments and dropped answers, agrees with the server to the micro-dollar", async () => {
     sandbox = await startSandbox({ rateLimits: false });
     f = await startFleet({ sandbox, engine: { settleMs: 200, maxReconciles: 30 } });

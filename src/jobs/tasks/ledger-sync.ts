@@ -74,8 +74,12 @@ export async function trySync(
  * LANE_PACE_MS apart, and its ledger is synced after each before the next. A call writes at most 40 rows,
  * so each read reaches back to the last; and as the server orders rows of one second in no defined order and cuts
  * its window anywhere inside a second, no second may hold more than 50 of them: with calls 2 s apart a second
- * holds the rows of one call. The real casino allows 10 batch calls a minute per agent (one per 6 s), so neither
- * the wait nor the pace costs anything there.
+ * holds the rows of one call. The sync after a call waits a second past its answer, so it reads in a later server
+ * second than the call's rows: a credit landing after that read shares no second with them, and the rows of the
+ * read's second onwards (that credit and the next call's ≤ 40) all fit in the next window. (Read at once, a credit
+ * landing just after the read would share the call's second, and the next read, cutting into that second, could
+ * miss it.) The real casino allows 10 batch calls a minute per agent (one per 6 s), so neither the waits nor the
+ * pace cost anything there; a batch's last call answers its job a second later.
  *
  * A referrer earns a row on each lost bet of the agents it referred, without calling anything itself. So a call
  * of a bettor also holds the lanes of its referrers in the fleet and syncs them after it: between two syncs of a
@@ -128,12 +132,16 @@ export class LedgerNudger {
       const holder = await this.#holdFleetWide(agents, signal);
       try {
         const wait = Math.max(0, ...agents.map((a) => (this.#notBefore.get(a) ?? 0) - Date.now()));
-        if (wait > 0) await sleep(wait);
+        if (wait > 0) await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => undefined);
+        // stopped (cancelled, shutting down) while it waited: the call is not sent, and the lanes free at once
+        if (signal?.aborted) throw stoppedBeforeSent(agents, signal);
         const startedAt = Date.now();
         for (const a of agents) this.#notBefore.set(a, startedAt + LANE_PACE_MS);
         try {
           return await send();
         } finally {
+          // read in a later server second than the call's rows (see LedgerNudger); at once if the job is stopping
+          await sleep(SYNC_AFTER_ANSWER_MS, undefined, signal ? { signal } : undefined).catch(() => undefined);
           for (const a of agents) await this.#syncOnce(a);
           this.#probe(agentId);
         }
@@ -150,18 +158,14 @@ export class LedgerNudger {
     const holder = `${this.#holderPrefix}:${++this.#calls}`;
     try {
       for (;;) {
+        signal?.throwIfAborted();
         const now = this.clock.now();
         const taken = await this.deps.storage.lanes.tryAcquire(agents, holder, now, LANE_LEASE_MS, LANE_PACE_MS);
         if (taken.acquired) return holder;
         await sleep(Math.max(1, taken.retryAt - now), undefined, signal ? { signal } : undefined);
       }
     } catch (err) {
-      if (signal?.aborted) {
-        throw new FleetError("CANCELLED", `the bet call of ${agents.join(", ")} was stopped before it was sent`, {
-          kind: "retryable",
-          cause: signal.reason,
-        });
-      }
+      if (signal?.aborted) throw stoppedBeforeSent(agents, signal);
       this.logger.warn(
         { err, agents },
         "could not take the fleet-wide ledger lane; sending without it (rows may be caught later as unattributed)",
@@ -264,8 +268,17 @@ export class LedgerNudger {
   }
 }
 
+function stoppedBeforeSent(agents: readonly string[], signal: AbortSignal): FleetError {
+  return new FleetError("CANCELLED", `the bet call of ${agents.join(", ")} was stopped before it was sent`, {
+    kind: "retryable",
+    cause: signal.reason,
+  });
+}
+
 /** The least time between the starts of two calls holding one agent's lane (see LedgerNudger). */
 const LANE_PACE_MS = 2_000;
+/** The wait between a call's answer and its sync: one server second (whole-second row times) and a margin. */
+const SYNC_AFTER_ANSWER_MS = 1_050;
 /** How long a fleet-wide lane stays held without a release: a call and its syncs, with room (a dead holder's ends). */
 const LANE_LEASE_MS = 60_000;
 /** An agent's first calls in a process after which the whole fleet is synced to learn its referrers. */
