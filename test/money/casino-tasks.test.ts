@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BetAggregate } from "../../src/jobs/index.js";
 import type { PlaceBatchResult } from "../../src/jobs/tasks/casino-place-batch.js";
@@ -112,6 +113,61 @@ describe("casino, transfer and bookkeeping tasks", () => {
     expect((await listMovements(f.storage, { agentIds: [bob], kinds: ["transfer_in"] })).map((m) => m.amount)).toEqual([
       usdToMicros(1.25),
     ]);
+    await agree();
+  });
+
+  it("a transfer to an agent outside the fleet whose answer was lost is its lone unclaimed payment", async () => {
+    const outsider = (await f.client.casino.register({})).agentId;
+    sandbox.setFaults({ drop: 1, scope: "money" });
+    const job = await f.engine.enqueue(TASK.transfer, {
+      agentId: alice,
+      toAgentId: outsider,
+      amount: usdToMicros(0.55),
+      requestId: "req-outside-0001",
+    });
+    const done = await settled(f.engine, job.id);
+    sandbox.setFaults(null);
+    expect([done.state, done.moneyState]).toEqual(["succeeded", "done"]);
+    const paid = (await f.client.casino.ledger(await f.fleet.keyFor(alice))).filter(
+      (e) => e.reason === "payment_sent" && e.amount === usdToMicros(0.55),
+    );
+    expect(paid.map((e) => e.reference)).toEqual([(done.result as TransferResult).transferId]);
+    await agree();
+  });
+
+  it("two transfers of one amount to one recipient, both answers lost, are told apart oldest first and recorded once each", async () => {
+    sandbox.resetStats();
+    // both calls are on the server before either answer is missed, so each reconciliation sees both payments
+    sandbox.setFaults({ drop: 1, latencyMs: 300, scope: "money" });
+    const jobs = [];
+    for (const n of [1, 2]) {
+      jobs.push(
+        await f.engine.enqueue(TASK.transfer, {
+          agentId: alice,
+          toAgentId: bob,
+          amount: usdToMicros(0.75),
+          requestId: `req-twin-000${n}`,
+        }),
+      );
+    }
+    while ((sandbox.stats().byRoute["POST /api/v1/stats/pay"] ?? 0) < 2) await sleep(5);
+    sandbox.setFaults(null);
+    const done = await Promise.all(jobs.map((j) => settled(f.engine, j.id)));
+    expect(sandbox.stats().faults.drop).toBe(2);
+    expect(done.map((d) => [d.state, d.moneyState])).toEqual([
+      ["succeeded", "done"],
+      ["succeeded", "done"],
+    ]);
+    const ids = done.map((d) => (d.result as TransferResult).transferId);
+    const paid = (await f.client.casino.ledger(await f.fleet.keyFor(alice)))
+      .filter((e) => e.reason === "payment_sent" && e.amount === usdToMicros(0.75))
+      .map((e) => e.reference);
+    expect(paid).toHaveLength(2);
+    expect(new Set(ids)).toEqual(new Set(paid));
+    // the older job took the older payment
+    const [older] = await f.storage.ledger.serverRows({ agentId: alice, reference: ids[0] as string, limit: 1 });
+    const [younger] = await f.storage.ledger.serverRows({ agentId: alice, reference: ids[1] as string, limit: 1 });
+    expect((older?.seq ?? 0) < (younger?.seq ?? 0)).toBe(true);
     await agree();
   });
 

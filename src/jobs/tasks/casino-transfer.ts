@@ -4,7 +4,7 @@ import { recordMovement } from "../../ledger/movements.js";
 import { mirrorCovers } from "../../ledger/server-mirror.js";
 import type { MovementRecord, ServerRow } from "../../ledger/types.js";
 import type { Micros } from "../../money.js";
-import type { ReconcileOutcome, TaskContext, TaskDefinition } from "../types.js";
+import type { JobRow, ReconcileOutcome, TaskContext, TaskDefinition } from "../types.js";
 import { TASK, transferArgs } from "./args.js";
 import { InFlight } from "./in-flight.js";
 import { trySync } from "./ledger-sync.js";
@@ -63,7 +63,10 @@ export function casinoTransferTask(
       // The server stores no memo (purpleflea-api.md §12): a payment is a `payment_sent` row with its amount and
       // payment id. Candidates are this agent's payments of this amount since the job began that no recorded
       // transfer has claimed. A fleet recipient's `payment_received` row tells whose each one is; failing that,
-      // a single candidate is this job's only while no other open transfer of this agent has the same amount.
+      // the unclaimed payments are candidates only while every other open transfer of this agent and amount goes
+      // to the same recipient, and no more of them are unclaimed than such transfers could have made.
+      // Transfers alike in payer, recipient and amount ("twins") are interchangeable: whichever payment one
+      // takes, the same money moved. The oldest twin takes the oldest candidate; a younger one waits for it.
       const from = ctx.job.createdAt - CLOCK_MARGIN_MS;
       const sync = await trySync(deps, args.agentId, ctx.signal);
       const sent = (await ctx.storage.ledger.serverRows({ agentId: args.agentId, sinceAt: from })).filter(
@@ -81,7 +84,21 @@ export function casinoTransferTask(
         const theirs = new Set(received.filter((r) => r.reason === "payment_received").map((r) => r.reference));
         candidates = unclaimed.filter((r) => theirs.has(r.reference));
       }
-      if (candidates.length === 0 && unclaimed.length === 1 && !(await hasRival(ctx))) candidates = unclaimed;
+      const rivals = await openRivals(ctx);
+      const twins = rivals.filter((j) => (j.args as Partial<TransferArgs>).toAgentId === args.toAgentId);
+      if (candidates.length === 0 && twins.length === rivals.length && unclaimed.length <= twins.length + 1) {
+        candidates = unclaimed;
+      }
+      if (candidates.length > 1 && twins.length > 0) {
+        const older = twins.find((j) => mayHaveSent(j) && olderThan(j, ctx.job));
+        if (older) {
+          return {
+            outcome: "unknown",
+            reason: `${older.id}, an older transfer of the same amount to the same recipient, takes the older payment first`,
+          };
+        }
+        candidates = [oldestFirst(candidates)[0] as ServerRow];
+      }
       if (candidates.length === 1) {
         const [payment] = candidates as [ServerRow];
         return { outcome: "done", result: await settled(deps, ctx, payment.reference) };
@@ -107,18 +124,39 @@ export function casinoTransferTask(
   };
 }
 
-/** Another open transfer of this agent and amount, whose payment an unclaimed row could equally be. */
-async function hasRival(ctx: TaskContext<TransferArgs>): Promise<boolean> {
+/** The other open transfers of this agent and amount, whose payment an unclaimed row could equally be. */
+async function openRivals(ctx: TaskContext<TransferArgs>): Promise<JobRow[]> {
   const { args } = ctx;
-  const open = await ctx.storage.jobs.list({
-    task: TASK.transfer,
-    state: ["queued", "running", "retrying", "unknown"],
-    limit: 1_000,
-  });
-  return open.jobs.some((j) => {
-    const other = j.args as Partial<TransferArgs>;
-    return j.id !== ctx.job.id && other.agentId === args.agentId && other.amount === args.amount;
-  });
+  const rivals: JobRow[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ctx.storage.jobs.list({
+      task: TASK.transfer,
+      state: ["queued", "running", "retrying", "unknown"],
+      agentId: args.agentId,
+      limit: 500,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const j of page.jobs) {
+      const other = j.args as Partial<TransferArgs>;
+      if (j.id !== ctx.job.id && other.agentId === args.agentId && other.amount === args.amount) rivals.push(j);
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return rivals;
+}
+
+/** A transfer still being worked on that may have reached the server (not one still waiting for its first try). */
+function mayHaveSent(j: JobRow): boolean {
+  return j.state !== "unknown" && (j.moneyState === "intent" || j.moneyState === "unknown");
+}
+
+function olderThan(a: Pick<JobRow, "createdAt" | "id">, b: Pick<JobRow, "createdAt" | "id">): boolean {
+  return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.id < b.id);
+}
+
+function oldestFirst(rows: readonly ServerRow[]): ServerRow[] {
+  return [...rows].sort((x, y) => x.at - y.at || x.seq - y.seq);
 }
 
 function isPaymentSent(r: ServerRow): boolean {
