@@ -301,6 +301,21 @@ describe.skipIf(chromiumMissing)("operations console in a browser", () => {
     await new Promise((resolve) => evil.close(resolve));
   });
 
+  it("shows the view opened while the last one is still loading", async () => {
+    // the health view's data takes a while (a busy server); the operator moves on to schedules meanwhile
+    await page.route("**/api/health*", async (r) => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await r.continue().catch(() => undefined);
+    });
+    try {
+      await page.goto(`${http.url}/#/health`);
+      await page.goto(`${http.url}/#/schedules`);
+      await page.locator("input[role=switch]").first().waitFor({ timeout: 5_000 });
+    } finally {
+      await page.unroute("**/api/health*");
+    }
+  });
+
   it("fits a 390 px screen in every view", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [hash, ready] of [

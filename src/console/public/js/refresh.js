@@ -6,7 +6,10 @@ const LIVE_DEBOUNCE_MS = 300;
 
 let refreshing = null;
 let refreshAgain = false;
-/** one refresh at a time; a request during one runs once more afterwards */
+/**
+ * One refresh at a time; a request during one runs once more afterwards, for the view current by then (the one
+ * the operator just opened, when the request came from a route change while the last view was still loading).
+ */
 export async function refreshView() {
   if (refreshing) {
     refreshAgain = true;
@@ -19,7 +22,7 @@ export async function refreshView() {
   refreshing = null;
   if (refreshAgain) {
     refreshAgain = false;
-    if (app.view === view) await refreshView();
+    await refreshView();
   }
 }
 
