@@ -30,6 +30,14 @@ describe("the fleet-wide ledger lane", () => {
     sandbox = undefined;
   });
 
+  /** a fleet that runs no jobs (its lanes are driven by hand) and a funded agent of it */
+  async function idleFleet(): Promise<{ f: Fleet; agentId: string }> {
+    sandbox = await startSandbox({ rateLimits: false });
+    const f = await startFleet({ sandbox, start: false });
+    fleets.push(f);
+    return { f, agentId: await addAgent(f, sandbox, 5) };
+  }
+
   /**
    * Times every bet call the fleet sends, from the moment its lane let it go until its answer, and runs
    * `atStart` as each begins.
@@ -118,10 +126,7 @@ describe("the fleet-wide ledger lane", () => {
   }, 180_000);
 
   it("a call stopped while another process holds the lane is not sent, and frees this process's lane", async () => {
-    sandbox = await startSandbox({ rateLimits: false });
-    const f = await startFleet({ sandbox, start: false });
-    fleets.push(f);
-    const agentId = await addAgent(f, sandbox, 5);
+    const { f, agentId } = await idleFleet();
     const nudger = new LedgerNudger(f.deps, f.deps.logger);
     const sent: string[] = [];
     // another process's call holds the agent's lane (its lease runs a minute)
@@ -138,10 +143,7 @@ describe("the fleet-wide ledger lane", () => {
   }, 30_000);
 
   it("a call stopped while it waits out its agent's pace is not sent, and frees the fleet-wide lane at once", async () => {
-    sandbox = await startSandbox({ rateLimits: false });
-    const f = await startFleet({ sandbox, start: false });
-    fleets.push(f);
-    const agentId = await addAgent(f, sandbox, 5);
+    const { f, agentId } = await idleFleet();
     const nudger = new LedgerNudger(f.deps, f.deps.logger);
     const sent: string[] = [];
     await nudger.lane(agentId, async () => sent.push("first"));
@@ -159,10 +161,7 @@ describe("the fleet-wide ledger lane", () => {
   }, 30_000);
 
   it("sends without the fleet-wide lane, and says so, when storage cannot give it", async () => {
-    sandbox = await startSandbox({ rateLimits: false });
-    const f = await startFleet({ sandbox, start: false });
-    fleets.push(f);
-    const agentId = await addAgent(f, sandbox, 5);
+    const { f, agentId } = await idleFleet();
     const broken: LaneRepo = {
       tryAcquire: () => Promise.reject(new Error("SQLITE_IOERR: disk I/O error")),
       release: () => Promise.reject(new Error("SQLITE_IOERR: disk I/O error")),
