@@ -78,9 +78,12 @@ export async function batchProgress(engine: JobEngine, chord: JobRow, total: num
 
 function betsIn(x: unknown): number {
   if (typeof x !== "object" || x === null) return 1;
-  const o = x as { bets?: unknown; refused?: unknown; clientSeeds?: unknown };
+  const o = x as { bets?: unknown; placed?: unknown; refused?: unknown; clientSeeds?: unknown };
   if (Array.isArray(o.clientSeeds)) return o.clientSeeds.length;
-  if (Array.isArray(o.bets)) return o.bets.length + (Array.isArray(o.refused) ? o.refused.length : 0);
+  const refused = Array.isArray(o.refused) ? o.refused.length : 0;
+  if (typeof o.placed === "number") return o.placed + refused;
+  // a member result of an earlier version lists every bet
+  if (Array.isArray(o.bets)) return o.bets.length + refused;
   return 1;
 }
 

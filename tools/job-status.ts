@@ -2,7 +2,10 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
-import { eventView, jobEventShape, jobLine, jobShape, jobView } from "../src/mcp/job-view.js";
+import { TASK } from "../src/jobs/tasks/args.js";
+import type { JobRow } from "../src/jobs/types.js";
+import { getBetsByJobIds } from "../src/ledger/index.js";
+import { eventView, jobBetShape, jobBetView, jobEventShape, jobLine, jobShape, jobView } from "../src/mcp/job-view.js";
 import { MAX_WAIT_SECONDS } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { awaitJob, pendingSummary } from "../src/mcp/wait.js";
@@ -26,6 +29,10 @@ export const output = {
     .nullable()
     .describe("for a group/chord/chain: how many members are in each state"),
   events: z.array(jobEventShape).optional(),
+  bets: z
+    .array(jobBetShape)
+    .optional()
+    .describe("for a bet batch call (casino.bet_batch): each bet it placed, from the ledger, in seed order"),
 };
 
 export function register(server: McpServer, deps: FleetDeps): void {
@@ -35,7 +42,8 @@ export function register(server: McpServer, deps: FleetDeps): void {
     description: [
       "Shows one background job (a batch or escrow chain is a job with members): its state, attempts,",
       "progress, args, result or error with a hint. Money in args and results is USD under `_usd` names (a",
-      "bet's stake_usd, payout_usd, net_usd). wait_seconds (max 50) waits for it to finish, with progress",
+      "bet call's wagered_usd, pnl_usd, nets_usd; its bets, from the ledger, under `bets`). wait_seconds",
+      "(max 50) waits for it to finish, with progress",
       "notifications; waiting never changes the job. For many jobs use list_jobs. States: queued, running,",
       "retrying, waiting, succeeded, failed, dead (out of attempts; retry_job), cancelled, expired, unknown",
       "(money outcome not provable; never retried blindly).",
@@ -58,11 +66,20 @@ export function register(server: McpServer, deps: FleetDeps): void {
           finished: waited.finished,
           members,
           ...(args.include_events ? { events: (await deps.engine.events(args.job_id)).map(eventView) } : {}),
+          ...(waited.job.task === TASK.betBatch ? { bets: await placedBets(deps, waited.job) } : {}),
         },
         text,
       };
     },
   });
+}
+
+/** The bets a batch call placed, in the order of its seeds (its result keeps only their totals). */
+async function placedBets(deps: FleetDeps, job: JobRow) {
+  const bets = (await getBetsByJobIds(deps.storage, [job.id])).get(job.id) ?? [];
+  const seeds: unknown = (job.args as { clientSeeds?: unknown } | null)?.clientSeeds;
+  const order = new Map(Array.isArray(seeds) ? seeds.map((s, i) => [s, i]) : []);
+  return bets.sort((a, b) => (order.get(a.clientSeed) ?? 0) - (order.get(b.clientSeed) ?? 0)).map(jobBetView);
 }
 
 async function memberCounts(deps: FleetDeps, canvasId: string): Promise<Record<string, number> | null> {

@@ -29,11 +29,30 @@ export const betOutcomeSchema = z
 
 export type BetOutcome = z.infer<typeof betOutcomeSchema>;
 
-/** What a bet-batch member returns: its placed bets, and those the server refused. */
-const batchOutcomeSchema = z.object({
-  bets: z.array(betOutcomeSchema),
-  refused: z.array(z.object({ clientSeed: z.string(), code: z.string(), reason: z.string() })),
-});
+const refusedSchema = z.array(z.object({ clientSeed: z.string(), code: z.string(), reason: z.string() }));
+
+/** What a bet-batch member of an earlier version returned: every placed bet, and those the server refused. */
+const batchOutcomeSchema = z.object({ bets: z.array(betOutcomeSchema), refused: refusedSchema });
+
+const highlightSchema = z.object({ clientSeed: z.string(), betId: z.string(), game: z.string(), net: micros });
+
+/** What a bet-batch member returns (BetBatchResult): the totals of the bets it placed, and those refused. */
+const batchSummarySchema = z
+  .object({
+    placed: z.number().int().min(0),
+    wins: z.number().int().min(0),
+    losses: z.number().int().min(0),
+    wagered: micros,
+    returned: micros,
+    pnl: micros,
+    best: highlightSchema.nullable(),
+    worst: highlightSchema.nullable(),
+    refused: refusedSchema,
+  })
+  .refine((s) => s.wins + s.losses === s.placed, "wins + losses must equal placed")
+  .refine((s) => s.pnl === s.returned - s.wagered, "pnl must equal returned − wagered")
+  .refine((s) => (s.placed === 0) === (s.best === null && s.worst === null), "best and worst go with placed bets");
+type BatchSummary = z.infer<typeof batchSummarySchema>;
 
 /** A member's bets when it did not finish: one for a single bet, the seeds of a batch. */
 const memberArgsSchema = z.object({ clientSeeds: z.array(z.string()) });
@@ -149,16 +168,39 @@ export class BetTally {
   }
 
   #bet(jobId: string, b: BetOutcome): void {
-    const agg = this.#agg;
-    agg.totalBets++;
-    if (b.won) agg.wins++;
-    else agg.losses++;
-    agg.wagered += b.stake;
-    agg.returned += b.payout;
-    agg.totalPnl += b.net;
     const line: BetLine = { jobId, clientSeed: b.clientSeed, betId: b.betId, game: b.game, net: b.net };
-    if (!agg.best || b.net > agg.best.net) agg.best = line;
-    if (!agg.worst || b.net < agg.worst.net) agg.worst = line;
+    this.#summary({
+      placed: 1,
+      wins: b.won ? 1 : 0,
+      losses: b.won ? 0 : 1,
+      wagered: b.stake,
+      returned: b.payout,
+      pnl: b.net,
+      best: line,
+      worst: line,
+    });
+  }
+
+  /** a member's totals; its best and worst already name their job */
+  #summary(s: Omit<BatchSummary, "refused" | "best" | "worst"> & { best: BetLine | null; worst: BetLine | null }) {
+    const agg = this.#agg;
+    agg.totalBets += s.placed;
+    agg.wins += s.wins;
+    agg.losses += s.losses;
+    agg.wagered += s.wagered;
+    agg.returned += s.returned;
+    agg.totalPnl += s.pnl;
+    // the first of equals stands (members are added in chord order, a member's bets in seed order)
+    if (s.best && (!agg.best || s.best.net > agg.best.net)) agg.best = s.best;
+    if (s.worst && (!agg.worst || s.worst.net < agg.worst.net)) agg.worst = s.worst;
+  }
+
+  #refused(jobId: string, task: string, state: string, refused: BatchSummary["refused"]): void {
+    const agg = this.#agg;
+    for (const r of refused) {
+      agg.failed.push({ jobId, task, state, reason: `${r.code}: ${r.reason}`, bets: 1, clientSeed: r.clientSeed });
+      agg.failedBets++;
+    }
   }
 
   async add(results: readonly ChordMemberOutcome[]): Promise<void> {
@@ -185,13 +227,17 @@ export class BetTally {
         }
         continue;
       }
+      const summary = batchSummarySchema.safeParse(member.result);
+      if (summary.success) {
+        const { best, worst, refused, ...totals } = summary.data;
+        this.#summary({ ...totals, best: best && { jobId, ...best }, worst: worst && { jobId, ...worst } });
+        this.#refused(jobId, task, state, refused);
+        continue;
+      }
       const batch = batchOutcomeSchema.safeParse(member.result);
       if (batch.success) {
         for (const b of batch.data.bets) add(jobId, b);
-        for (const r of batch.data.refused) {
-          agg.failed.push({ jobId, task, state, reason: `${r.code}: ${r.reason}`, bets: 1, clientSeed: r.clientSeed });
-          agg.failedBets++;
-        }
+        this.#refused(jobId, task, state, batch.data.refused);
         continue;
       }
       const bet = betOutcomeSchema.safeParse(member.result);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { JobEvent, JobRow } from "../jobs/types.js";
+import type { StoredBet } from "../ledger/types.js";
 import { redactSecrets } from "../log.js";
 import { microsToUsd } from "../money.js";
 
@@ -39,6 +40,8 @@ const MONEY_FIELDS: Readonly<Record<string, string>> = {
   netChange: "net_change_usd",
   averageDailyPnl: "average_daily_pnl_usd",
   maxDrawdown: "max_drawdown_usd",
+  /** a bet batch's net of each bet, in seed order */
+  nets: "nets_usd",
 };
 
 /** Names that are money only in one task's args and result (elsewhere they may mean something else). */
@@ -46,7 +49,12 @@ const TASK_MONEY_FIELDS: Readonly<Record<string, Readonly<Record<string, string>
   "wallet.balance_check": { server: "server_usd", local: "local_usd", difference: "difference_usd" },
 };
 
-/** `value` with every micro-USD field (a whole number, or null) shown in USD under its `_usd` name. */
+const isMicros = (v: unknown): v is number | null => v === null || Number.isSafeInteger(v);
+
+/**
+ * `value` with every micro-USD field (a whole number, null, or a list of whole numbers) shown in USD under its
+ * `_usd` name.
+ */
 export function moneyInUsd(task: string, value: unknown): unknown {
   const extra = TASK_MONEY_FIELDS[task];
   const convert = (v: unknown): unknown => {
@@ -55,8 +63,10 @@ export function moneyInUsd(task: string, value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(v)) {
       const usdName = Object.hasOwn(MONEY_FIELDS, key) ? MONEY_FIELDS[key] : extra?.[key];
-      if (usdName !== undefined && (field === null || Number.isSafeInteger(field))) {
-        out[usdName] = field === null ? null : microsToUsd(field as number);
+      if (usdName !== undefined && isMicros(field)) {
+        out[usdName] = field === null ? null : microsToUsd(field);
+      } else if (usdName !== undefined && Array.isArray(field) && field.every(Number.isSafeInteger)) {
+        out[usdName] = field.map((n) => microsToUsd(n));
       } else {
         out[key] = convert(field);
       }
@@ -138,6 +148,33 @@ export function jobView(job: JobRow): JobView {
     due_at: new Date(job.dueAt).toISOString(),
     started_at: time(job.startedAt),
     finished_at: time(job.finishedAt),
+  };
+}
+
+export const jobBetShape = z.object({
+  client_seed: z.string(),
+  bet_id: z.string(),
+  game: z.string(),
+  stake_usd: z.number(),
+  payout_usd: z.number(),
+  net_usd: z.number(),
+  won: z.boolean(),
+  placed_at: z.string(),
+  source: z.string().describe("response: from the call's answer; reconciled: found in the casino's bet export"),
+});
+
+/** A bet the ledger holds for a job, as job_status lists it. */
+export function jobBetView(b: StoredBet): z.infer<typeof jobBetShape> {
+  return {
+    client_seed: b.clientSeed,
+    bet_id: b.betId,
+    game: b.game,
+    stake_usd: microsToUsd(b.stake),
+    payout_usd: microsToUsd(b.payout),
+    net_usd: microsToUsd(b.net),
+    won: b.won,
+    placed_at: new Date(b.placedAt).toISOString(),
+    source: b.source,
   };
 }
 

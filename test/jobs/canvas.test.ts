@@ -314,7 +314,96 @@ describe("canvas: group, chord, chain", () => {
     expect((await engine.get(aggregateId))?.queue).toBe("analytics");
   });
 
-  it("aggregate_bet_results counts bets, not jobs, for bet-batch members", async () => {
+  it("aggregate_bet_results sums bet-batch members from their totals, counting bets, not jobs", async () => {
+    const seedsArgs = z.object({ clientSeeds: z.array(z.string()), nets: z.array(z.number()) });
+    // a member's result as casino.bet_batch returns it: totals of $0.10 coin flips (a win pays 1.95×)
+    const summary = (seeds: string[], nets: number[]) => {
+      const line = (i: number) => ({ clientSeed: seeds[i], betId: `bet_${seeds[i]}`, game: "coin-flip", net: nets[i] });
+      const best = nets.indexOf(Math.max(...nets));
+      const worst = nets.indexOf(Math.min(...nets));
+      return {
+        agentId: "ag_aaaaaa",
+        placed: nets.length,
+        wins: nets.filter((n) => n > 0).length,
+        losses: nets.filter((n) => n < 0).length,
+        wagered: 100_000 * nets.length,
+        returned: nets.reduce((sum, n) => sum + n + 100_000, 0),
+        pnl: nets.reduce((sum, n) => sum + n, 0),
+        nets,
+        best: nets.length ? line(best) : null,
+        worst: nets.length ? line(worst) : null,
+        refused: seeds
+          .slice(nets.length)
+          .map((clientSeed) => ({ clientSeed, code: "KELLY_LIMIT_EXCEEDED", reason: "over (kelly_limit_exceeded)" })),
+      };
+    };
+    engine.register(taskWithArgs("batch", seedsArgs, async ({ args }) => summary(args.clientSeeds, args.nets)));
+    await engine.start();
+    const chord = await engine.chord({
+      members: [
+        { task: "batch", args: { clientSeeds: ["a1", "a2", "a3"], nets: [95_000, -100_000] } },
+        { task: "batch", args: { clientSeeds: ["b1", "b2"], nets: [-100_000, 95_000] } },
+        { task: "batch", args: { clientSeeds: ["c1"], nets: [] } },
+      ],
+      callback: { task: AGGREGATE_BET_RESULTS },
+    });
+    const report = (await engine.wait(chord.id, { timeoutMs: 10_000 })).result as BetAggregate;
+    const members = (await engine.list({ canvasId: chord.id, task: "batch" })).jobs;
+    const first = members.find((m) => (m.args as { clientSeeds: string[] }).clientSeeds[0] === "a1");
+
+    expect(report).toMatchObject({
+      totalBets: 4,
+      wins: 2,
+      losses: 2,
+      wagered: 400_000,
+      returned: 390_000,
+      totalPnl: -10_000,
+      failedBets: 2,
+      pendingBets: 0,
+    });
+    expect(report.winRate).toBe(0.5);
+    // equal bests and worsts: the first member's stands, named with its job
+    expect(report.best).toEqual({
+      jobId: first?.id,
+      clientSeed: "a1",
+      betId: "bet_a1",
+      game: "coin-flip",
+      net: 95_000,
+    });
+    expect(report.worst).toMatchObject({ jobId: first?.id, clientSeed: "a2", net: -100_000 });
+    expect(report.failed.map((x) => [x.clientSeed, x.bets])).toEqual([
+      ["a3", 1],
+      ["c1", 1],
+    ]);
+  });
+
+  it("aggregate_bet_results reads a member result with totals that do not add up as not a bet", async () => {
+    engine.register(
+      plainTask("batch", async () => ({
+        agentId: "ag_aaaaaa",
+        placed: 2,
+        wins: 1,
+        losses: 1,
+        wagered: 200_000,
+        returned: 195_000,
+        pnl: 0, // should be −5,000
+        nets: [95_000, -100_000],
+        best: null,
+        worst: null,
+        refused: [],
+      })),
+    );
+    await engine.start();
+    const chord = await engine.chord({
+      members: [{ task: "batch", args: {} }],
+      callback: { task: AGGREGATE_BET_RESULTS },
+    });
+    const report = (await engine.wait(chord.id, { timeoutMs: 10_000 })).result as BetAggregate;
+    expect(report).toMatchObject({ totalBets: 0, failedBets: 1 });
+    expect(report.failed[0]?.reason).toMatch(/^result is not a bet/);
+  });
+
+  it("aggregate_bet_results counts the bets of members of an earlier version, which listed every bet", async () => {
     const bet = (clientSeed: string, net: number) => ({
       clientSeed,
       betId: `bet_${clientSeed}`,

@@ -10,6 +10,7 @@ interface JobOut {
   finished: boolean;
   members: Record<string, number> | null;
   events?: Array<{ to: string; reason: string }>;
+  bets?: Array<Record<string, unknown>>;
 }
 
 let h: Harness;
@@ -45,9 +46,11 @@ describe("job_status", () => {
     expect(out.job.state).toBe("succeeded");
     expect(out.job.result).toMatchObject({
       agentId,
-      bets: [expect.objectContaining({ clientSeed: expect.any(String), stake_usd: 0.01 })],
+      placed: 1,
+      wagered_usd: 0.01,
       refused: [],
     });
+    expect(out.bets).toEqual([expect.objectContaining({ client_seed: expect.any(String), stake_usd: 0.01 })]);
     expect(out.events?.map((e) => e.to)).toContain("succeeded");
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
@@ -147,12 +150,24 @@ describe("money in job views", () => {
       amount_usd: 0.01,
       clientSeeds: [expect.any(String)],
     });
-    const bets = (out.job.result as { bets: Array<Record<string, number>> }).bets;
-    expect(bets).toHaveLength(1);
-    const bet = bets[0]!;
-    expect(bet).toMatchObject({ stake_usd: 0.01, payout_usd: expect.any(Number), net_usd: expect.any(Number) });
-    for (const micro of ["stake", "payout", "net"]) expect(bet).not.toHaveProperty(micro);
-    expect(bet.net_usd).toBeCloseTo(bet.payout_usd! - bet.stake_usd!, 9);
+    // the result's totals and each bet's net, in USD
+    const result = out.job.result as Record<string, unknown>;
+    expect(result).toMatchObject({ placed: 1, wagered_usd: 0.01, returned_usd: expect.any(Number) });
+    for (const micro of ["wagered", "returned", "pnl", "nets"]) expect(result).not.toHaveProperty(micro);
+    expect(result.nets_usd).toEqual([result.pnl_usd]);
+    expect(result.pnl_usd).toBeCloseTo((result.returned_usd as number) - 0.01, 9);
+    // each bet's receipt, read from the ledger
+    expect(out.bets).toHaveLength(1);
+    const bet = out.bets![0]!;
+    expect(bet).toMatchObject({
+      client_seed: out.job.args && (out.job.args as { clientSeeds: string[] }).clientSeeds[0],
+    });
+    expect(bet).toMatchObject({
+      stake_usd: 0.01,
+      payout_usd: result.returned_usd,
+      net_usd: result.pnl_usd,
+      source: "response",
+    });
     // Internally nothing changed: the job row holds integer micro-USD.
     expect((await h.fleet.deps.engine.get(job.id))?.args).toMatchObject({ amount: 10_000 });
 

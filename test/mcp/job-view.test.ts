@@ -32,7 +32,7 @@ function row(task: string, args: unknown, result: unknown): JobRow {
 }
 
 describe("job views in USD", () => {
-  it("shows a bet batch's args and receipts in USD, and leaves the row alone", () => {
+  it("shows a bet batch's args and (an earlier version's) receipts in USD, and leaves the row alone", () => {
     const args = { agentId: "ag_1a2b3c", bet: { game: "crash", cash_out_at: 2 }, amount: 250_000, clientSeeds: ["s1"] };
     const result = {
       agentId: "ag_1a2b3c",
@@ -58,6 +58,39 @@ describe("job views in USD", () => {
     });
     expect(job.args).toBe(args);
     expect(args.amount).toBe(250_000);
+  });
+
+  it("shows a bet batch's totals and each bet's net in USD", () => {
+    const best = { clientSeed: "s1", betId: "b1", game: "crash", net: 250_000 };
+    const worst = { clientSeed: "s2", betId: "b2", game: "crash", net: -250_000 };
+    const result = {
+      agentId: "ag_1a2b3c",
+      placed: 2,
+      wins: 1,
+      losses: 1,
+      wagered: 500_000,
+      returned: 500_000,
+      pnl: 0,
+      nets: [250_000, -250_000],
+      best,
+      worst,
+      refused: [],
+    };
+    expect(jobView(row("casino.bet_batch", {}, result)).result).toEqual({
+      agentId: "ag_1a2b3c",
+      placed: 2,
+      wins: 1,
+      losses: 1,
+      wagered_usd: 0.5,
+      returned_usd: 0.5,
+      pnl_usd: 0,
+      nets_usd: [0.25, -0.25],
+      best: { clientSeed: "s1", betId: "b1", game: "crash", net_usd: 0.25 },
+      worst: { clientSeed: "s2", betId: "b2", game: "crash", net_usd: -0.25 },
+      refused: [],
+    });
+    // a list under a money name that is not all whole micro-USD is left as it is
+    expect(moneyInUsd("x", { nets: [1, "two"] })).toEqual({ nets: [1, "two"] });
   });
 
   it("converts money wherever it sits: chain steps' `previous`, escrow results, aggregates", () => {

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BetAggregate, JobRow } from "../../src/jobs/index.js";
+import type { BetBatchResult } from "../../src/jobs/tasks/args.js";
 import { type BatchPlan, betBatches, loadBankrolls, planBatch, submitBatch, TASK } from "../../src/jobs/tasks/index.js";
-import { listBets } from "../../src/ledger/index.js";
+import { getBetsByJobIds, listBets } from "../../src/ledger/index.js";
 import { usdToMicros } from "../../src/money.js";
 import type { GameBet } from "../../src/purpleflea/fairness.js";
 import { type RunningSandbox, startSandbox } from "../../src/sandbox/index.js";
@@ -77,7 +78,11 @@ describe("a bet batch against the sandbox", () => {
     const member = members[0] as (typeof members)[number];
     const reasons = (await f.engine.events(member.id)).map((e) => e.reason);
     expect(reasons.some((r) => r.includes("10 of 20 bets are not in"))).toBe(true);
-    expect((member.result as { bets: unknown[] }).bets).toHaveLength(20);
+    expect(member.result).toMatchObject({ placed: 20, nets: expect.any(Array), refused: [] });
+    // its totals are the ledger's bets under its id
+    const byJob = await ledgerBetsOf(member.id);
+    expect(byJob).toHaveLength(20);
+    expect((member.result as BetBatchResult).pnl).toBe(byJob.reduce((sum, b) => sum + b.net, 0));
 
     const a = await agreement(f.storage, f.fleet, f.client, sandbox, agents);
     expect(a.seedsPlacedTwice).toEqual([]);
@@ -218,12 +223,18 @@ describe("a bet batch against the sandbox", () => {
     expect(summary.totalPnl).toBe(placed.reduce((sum, b) => sum + b.net, 0));
   }
 
+  async function ledgerBetsOf(jobId: string) {
+    return (await getBetsByJobIds(f.storage, [jobId])).get(jobId) ?? [];
+  }
+
   /** retry_job on the ended member: it sends only the ten bets the ledger lacks, and the server agrees. */
   async function retriedToTheEnd(agent: string, member: string, plan: BatchPlan, calls: number): Promise<void> {
     await f.engine.retry(member);
     const again = await settled(f.engine, member);
     expect(again.state).toBe("succeeded");
-    expect((again.result as { bets: unknown[] }).bets).toHaveLength(20);
+    expect(again.result).toMatchObject({ placed: 20, refused: [] });
+    // the bets of every attempt sit in the ledger under the member's id
+    expect(await ledgerBetsOf(member)).toHaveLength(20);
     expect(sandbox.stats().byRoute["POST /api/v1/bets/batch"]).toBe(calls);
     expect(sandbox.stats().betsSettled).toBe(20);
     const a = await agreement(f.storage, f.fleet, f.client, sandbox, [agent]);

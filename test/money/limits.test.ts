@@ -112,7 +112,9 @@ describe("risk limits, the kill switch and Kelly caps stop bets before the sandb
     expect(done.state).toBe("succeeded");
     expect(done.attempts).toBe(1);
     const result = done.result as BetBatchResult;
-    expect(result.bets.map((b) => [b.clientSeed, b.won])).toEqual([["poor-ok-0001", false]]);
+    expect(result).toMatchObject({ placed: 1, wins: 0, losses: 1, wagered: 10_000, returned: 0, pnl: -10_000 });
+    expect(result.nets).toEqual([-10_000]);
+    expect(result.best).toMatchObject({ clientSeed: "poor-ok-0001", net: -10_000 });
     expect(result.refused.map((r) => [r.clientSeed, r.code])).toEqual([["poor-kelly-0001", "KELLY_LIMIT_EXCEEDED"]]);
     expect(result.refused[0]?.reason).toMatch(/\(kelly_limit_exceeded\)$/);
     expect((await listBets(f.storage, { agentIds: [poor] })).map((b) => b.clientSeed)).toEqual(["poor-ok-0001"]);

@@ -111,10 +111,34 @@ export interface RefusedBet {
   reason: string;
 }
 
-/** What a bet-batch job returns: a receipt summary per placed bet, and the bets the server refused. */
+/** A bet that stands out in a summary: the best or the worst of a call. */
+export interface BetHighlight {
+  clientSeed: string;
+  betId: string;
+  game: string;
+  net: number;
+}
+
+/**
+ * What a bet-batch job returns: the totals of the bets its call placed (micro-USD), each bet's net in seed
+ * order, its best and worst bet, and the bets the server refused. Every bet's full receipt is in the ledger
+ * under the job's id (job_status shows them); the result does not store them a second time, so a chord of
+ * 2,500 calls is summed from small rows.
+ */
 export interface BetBatchResult {
   agentId: string;
-  bets: BetResult[];
+  /** bets placed (recorded in the ledger), refused ones not counted */
+  placed: number;
+  wins: number;
+  losses: number;
+  wagered: number;
+  returned: number;
+  /** Σ (payout − stake) */
+  pnl: number;
+  /** each placed bet's payout − stake, in seed order */
+  nets: number[];
+  best: BetHighlight | null;
+  worst: BetHighlight | null;
   refused: RefusedBet[];
 }
 

@@ -9,13 +9,13 @@ import {
   type BetArgs,
   type BetBatchArgs,
   type BetBatchResult,
-  type BetResult,
+  type BetHighlight,
   betBatchArgs,
   type RefusedBet,
   TASK,
 } from "./args.js";
 import { type BetLookup, findBetsInExport } from "./bet-lookup.js";
-import { betRequest, betResult, recordFromReceipt, refusalCode } from "./bet-record.js";
+import { betRequest, recordFromReceipt, refusalCode } from "./bet-record.js";
 import { InFlight } from "./in-flight.js";
 import { BET_RETRY, BET_TIME_LIMIT_MS } from "./policies.js";
 import { batchCallClaims } from "./rate-gate.js";
@@ -160,17 +160,44 @@ function ambiguous(message: string): FleetError {
   });
 }
 
-/** Every bet of the batch in seed order: recorded earlier, placed now, or refused now. */
+/** The totals of every bet of the batch (recorded earlier or placed now, in seed order), and those refused now. */
 function batchResult(
   args: BetBatchArgs,
   recorded: ReadonlyMap<string, BetRecord>,
   placed: ReadonlyMap<string, BetRecord>,
   refused: RefusedBet[],
 ): BetBatchResult {
-  const out: BetResult[] = [];
+  const out: BetBatchResult = {
+    agentId: args.agentId,
+    placed: 0,
+    wins: 0,
+    losses: 0,
+    wagered: 0,
+    returned: 0,
+    pnl: 0,
+    nets: [],
+    best: null,
+    worst: null,
+    refused,
+  };
   for (const seed of args.clientSeeds) {
     const rec = placed.get(seed) ?? recorded.get(seed);
-    if (rec) out.push(betResult(rec));
+    if (!rec) continue;
+    const net = rec.payout - rec.stake;
+    out.placed++;
+    if (rec.won) out.wins++;
+    else out.losses++;
+    out.wagered += rec.stake;
+    out.returned += rec.payout;
+    out.pnl += net;
+    out.nets.push(net);
+    // the first of equals stands, as in the chord's aggregate
+    if (!out.best || net > out.best.net) out.best = highlight(rec, net);
+    if (!out.worst || net < out.worst.net) out.worst = highlight(rec, net);
   }
-  return { agentId: args.agentId, bets: out, refused };
+  return out;
+}
+
+function highlight(rec: BetRecord, net: number): BetHighlight {
+  return { clientSeed: rec.clientSeed, betId: rec.betId, game: rec.game, net };
 }

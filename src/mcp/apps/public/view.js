@@ -170,25 +170,23 @@ async function memberJobs(jobId) {
 /** The settled bets in settlement order, and per agent: bets, wins, losses, wagered and PnL in micro-USD. */
 function betsOf(members) {
   const done = members
-    .filter((m) => m.state === "succeeded" && Array.isArray(m.result?.bets))
+    .map((m) => ({ ...m, call: callOf(m) }))
+    .filter((m) => m.state === "succeeded" && m.call)
     .sort((a, b) => (a.finished_at ?? "").localeCompare(b.finished_at ?? "") || a.id.localeCompare(b.id));
   const agents = new Map();
   const series = [];
   const totals = { bets: 0, wins: 0, losses: 0, wagered: 0, pnl: 0, failed: 0, pending: 0 };
-  for (const m of done) {
-    for (const bet of m.result.bets) {
-      const net = micros(bet.net_usd);
-      const stake = micros(bet.stake_usd);
-      const row = agents.get(bet.agentId) ?? { agentId: bet.agentId, bets: 0, wins: 0, losses: 0, wagered: 0, pnl: 0 };
-      agents.set(bet.agentId, row);
-      for (const t of [row, totals]) {
-        t.bets++;
-        t[bet.won ? "wins" : "losses"]++;
-        t.wagered += stake;
-        t.pnl += net;
-      }
-      series.push(net);
+  for (const { call } of done) {
+    const row = agents.get(call.agentId) ?? { agentId: call.agentId, bets: 0, wins: 0, losses: 0, wagered: 0, pnl: 0 };
+    agents.set(call.agentId, row);
+    for (const t of [row, totals]) {
+      t.bets += call.nets.length;
+      t.wins += call.wins;
+      t.losses += call.losses;
+      t.wagered += call.wagered;
+      t.pnl += call.pnl;
     }
+    series.push(...call.nets);
   }
   let failed = 0;
   for (const m of members) {
@@ -198,6 +196,33 @@ function betsOf(members) {
   }
   totals.failed = failed;
   return { series, totals, settled: totals.bets + failed, agents: [...agents.values()] };
+}
+
+/**
+ * A settled call's figures in micro-USD: its result's totals and each bet's net (a result of an earlier version
+ * lists every bet instead); null for a result that is neither.
+ */
+function callOf(m) {
+  const r = m.result;
+  if (Array.isArray(r?.nets_usd)) {
+    return {
+      agentId: r.agentId ?? m.args?.agentId,
+      nets: r.nets_usd.map(micros),
+      wins: r.wins,
+      losses: r.losses,
+      wagered: micros(r.wagered_usd),
+      pnl: micros(r.pnl_usd),
+    };
+  }
+  if (!Array.isArray(r?.bets)) return null;
+  return {
+    agentId: r.bets[0]?.agentId ?? r.agentId,
+    nets: r.bets.map((b) => micros(b.net_usd)),
+    wins: r.bets.filter((b) => b.won).length,
+    losses: r.bets.filter((b) => !b.won).length,
+    wagered: r.bets.reduce((sum, b) => sum + micros(b.stake_usd), 0),
+    pnl: r.bets.reduce((sum, b) => sum + micros(b.net_usd), 0),
+  };
 }
 
 const TERMINAL = new Set(["failed", "dead", "cancelled", "expired", "unknown"]);
