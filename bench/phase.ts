@@ -2,6 +2,7 @@
  * One benchmark phase in its own process (so its peak RSS is its own): registers and funds fresh agents on
  * the sandbox, runs the phase, and prints its PhaseResult as one JSON line. Started by bench/engine.ts.
  */
+import { tuneHeap } from "../src/heap.js";
 import { runEngine } from "./engine-run.js";
 import type { PhaseInput, PhaseResult } from "./phase-types.js";
 import { runPlainLoop } from "./plain-loop.js";
@@ -9,6 +10,8 @@ import { casinoCalls, registerAgents } from "./sandbox-agents.js";
 
 async function main(): Promise<void> {
   const input = JSON.parse(process.argv[2] ?? "") as PhaseInput;
+  // the engine phase stands in for a pf-fleet process, so its heap is set up as the CLI sets up its own
+  if (input.mode === "engine") tuneHeap();
   const agents = await registerAgents(input.urls, input.controlUrl, input.agents);
   const before = await casinoCalls(input.controlUrl);
   const result: PhaseResult =

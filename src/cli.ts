@@ -4,6 +4,7 @@
  * imported lazily so that `pf-fleet` (stdio) starts without loading the sandbox or the HTTP transport.
  */
 import { readFileSync } from "node:fs";
+import { tuneHeap } from "./heap.js";
 
 interface Command {
   summary: string;
@@ -77,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`pf-fleet ${name}: ${command.summary}\n`);
     return 0;
   }
+  tuneHeap();
   const mod = await command.load();
   return mod.run(args);
 }
