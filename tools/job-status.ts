@@ -2,10 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { FleetDeps } from "../src/deps.js";
 import { FleetError } from "../src/errors.js";
-import { TASK } from "../src/jobs/tasks/args.js";
-import type { JobRow } from "../src/jobs/types.js";
-import { getBetsByJobIds } from "../src/ledger/index.js";
-import { eventView, jobBetShape, jobBetView, jobEventShape, jobLine, jobShape, jobView } from "../src/mcp/job-view.js";
+import { eventView, jobBetShape, jobBetsView, jobEventShape, jobLine, jobShape, jobView } from "../src/mcp/job-view.js";
 import { MAX_WAIT_SECONDS } from "../src/mcp/schemas.js";
 import { registerTool } from "../src/mcp/tool.js";
 import { awaitJob, pendingSummary } from "../src/mcp/wait.js";
@@ -59,6 +56,7 @@ export function register(server: McpServer, deps: FleetDeps): void {
       }
       const waited = await awaitJob(deps, args.job_id, { waitSeconds: args.wait_seconds, ctx });
       const members = await memberCounts(deps, args.job_id);
+      const bets = await jobBetsView(deps.storage, waited.job);
       const text = waited.finished ? jobLine(waited.job) : `${jobLine(waited.job)}\n${pendingSummary(waited)}`;
       return {
         structured: {
@@ -66,20 +64,12 @@ export function register(server: McpServer, deps: FleetDeps): void {
           finished: waited.finished,
           members,
           ...(args.include_events ? { events: (await deps.engine.events(args.job_id)).map(eventView) } : {}),
-          ...(waited.job.task === TASK.betBatch ? { bets: await placedBets(deps, waited.job) } : {}),
+          ...(bets ? { bets } : {}),
         },
         text,
       };
     },
   });
-}
-
-/** The bets a batch call placed, in the order of its seeds (its result keeps only their totals). */
-async function placedBets(deps: FleetDeps, job: JobRow) {
-  const bets = (await getBetsByJobIds(deps.storage, [job.id])).get(job.id) ?? [];
-  const seeds: unknown = (job.args as { clientSeeds?: unknown } | null)?.clientSeeds;
-  const order = new Map(Array.isArray(seeds) ? seeds.map((s, i) => [s, i]) : []);
-  return bets.sort((a, b) => (order.get(a.clientSeed) ?? 0) - (order.get(b.clientSeed) ?? 0)).map(jobBetView);
 }
 
 async function memberCounts(deps: FleetDeps, canvasId: string): Promise<Record<string, number> | null> {

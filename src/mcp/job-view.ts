@@ -1,8 +1,11 @@
 import { z } from "zod";
+import { TASK } from "../jobs/tasks/args.js";
 import type { JobEvent, JobRow } from "../jobs/types.js";
+import { getBetsByJobIds } from "../ledger/index.js";
 import type { StoredBet } from "../ledger/types.js";
 import { redactSecrets } from "../log.js";
 import { microsToUsd } from "../money.js";
+import type { Executor } from "../storage/types.js";
 
 /**
  * How a job looks to a tool caller or a resource reader: snake_case, ISO times, errors with their code and
@@ -176,6 +179,21 @@ export function jobBetView(b: StoredBet): z.infer<typeof jobBetShape> {
     placed_at: new Date(b.placedAt).toISOString(),
     source: b.source,
   };
+}
+
+/**
+ * The bets a bet-batch call placed, from the ledger, in the order of its seeds (its result keeps only their
+ * totals); undefined for any other job.
+ */
+export async function jobBetsView(
+  storage: Pick<Executor, "ledger">,
+  job: JobRow,
+): Promise<Array<z.infer<typeof jobBetShape>> | undefined> {
+  if (job.task !== TASK.betBatch) return undefined;
+  const bets = (await getBetsByJobIds(storage, [job.id])).get(job.id) ?? [];
+  const seeds: unknown = (job.args as { clientSeeds?: unknown } | null)?.clientSeeds;
+  const order = new Map(Array.isArray(seeds) ? seeds.map((s, i) => [s, i]) : []);
+  return bets.sort((a, b) => (order.get(a.clientSeed) ?? 0) - (order.get(b.clientSeed) ?? 0)).map(jobBetView);
 }
 
 export function eventView(e: JobEvent) {

@@ -58,11 +58,13 @@ describe("resources", () => {
     const read = (await readJson(`jobs://${job.id}`)) as {
       job: { id: string; state: string; args: unknown; result: unknown };
       events: unknown[];
+      bets: unknown[];
     };
     expect(read.job).toMatchObject({ id: job.id, state: "succeeded" });
-    // Money in USD, as the tools show it.
+    // Money in USD, as the tools show it; the call's bets from the ledger, as job_status lists them.
     expect(read.job.args).toMatchObject({ amount_usd: 0.02 });
-    expect(read.job.result).toMatchObject({ bets: [expect.objectContaining({ stake_usd: 0.02 })] });
+    expect(read.job.result).toMatchObject({ placed: 1, wagered_usd: 0.02 });
+    expect(read.bets).toEqual([expect.objectContaining({ stake_usd: 0.02, source: "response" })]);
     expect(read.events.length).toBeGreaterThan(0);
     const queues = (await readJson("queues://stats")) as { queues: Array<{ queue: string }> };
     expect(queues.queues.map((q) => q.queue)).toContain("casino");
