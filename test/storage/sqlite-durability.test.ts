@@ -3,7 +3,8 @@
  * the event loop, shared by every commit that lands while one runs (group commit), and nothing is acknowledged
  * before it; the engine's older rows are migrated on open.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { channel } from "node:diagnostics_channel";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -91,6 +92,40 @@ describe("SQLite storage: durable commits off the event loop", () => {
     }
     // the commits only appended to the WAL; the checkpointer copies them into the file shortly after
     await expect.poll(() => statSync(file).size, { timeout: 5_000 }).toBeGreaterThan(before);
+  });
+
+  it("checkpoints every storage of the process on one thread, and lets a closed storage's file go", async () => {
+    const threads = channel("worker_threads");
+    let started = 0;
+    const count = () => started++;
+    threads.subscribe(count);
+    try {
+      const files = [join(dir, "first.db"), join(dir, "second.db")];
+      const [first, second] = [open("first.db"), open("second.db")];
+      const sizes = files.map((f) => statSync(f).size);
+      for (let i = 0; i < 100; i++) {
+        for (const s of [first, second]) {
+          await s.rateLimits.takeAll(rateDraw(`shared-${i}-${"x".repeat(150)}`), Date.now());
+        }
+      }
+      for (const [i, file] of files.entries()) {
+        await expect.poll(() => statSync(file).size, { timeout: 5_000 }).toBeGreaterThan(sizes[i] ?? 0);
+      }
+      // at most the one thread, if no earlier storage of this process had started it
+      expect(started).toBeLessThanOrEqual(1);
+
+      // the last connection to a file removes its WAL when it closes: the thread's own must have gone too
+      await first.close();
+      await expect.poll(() => existsSync(`${files[0]}-wal`), { timeout: 5_000 }).toBe(false);
+      await second.rateLimits.takeAll(rateDraw("after-the-first-closed"), Date.now());
+      const before = statSync(files[1] ?? "").size;
+      for (let i = 0; i < 100; i++) {
+        await second.rateLimits.takeAll(rateDraw(`second-only-${i}-${"x".repeat(150)}`), Date.now());
+      }
+      await expect.poll(() => statSync(files[1] ?? "").size, { timeout: 5_000 }).toBeGreaterThan(before);
+    } finally {
+      threads.unsubscribe(count);
+    }
   });
 
   it("stops all work once an fsync fails, instead of acknowledging writes that may not be on disk", async () => {

@@ -4,33 +4,124 @@
  * never checkpoints (`wal_autocheckpoint = 0`); a worker thread with a connection of its own runs a PASSIVE
  * checkpoint (it never waits for, or blocks, a writer or reader) shortly after commits have happened. Other
  * processes on the file checkpoint the same way; SQLite serialises checkpoints itself.
+ *
+ * One thread serves every storage of the process (one connection per file), started when the first storage opens.
+ * Creating a V8 isolate resets how the main thread's young generation may grow (src/heap.ts); when that growth has
+ * been stopped, starting the thread waits until its isolate exists and stops it again, or the next collections
+ * would double the young generation while the thread boots.
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+import { isolateStarted, youngGenerationStopped } from "../../heap.js";
 
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
+
+type Request = { op: "checkpoint"; id: number; path: string } | { op: "release"; path: string };
 
 // Plain CommonJS: evaluated as the worker's script, so it needs no build step of its own.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
+Atomics.store(workerData.ready, 0, 1);
+Atomics.notify(workerData.ready, 0);
 const Database = require(workerData.driver);
-const db = new Database(workerData.path);
-db.pragma("busy_timeout = 1000");
-db.pragma("synchronous = NORMAL");
-parentPort.on("message", () => {
+const connections = new Map();
+parentPort.on("message", (request) => {
+  const db = connections.get(request.path);
+  if (request.op === "release") {
+    connections.delete(request.path);
+    try { if (db) db.close(); } catch {}
+    return;
+  }
   let error = null;
-  try { db.pragma("wal_checkpoint(PASSIVE)"); } catch (err) { error = String(err && err.message || err); }
-  parentPort.postMessage(error);
+  try {
+    let conn = db;
+    if (!conn) {
+      conn = new Database(request.path);
+      conn.pragma("busy_timeout = 1000");
+      conn.pragma("synchronous = NORMAL");
+      connections.set(request.path, conn);
+    }
+    conn.pragma("wal_checkpoint(PASSIVE)");
+  } catch (err) { error = String(err && err.message || err); }
+  parentPort.postMessage({ id: request.id, error });
 });
 `;
 
+/** The process's checkpoint thread: started once, never holds the process open, restarted if it dies. */
+class CheckpointThread {
+  #worker: Worker | undefined;
+  #nextId = 0;
+  readonly #pending = new Map<number, (error: string | null) => void>();
+  /** storages using each file; its connection is closed when the last one goes */
+  readonly #users = new Map<string, number>();
+
+  attach(path: string): void {
+    this.#users.set(path, (this.#users.get(path) ?? 0) + 1);
+    this.#started();
+  }
+
+  detach(path: string): void {
+    const users = (this.#users.get(path) ?? 1) - 1;
+    if (users > 0) {
+      this.#users.set(path, users);
+      return;
+    }
+    this.#users.delete(path);
+    this.#post({ op: "release", path });
+  }
+
+  /** resolves with the error message of a failed checkpoint, or null */
+  checkpoint(path: string): Promise<string | null> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#post({ op: "checkpoint", id, path });
+    });
+  }
+
+  #post(request: Request): void {
+    this.#started().postMessage(request);
+  }
+
+  #started(): Worker {
+    if (this.#worker) return this.#worker;
+    const ready = new Int32Array(new SharedArrayBuffer(4));
+    // execArgv: none of node's, which are for the main script (`--input-type=module` would make this one ESM)
+    const workerData = { driver: BETTER_SQLITE3, ready };
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData });
+    if (youngGenerationStopped()) {
+      // ~50-130 ms, once per process: until the thread's isolate exists and the heap's setting can be put back
+      Atomics.wait(ready, 0, 0, 1_000);
+      isolateStarted();
+    }
+    worker.on("message", ({ id, error }: { id: number; error: string | null }) => {
+      this.#pending.get(id)?.(error);
+      this.#pending.delete(id);
+    });
+    const died = (message: string) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      for (const resolve of this.#pending.values()) resolve(message);
+      this.#pending.clear();
+    };
+    worker.on("error", (err) => died(err.message));
+    worker.on("exit", (code) => died(`the checkpoint thread exited (code ${code})`));
+    // after the listeners: attaching one refs the worker again
+    worker.unref();
+    this.#worker = worker;
+    return worker;
+  }
+}
+
+const thread = new CheckpointThread();
+
+/** Checkpoints one storage's file soon after its commits. */
 export class Checkpointer {
   readonly #path: string;
   readonly #delayMs: number;
   readonly #onError: (message: string) => void;
-  #worker: Worker | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #running = false;
+  #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
 
@@ -38,12 +129,13 @@ export class Checkpointer {
     this.#path = path;
     this.#delayMs = opts.delayMs ?? 1_000;
     this.#onError = opts.onError ?? (() => {});
+    thread.attach(path);
   }
 
   /** commits happened: checkpoint soon (many commits share one checkpoint) */
   poke(): void {
     if (this.#closed) return;
-    if (this.#running) {
+    if (this.#running !== undefined) {
       this.#again = true;
       return;
     }
@@ -53,38 +145,24 @@ export class Checkpointer {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#worker?.terminate();
-    this.#worker = undefined;
+    await this.#running;
+    thread.detach(this.#path);
   }
 
   #run(): void {
     this.#timer = undefined;
     if (this.#closed) return;
-    this.#running = true;
-    this.#started().postMessage("checkpoint");
-  }
-
-  #started(): Worker {
-    if (this.#worker) return this.#worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: BETTER_SQLITE3, path: this.#path } });
-    worker.unref();
-    worker.on("message", (error: string | null) => {
+    this.#running = thread.checkpoint(this.#path).then((error) => {
       if (error) this.#onError(error);
-      this.#running = false;
+      this.#running = undefined;
       if (this.#again) {
         this.#again = false;
         this.poke();
       }
     });
-    worker.on("error", (err) => {
-      this.#onError(err.message);
-      this.#worker = undefined;
-      this.#running = false;
-    });
-    this.#worker = worker;
-    return worker;
   }
 }
