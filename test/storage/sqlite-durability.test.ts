@@ -3,10 +3,12 @@
  * the event loop, shared by every commit that lands while one runs (group commit), and nothing is acknowledged
  * before it; the engine's older rows are migrated on open.
  */
+import { spawnSync } from "node:child_process";
 import { channel } from "node:diagnostics_channel";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqliteStorage } from "../../src/storage/index.js";
 import { Checkpointer } from "../../src/storage/sqlite/checkpointer.js";
@@ -16,6 +18,7 @@ import { migrateAll, sqliteRepos } from "../../src/storage/sqlite/repos.js";
 import { SqliteStorage } from "../../src/storage/sqlite/storage.js";
 import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 import { WalSync } from "../../src/storage/sqlite/wal-sync.js";
+import { assertDistIsFresh, REPO } from "../pack/built.js";
 
 let dir: string;
 const opened: SqliteStorage[] = [];
@@ -126,6 +129,39 @@ describe("SQLite storage: durable commits off the event loop", () => {
     } finally {
       threads.unsubscribe(count);
     }
+  });
+
+  it("a process closing its storage while a checkpoint runs waits for it, rather than ending half way", () => {
+    assertDistIsFresh();
+    const dist = (...p: string[]) => JSON.stringify(pathToFileURL(join(REPO, "dist", "src", "storage", ...p)).href);
+    // a storage whose checkpoints start at once; a large commit, then close() while its checkpoint runs
+    const script = `
+      import { Checkpointer } from ${dist("sqlite", "checkpointer.js")};
+      import { openDatabase, SqliteConn } from ${dist("sqlite", "connection.js")};
+      import { migrateAll, sqliteRepos } from ${dist("sqlite", "repos.js")};
+      import { SqliteStorage } from ${dist("sqlite", "storage.js")};
+      import { WalSync } from ${dist("sqlite", "wal-sync.js")};
+      const path = process.argv[1];
+      const conn = new SqliteConn(openDatabase(path, { synchronous: "NORMAL" }));
+      migrateAll(conn);
+      conn.db.pragma("wal_autocheckpoint = 0");
+      const checkpointer = new Checkpointer(path, { delayMs: 0 });
+      const storage = new SqliteStorage(path, conn, sqliteRepos(conn), { wal: new WalSync(path), checkpointer });
+      await storage.transaction(async (tx) => {
+        for (let i = 0; i < 3000; i++) {
+          await tx.rateLimits.takeAll([{ key: "k" + i + "x".repeat(500), limit: 9, windowMs: 60000 }], Date.now());
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the checkpoint has been asked for
+      await storage.close();
+      console.log("closed");
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script, join(dir, "closing.db")], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe("closed");
   });
 
   it("stops all work once an fsync fails, instead of acknowledging writes that may not be on disk", async () => {

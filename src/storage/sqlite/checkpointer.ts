@@ -47,7 +47,7 @@ parentPort.on("message", (request) => {
 });
 `;
 
-/** The process's checkpoint thread: started once, never holds the process open, restarted if it dies. */
+/** The process's checkpoint thread: started once, holds the process open only while asked for a checkpoint. */
 class CheckpointThread {
   #worker: Worker | undefined;
   #nextId = 0;
@@ -67,20 +67,20 @@ class CheckpointThread {
       return;
     }
     this.#users.delete(path);
-    this.#post({ op: "release", path });
+    // a thread that died took its connections with it
+    this.#worker?.postMessage({ op: "release", path } satisfies Request);
   }
 
   /** resolves with the error message of a failed checkpoint, or null */
   checkpoint(path: string): Promise<string | null> {
     const id = this.#nextId++;
+    const worker = this.#started();
+    // held open while a checkpoint is asked for: someone (a storage's close) may be waiting for the answer
+    if (this.#pending.size === 0) worker.ref();
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#post({ op: "checkpoint", id, path });
+      worker.postMessage({ op: "checkpoint", id, path } satisfies Request);
     });
-  }
-
-  #post(request: Request): void {
-    this.#started().postMessage(request);
   }
 
   #started(): Worker {
@@ -97,6 +97,7 @@ class CheckpointThread {
     worker.on("message", ({ id, error }: { id: number; error: string | null }) => {
       this.#pending.get(id)?.(error);
       this.#pending.delete(id);
+      if (this.#pending.size === 0) worker.unref();
     });
     const died = (message: string) => {
       if (this.#worker !== worker) return;
