@@ -154,6 +154,28 @@ export function planCalls(n: number, agents: readonly BullmqAgent[], seedPrefix:
   return out;
 }
 
+/**
+ * Plans the calls and adds the flow in a frame of its own, so that the plan is garbage once added, as in the
+ * engine's bench (bench/engine-run.ts `submitChord`); the flow's job objects that BullMQ returns are dropped too.
+ * Returns how many calls (children) it added.
+ */
+async function addFlow(flow: FlowProducer, input: BullmqInput, tag: string): Promise<number> {
+  const calls = planCalls(input.n, input.agents, `bmq-${tag}`);
+  await flow.add({
+    name: "bet-run",
+    queueName: RUNS_QUEUE,
+    data: { n: input.n },
+    children: calls.map((data) => ({
+      name: "bets-batch",
+      queueName: BETS_QUEUE,
+      data,
+      // a failed call (after its attempts) is counted by the parent instead of blocking it forever
+      opts: { attempts: 3, backoff: { type: "exponential", delay: 250 }, ignoreDependencyOnFailure: true },
+    })),
+  });
+  return calls.length;
+}
+
 export async function runBullmq(input: BullmqInput): Promise<BullmqResult> {
   if (!Number.isInteger(input.n) || input.n < 1) throw new Error(`n must be a whole number ≥ 1, got ${input.n}`);
   if (!Number.isInteger(input.inFlight) || input.inFlight < 1)
@@ -285,19 +307,7 @@ export async function runBullmq(input: BullmqInput): Promise<BullmqResult> {
     const redisCpuBefore = procCpuMs(input.redis.pid);
     const started = performance.now();
 
-    const calls = planCalls(input.n, input.agents, `bmq-${tag}`);
-    await flow.add({
-      name: "bet-run",
-      queueName: RUNS_QUEUE,
-      data: { n: input.n },
-      children: calls.map((data) => ({
-        name: "bets-batch",
-        queueName: BETS_QUEUE,
-        data,
-        // a failed call (after its attempts) is counted by the parent instead of blocking it forever
-        opts: { attempts: 3, backoff: { type: "exponential", delay: 250 }, ignoreDependencyOnFailure: true },
-      })),
-    });
+    const calls = await addFlow(flow, input, tag);
     const timeout = setTimeout(() => settle.reject(new Error(`run not done in ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
     const agg = await done.finally(() => clearTimeout(timeout));
 
@@ -312,7 +322,7 @@ export async function runBullmq(input: BullmqInput): Promise<BullmqResult> {
       inFlight: input.inFlight,
       ok,
       errors: input.n - ok,
-      calls: calls.length,
+      calls,
       failedCalls: agg.failedCalls,
       retries,
       elapsedMs,

@@ -58,8 +58,9 @@ function measure(args: string[], env: NodeJS.ProcessEnv): Promise<Timing> {
           );
         } else if (msg.id === 2) {
           const toolsListMs = performance.now() - started;
+          // its files are removed after the last run: wait until it has stopped writing them
+          child.once("exit", () => resolve({ initializeMs, toolsListMs }));
           child.kill();
-          resolve({ initializeMs, toolsListMs });
         }
       }
     });
