@@ -12,7 +12,8 @@
  *   what `--max-semi-space-size=8` does, ~16 MB less at peak.
  * Both measured in bench/RESULTS.md: no loss of bets per second beyond the machine's noise.
  *
- * A flag given to node itself (on the command line or in NODE_OPTIONS) wins over each of these.
+ * A flag given to node itself wins over each of these: `--max-semi-space-size` on its command line or in
+ * NODE_OPTIONS, `--heap-growing-percent` on its command line (node refuses it in NODE_OPTIONS).
  */
 import { channel } from "node:diagnostics_channel";
 import { PerformanceObserver } from "node:perf_hooks";
