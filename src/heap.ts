@@ -42,9 +42,13 @@ export function youngGenerationStopped(): boolean {
   return youngGenerationCapped;
 }
 
+function stopGrowth(): void {
+  setFlagsFromString("--semi-space-growth-factor=1");
+}
+
 /** A V8 isolate now exists that did not before: stop the young generation's growth again if it was stopped. */
 export function isolateStarted(): void {
-  if (youngGenerationCapped) setFlagsFromString("--semi-space-growth-factor=1");
+  if (youngGenerationCapped) stopGrowth();
 }
 
 /** bytes of the new space (both semi-spaces) */
@@ -62,7 +66,7 @@ export function capYoungGeneration(semiSpaceMb: number): void {
   const reached = (): boolean => {
     if (newSpaceBytes() < capBytes) return false;
     youngGenerationCapped = true;
-    isolateStarted();
+    stopGrowth();
     return true;
   };
   workerThreads.subscribe((message) => {

@@ -2,9 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertDistIsFresh, REPO } from "../pack/built.js";
+import { assertDistIsFresh, distUrl } from "../pack/built.js";
 
 /**
  * The process's heap settings (src/heap.ts), in a child node process so the heap measured is its own: the young
@@ -24,8 +23,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const HEAP = pathToFileURL(join(REPO, "dist", "src", "heap.js")).href;
-const STORAGE = pathToFileURL(join(REPO, "dist", "src", "storage", "index.js")).href;
+const HEAP = distUrl("src", "heap.js");
+const STORAGE = distUrl("src", "storage", "index.js");
 
 /**
  * Allocates like a busy engine (a third of what it allocates survives a while), opens a SQLite storage half way

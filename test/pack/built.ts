@@ -1,7 +1,13 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 export const REPO = resolve(import.meta.dirname, "../..");
+
+/** a built module's URL, for a script that a test runs in a child process to import */
+export function distUrl(...path: string[]): string {
+  return pathToFileURL(join(REPO, "dist", ...path)).href;
+}
 
 /**
  * The packaging tests read dist/ (`npm test` builds first). A dist/ older than its sources would package

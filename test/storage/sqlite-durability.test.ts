@@ -8,7 +8,6 @@ import { channel } from "node:diagnostics_channel";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqliteStorage } from "../../src/storage/index.js";
 import { Checkpointer } from "../../src/storage/sqlite/checkpointer.js";
@@ -18,7 +17,7 @@ import { migrateAll, sqliteRepos } from "../../src/storage/sqlite/repos.js";
 import { SqliteStorage } from "../../src/storage/sqlite/storage.js";
 import { sqliteDbForTests } from "../../src/storage/sqlite/testing.js";
 import { WalSync } from "../../src/storage/sqlite/wal-sync.js";
-import { assertDistIsFresh, REPO } from "../pack/built.js";
+import { assertDistIsFresh, distUrl } from "../pack/built.js";
 
 let dir: string;
 const opened: SqliteStorage[] = [];
@@ -133,7 +132,7 @@ describe("SQLite storage: durable commits off the event loop", () => {
 
   it("a process closing its storage while a checkpoint runs waits for it, rather than ending half way", () => {
     assertDistIsFresh();
-    const dist = (...p: string[]) => JSON.stringify(pathToFileURL(join(REPO, "dist", "src", "storage", ...p)).href);
+    const dist = (...p: string[]) => JSON.stringify(distUrl("src", "storage", ...p));
     // a storage whose checkpoints start at once; a large commit, then close() while its checkpoint runs
     const script = `
       import { Checkpointer } from ${dist("sqlite", "checkpointer.js")};
