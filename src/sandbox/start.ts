@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FleetError } from "../errors.js";
 import { silentLogger } from "../log.js";
-import { migrate, openDatabase } from "../storage/sqlite/connection.js";
+import { MEMORY_DATABASE_MAX_BYTES, migrate, openDatabase, openMemoryDatabase } from "../storage/sqlite/connection.js";
 import { casinoService } from "./casino/service.js";
 import { SandboxClock } from "./clock.js";
 import { createControls } from "./control/operations.js";
@@ -30,10 +30,26 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     throw new FleetError("INVALID_INPUT", `port must be an integer from 0 to 65532, got \`${basePort}\``);
   }
   const log = opts.logger ?? silentLogger;
-  // 0600 like pf-fleet's own database: the sandbox's holds the agents' key hashes and every balance
-  const db = openDatabase(opts.dbPath ?? ":memory:", { private: true });
+  // a file is 0600 like pf-fleet's own database: the sandbox's holds the agents' key hashes and every balance
+  const inMemory = opts.dbPath === undefined || opts.dbPath === ":memory:";
+  const db = inMemory ? openMemoryDatabase() : openDatabase(opts.dbPath as string, { private: true });
   try {
     migrate(db, "sandbox", SANDBOX_MIGRATIONS);
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    const maxBytes = opts.maxStorageBytes;
+    if (maxBytes !== undefined) {
+      if (!Number.isFinite(maxBytes) || maxBytes <= 0) {
+        throw new FleetError("INVALID_INPUT", `maxStorageBytes must be a positive number, got \`${maxBytes}\``);
+      }
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
+    }
+    const storage = () => {
+      const pages = (pragma: string) => db.pragma(pragma, { simple: true }) as number;
+      const bytes = pages("page_count") * pageSize;
+      if (!inMemory && maxBytes === undefined) return { bytes, maxBytes: null };
+      const cap = pages("max_page_count") * pageSize;
+      return { bytes, maxBytes: inMemory ? Math.min(cap, MEMORY_DATABASE_MAX_BYTES) : cap };
+    };
     const world = createWorld(db, new SandboxClock(opts.now), log);
     const escrow = escrowService(world);
     const domains = domainsService(world);
@@ -80,6 +96,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       stats: controls.stats,
       resetStats: controls.resetStats,
       balanceOf: controls.balanceOf,
+      storage,
       close() {
         closing ??= (async () => {
           clearInterval(timer);

@@ -41,8 +41,13 @@ export interface SandboxOptions {
   host?: string;
   /** casino port; escrow, faucet and domains take the next three. 0 (default) = an ephemeral port each. */
   port?: number;
-  /** SQLite file for the shared ledger; default `:memory:` */
+  /** SQLite file for the shared ledger; default: a private in-memory database (≤ 1 GiB, see openMemoryDatabase) */
   dbPath?: string;
+  /**
+   * how large the database may grow, bytes (default: 1 GiB in memory, unbounded in a file); a write past it fails
+   * and the service answers 500 saying the sandbox's storage is full
+   */
+  maxStorageBytes?: number;
   rateLimits?: boolean;
   faults?: FaultConfig | null;
   /** start value of the movable clock, ms since epoch (default: real time) */
@@ -92,6 +97,8 @@ export interface RunningSandbox {
   setRateLimits(enabled: boolean): void;
   stats(): SandboxStats;
   resetStats(): void;
+  /** the database's size and how far it may grow, bytes (`maxBytes` null: as far as the disk allows) */
+  storage(): { bytes: number; maxBytes: number | null };
   /** exact server balance (the raw float), for tests */
   balanceOf(agentId: string): number;
   close(): Promise<void>;

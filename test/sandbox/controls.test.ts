@@ -108,6 +108,59 @@ describe("startSandbox options", () => {
     }
   });
 
+  it("holds its state in memory up to 1 GiB by default, and a file's as far as the disk allows", async () => {
+    const sb = await startTestSandbox();
+    try {
+      const before = sb.storage();
+      expect(before.maxBytes).toBe(1024 ** 3);
+      const agent = await registerAgent(sb, { fund: 100 });
+      for (let i = 0; i < 20; i++) {
+        const bet = await call(sb, "casino", "POST", "/games/coin-flip", {
+          key: agent.apiKey,
+          body: { side: "heads", amount: 1, client_seed: `${"s".repeat(200)}-${i}` },
+        });
+        expect(bet.status).toBe(200);
+      }
+      expect(sb.storage().bytes).toBeGreaterThan(before.bytes);
+    } finally {
+      await sb.close();
+    }
+    const dir = mkdtempSync(join(tmpdir(), "pf-sandbox-"));
+    const inFile = await startSandbox({ dbPath: join(dir, "sandbox.db"), rateLimits: false });
+    expect(inFile.storage().maxBytes).toBeNull();
+    await inFile.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("says its storage is full when it is, and the refused bet changes nothing", async () => {
+    const probe = await startTestSandbox();
+    const empty = probe.storage().bytes;
+    await probe.close();
+    // room for the agent and a few bets (a page or two each, with long client seeds), not for forty
+    const sb = await startTestSandbox({ maxStorageBytes: empty + 16 * 4096 });
+    try {
+      const agent = await registerAgent(sb, { fund: 100 });
+      let refused: Awaited<ReturnType<typeof call>> | undefined;
+      let balance = sb.balanceOf(agent.agentId);
+      for (let i = 0; i < 40 && !refused; i++) {
+        const bet = await call(sb, "casino", "POST", "/games/coin-flip", {
+          key: agent.apiKey,
+          body: { side: "heads", amount: 1, client_seed: `${"s".repeat(1000)}-${i}` },
+        });
+        if (bet.status === 200) balance = sb.balanceOf(agent.agentId);
+        else refused = bet;
+      }
+      expect(refused?.status).toBe(500);
+      expect(refused?.body).toMatchObject({ error: "internal_error" });
+      expect(refused?.body.message).toMatch(/sandbox's storage is full .* --db PATH/);
+      expect(sb.balanceOf(agent.agentId)).toBe(balance);
+      expect(sb.storage().bytes).toBeLessThanOrEqual(sb.storage().maxBytes as number);
+    } finally {
+      await sb.close();
+    }
+    await expect(startTestSandbox({ maxStorageBytes: 0 })).rejects.toThrow(/maxStorageBytes must be a positive/);
+  });
+
   it("puts the services on port, port+1, port+2, port+3", async () => {
     let sb: RunningSandbox | undefined;
     for (let attempt = 0; attempt < 5 && !sb; attempt++) {

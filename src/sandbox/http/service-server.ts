@@ -22,6 +22,15 @@ const CONTROL_PREFIX = "/_sandbox/";
 /** How far ahead an injected 429 burst says to come back (sandbox ms). */
 const BURST_RESET_MS = 1000;
 
+/** The sandbox's own limit, not the real service's: said plainly instead of "an unexpected error". */
+const STORAGE_FULL =
+  "The sandbox's storage is full (its in-memory database holds at most 1 GiB, about 800,000 bets): restart the " +
+  "sandbox, or give it a database file with --db PATH";
+
+function isStorageFull(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "SQLITE_FULL";
+}
+
 /**
  * One service's HTTP server. Per API request, in order: count it, draw its fault (latency, reset before
  * processing, 500 without processing, 429 burst), then process it (404, per-IP limiter, handler, error mapping)
@@ -105,6 +114,10 @@ export function createServiceServer(service: ServiceDefinition, world: SandboxWo
       return await match.route.handle(req);
     } catch (err) {
       if (err instanceof HttpError) return json(err.body(), err.status);
+      if (isStorageFull(err)) {
+        log.error({ path: req.path }, STORAGE_FULL);
+        return json({ error: "internal_error", message: STORAGE_FULL }, 500);
+      }
       log.error({ err, path: req.path }, "sandbox handler failed");
       return json({ error: "internal_error", message: "An unexpected error occurred" }, 500);
     }

@@ -41,6 +41,30 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   return db;
 }
 
+/** What memdb allows a database to grow to (SQLite's SQLITE_MEMDB_DEFAULT_MAXSIZE, unchanged by better-sqlite3). */
+export const MEMORY_DATABASE_MAX_BYTES = 1024 ** 3;
+
+/**
+ * A private database held in memory, gone when closed (the sandbox's default). Not `:memory:`: SQLite keeps every
+ * page of such a database in its page cache, and each COMMIT walks that cache (`pcache1TruncateUnsafe`), so every
+ * write got slower as the database filled: the sandbox answered `bets/batch` at half its speed after 160,000 bets
+ * (bench/sandbox-growth.ts). A deserialized database lives in SQLite's memdb VFS instead, its pages in one buffer
+ * behind a page cache of the usual bounded size, and a commit costs the same at any size. memdb stops a database at
+ * MEMORY_DATABASE_MAX_BYTES; past it a write fails with SQLITE_FULL.
+ */
+export function openMemoryDatabase(): Db {
+  const empty = new Database(":memory:");
+  const image = empty.serialize();
+  empty.close();
+  const db = new Database(image);
+  db.pragma("foreign_keys = ON");
+  db.pragma("temp_store = MEMORY");
+  // A page cache of 512 KiB, not 16 MiB: each COMMIT still scans the cache, and a page not in it is only a copy
+  // out of memdb's buffer (bench/sandbox-growth.ts: 48-52 µs per bet instead of 54-80 at 100,000 bets).
+  db.pragma("cache_size = -512");
+  return db;
+}
+
 /**
  * Applies a module's migrations in order, once each, recorded in `schema_migrations`. Each module owns a
  * name (`jobs`, `ledger`, `fleet`, …) and appends to its list; never edit a migration that has shipped.
