@@ -36,9 +36,20 @@ export function isSealed(stored: string): boolean {
   return stored.startsWith(`${VERSION}.`);
 }
 
+/** Opened keys a vault remembers; more agents than this only cost a decryption each again. */
+const OPENED_KEYS_KEPT = 1_024;
+
 class AesGcmVault implements KeyVault {
   readonly fingerprint: string;
   readonly #secret: Buffer;
+  /**
+   * Keys opened so far, by owner and sealed value, least recently used first. Every money call opens its agent's
+   * key, and setting up an AES-GCM decipher took ~20 µs alone but ~110 µs per bets/batch call in the engine's
+   * profile (2.5 % of its main thread). An entry cannot go stale: sealing a key again gives it a new sealed value
+   * (a fresh IV). The secret that opens every key is in this process anyway, so holding opened keys adds nothing an
+   * attacker could not reach.
+   */
+  readonly #opened = new Map<string, string>();
 
   constructor(secret: Buffer) {
     this.#secret = secret;
@@ -57,6 +68,20 @@ class AesGcmVault implements KeyVault {
 
   open(stored: string, owner: string): string {
     if (!isSealed(stored)) return stored;
+    const memo = `${owner}\n${stored}`;
+    const known = this.#opened.get(memo);
+    if (known !== undefined) {
+      this.#opened.delete(memo);
+      this.#opened.set(memo, known);
+      return known;
+    }
+    const key = this.#decipher(stored, owner);
+    if (this.#opened.size >= OPENED_KEYS_KEPT) this.#opened.delete(this.#opened.keys().next().value as string);
+    this.#opened.set(memo, key);
+    return key;
+  }
+
+  #decipher(stored: string, owner: string): string {
     const [, iv, body, tag] = stored.split(".") as [string, string, string, string];
     try {
       const decipher = createDecipheriv("aes-256-gcm", this.#secret, Buffer.from(iv, "base64url"));

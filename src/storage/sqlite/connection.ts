@@ -60,7 +60,7 @@ export function openMemoryDatabase(): Db {
   db.pragma("foreign_keys = ON");
   db.pragma("temp_store = MEMORY");
   // A page cache of 512 KiB, not 16 MiB: each COMMIT still scans the cache, and a page not in it is only a copy
-  // out of memdb's buffer (bench/sandbox-growth.ts: 48-52 µs per bet instead of 54-80 at 100,000 bets).
+  // out of memdb's buffer (single-round runs of bench/sandbox-growth.ts were as fast or faster at every size).
   db.pragma("cache_size = -512");
   return db;
 }
