@@ -24,7 +24,7 @@ const BURST_RESET_MS = 1000;
 
 /** The sandbox's own limit, not the real service's: said plainly instead of "an unexpected error". */
 const STORAGE_FULL =
-  "The sandbox's storage is full (its in-memory database holds at most 1 GiB, about 800,000 bets): restart the " +
+  "The sandbox's storage is full (its in-memory database holds at most 1 GiB, about a million bets): restart the " +
   "sandbox, or give it a database file with --db PATH";
 
 function isStorageFull(err: unknown): boolean {
