@@ -195,8 +195,10 @@ describe("several processes on one database", () => {
         return { outcome: "done", result: { ref: args.ref, source: "reconciled" } };
       },
     });
-    const job = await engine.enqueue("work.money", { ref: "escrow-42" });
+    // listening before the enqueue: the worker may claim and run the job as soon as its row is committed, before
+    // the enqueue's fsync lets this process go on (the message was lost that way once, under a loaded CI)
     const wasSent = doomed.message("sent");
+    const job = await engine.enqueue("work.money", { ref: "escrow-42" });
     await wasSent;
     doomed.child.kill("SIGKILL");
     await new Promise((resolve) => doomed.child.once("exit", resolve));
