@@ -126,10 +126,16 @@ describe("startSandbox options", () => {
       await sb.close();
     }
     const dir = mkdtempSync(join(tmpdir(), "pf-sandbox-"));
-    const inFile = await startSandbox({ dbPath: join(dir, "sandbox.db"), rateLimits: false });
-    expect(inFile.storage().maxBytes).toBeNull();
-    await inFile.close();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      const inFile = await startSandbox({ dbPath: join(dir, "sandbox.db"), rateLimits: false });
+      try {
+        expect(inFile.storage().maxBytes).toBeNull();
+      } finally {
+        await inFile.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("says its storage is full when it is, and the refused bet changes nothing", async () => {
