@@ -16,7 +16,7 @@ import { isolateStarted, youngGenerationStopped } from "../../heap.js";
 
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
 
-type Request = { op: "checkpoint"; id: number; path: string } | { op: "release"; path: string };
+type Request = { op: "checkpoint" | "release"; id: number; path: string };
 
 // Plain CommonJS: evaluated as the worker's script, so it needs no build step of its own.
 const WORKER_SOURCE = `
@@ -27,12 +27,13 @@ const Database = require(workerData.driver);
 const connections = new Map();
 parentPort.on("message", (request) => {
   const db = connections.get(request.path);
+  let error = null;
   if (request.op === "release") {
     connections.delete(request.path);
-    try { if (db) db.close(); } catch {}
+    try { if (db) db.close(); } catch (err) { error = String(err && err.message || err); }
+    parentPort.postMessage({ id: request.id, error });
     return;
   }
-  let error = null;
   try {
     let conn = db;
     if (!conn) {
@@ -60,7 +61,11 @@ class CheckpointThread {
     this.#started();
   }
 
-  detach(path: string): void {
+  /**
+   * Resolves once the thread's connection to the file is closed. The storage closes its own connection only after
+   * that: the last connection to close deletes the WAL, and two closing at once can each see the other and leave it.
+   */
+  async detach(path: string): Promise<void> {
     const users = (this.#users.get(path) ?? 1) - 1;
     if (users > 0) {
       this.#users.set(path, users);
@@ -68,18 +73,22 @@ class CheckpointThread {
     }
     this.#users.delete(path);
     // a thread that died took its connections with it
-    this.#worker?.postMessage({ op: "release", path } satisfies Request);
+    if (this.#worker) await this.#ask("release", path);
   }
 
   /** resolves with the error message of a failed checkpoint, or null */
   checkpoint(path: string): Promise<string | null> {
+    return this.#ask("checkpoint", path);
+  }
+
+  #ask(op: Request["op"], path: string): Promise<string | null> {
     const id = this.#nextId++;
     const worker = this.#started();
-    // held open while a checkpoint is asked for: someone (a storage's close) may be waiting for the answer
+    // held open while a request is out: someone (a storage's close) may be waiting for the answer
     if (this.#pending.size === 0) worker.ref();
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      worker.postMessage({ op: "checkpoint", id, path } satisfies Request);
+      worker.postMessage({ op, id, path } satisfies Request);
     });
   }
 
@@ -151,7 +160,7 @@ export class Checkpointer {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#running;
-    thread.detach(this.#path);
+    await thread.detach(this.#path);
   }
 
   #run(): void {
