@@ -91,6 +91,17 @@ export function migrate(db: Db, module: string, migrations: readonly string[]): 
 }
 
 /**
+ * `LIMIT n` as literal SQL, for a statement run often. SQLite plans around the value of a bound LIMIT, so binding
+ * that parameter (better-sqlite3 binds every parameter on every run) sends the statement back to be parsed and
+ * compiled again on each run: ~10 µs for a claim's query. A literal keeps one compiled statement per distinct n,
+ * so n must come from a small set (a slot count, a fixed page), never from user paging.
+ */
+export function limitSql(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new TypeError(`a LIMIT must be an integer, got ${n}`);
+  return `LIMIT ${n}`;
+}
+
+/**
  * One connection as the repositories see it: statements compiled once per SQL text, and `atomic` for a method
  * that runs several statements (a savepoint inside the caller's transaction, else its own IMMEDIATE one).
  * Repositories never begin or commit the outer transaction; the storage does.

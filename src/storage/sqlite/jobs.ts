@@ -21,7 +21,7 @@ import type {
   StateCount,
   StoredJob,
 } from "../jobs.js";
-import type { SqliteConn } from "./connection.js";
+import { limitSql, type SqliteConn } from "./connection.js";
 import { decodeJob, encodePatch, INSERT_JOB_SQL, insertValues } from "./job-rows.js";
 
 const TERMINAL_SQL = TERMINAL_STATES.map((s) => `'${s}'`).join(", ");
@@ -169,8 +169,8 @@ export class SqliteJobRepo implements JobRepo {
       `SELECT * FROM jobs INDEXED BY jobs_claimable
        WHERE queue = @queue AND state IN ('queued', 'retrying') AND due_at <= @now
          AND task IN (SELECT value FROM json_each(@tasks))
-       ORDER BY priority DESC, due_at ASC LIMIT @limit`,
-    ).all({ queue: q.queue, now: q.now, tasks: JSON.stringify(q.tasks), limit: q.limit }) as Row[];
+       ORDER BY priority DESC, due_at ASC ${limitSql(q.limit)}`,
+    ).all({ queue: q.queue, now: q.now, tasks: JSON.stringify(q.tasks) }) as Row[];
     return rows.map(decodeJob);
   }
 
@@ -204,31 +204,30 @@ export class SqliteJobRepo implements JobRepo {
 
   async abandoned(now: number, owner: string | null, limit: number): Promise<StoredJob[]> {
     const rows = this.#sql(
-      `SELECT * FROM jobs WHERE state = 'running' AND (lease_expires_at <= @now OR lease_owner = @owner) LIMIT @limit`,
-    ).all({ now, owner, limit }) as Row[];
+      `SELECT * FROM jobs WHERE state = 'running' AND (lease_expires_at <= @now OR lease_owner = @owner) ${limitSql(limit)}`,
+    ).all({ now, owner }) as Row[];
     return rows.map(decodeJob);
   }
 
   async expiredUnstarted(now: number, limit: number): Promise<StoredJob[]> {
     const rows = this.#sql(
       `SELECT * FROM jobs WHERE state IN ('queued', 'retrying') AND expires_at IS NOT NULL AND expires_at <= @now
-         AND phase = 'run' LIMIT @limit`,
-    ).all({ now, limit }) as Row[];
+         AND phase = 'run' ${limitSql(limit)}`,
+    ).all({ now }) as Row[];
     return rows.map(decodeJob);
   }
 
   async chordsPastDeadline(now: number, limit: number): Promise<StoredJob[]> {
     const rows = this.#sql(
       `SELECT * FROM jobs WHERE kind = 'chord' AND state = 'waiting' AND callback_id IS NULL
-         AND deadline_at IS NOT NULL AND deadline_at <= @now LIMIT @limit`,
-    ).all({ now, limit }) as Row[];
+         AND deadline_at IS NOT NULL AND deadline_at <= @now ${limitSql(limit)}`,
+    ).all({ now }) as Row[];
     return rows.map(decodeJob);
   }
 
   async members(canvasId: string, limit?: number): Promise<StoredJob[]> {
-    const rows = this.#sql("SELECT * FROM jobs WHERE canvas_id = ? ORDER BY canvas_index LIMIT ?").all(
+    const rows = this.#sql(`SELECT * FROM jobs WHERE canvas_id = ? ORDER BY canvas_index ${limitSql(limit ?? -1)}`).all(
       canvasId,
-      limit ?? -1,
     ) as Row[];
     return rows.map(decodeJob);
   }
@@ -237,8 +236,8 @@ export class SqliteJobRepo implements JobRepo {
     const rows = this.#sql(
       `SELECT id, task, state, result, error,
          CASE WHEN state = 'succeeded' THEN NULL ELSE args END AS args
-       FROM jobs WHERE canvas_id = @canvasId AND canvas_index > @after ORDER BY canvas_index LIMIT @limit`,
-    ).all({ canvasId, after: page?.afterIndex ?? -1, limit: page?.limit ?? -1 }) as Array<{
+       FROM jobs WHERE canvas_id = @canvasId AND canvas_index > @after ORDER BY canvas_index ${limitSql(page?.limit ?? -1)}`,
+    ).all({ canvasId, after: page?.afterIndex ?? -1 }) as Array<{
       id: string;
       task: string;
       state: JobState;
@@ -288,8 +287,8 @@ export class SqliteJobRepo implements JobRepo {
          AND j.state IN ('succeeded', 'failed', 'dead', 'cancelled', 'expired')
          AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.id = j.parent_id AND p.state NOT IN (${TERMINAL_SQL}))
          AND NOT EXISTS (SELECT 1 FROM jobs m WHERE m.canvas_id = j.id AND m.state NOT IN (${TERMINAL_SQL}))
-       LIMIT @limit`,
-    ).all({ before, limit }) as Array<{ id: string }>;
+       ${limitSql(limit)}`,
+    ).all({ before }) as Array<{ id: string }>;
     return rows.map((r) => r.id);
   }
 
