@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { channel } from "node:diagnostics_channel";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -94,6 +94,29 @@ describe("SQLite storage: durable commits off the event loop", () => {
     }
     // the commits only appended to the WAL; the checkpointer copies them into the file shortly after
     await expect.poll(() => statSync(file).size, { timeout: 5_000 }).toBeGreaterThan(before);
+  });
+
+  it("under a steady stream of commits the WAL still starts again from the top, rather than only growing", async () => {
+    const storage = open();
+    const wal = join(dir, "fleet.db-wal");
+    await storage.rateLimits.takeAll(rateDraw("first"), Date.now());
+    // the WAL header's checkpoint sequence number (bytes 12–15) counts the times the log started again
+    const restarts = () => readFileSync(wal).readUInt32BE(12);
+    const before = restarts();
+    // eight writers with no pause between their commits: a checkpoint that ran alongside them never saw the WAL
+    // without frames it had not copied, so nothing ever let SQLite start it again
+    const until = Date.now() + 1_500;
+    let commits = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        while (Date.now() < until) {
+          await storage.rateLimits.takeAll(rateDraw(`steady-${w}-${commits++}-${"x".repeat(150)}`), Date.now());
+        }
+      }),
+    );
+    expect(commits).toBeGreaterThan(500);
+    // a checkpoint every ~200 ms, each letting the next commit start the WAL again
+    expect(restarts() - before).toBeGreaterThanOrEqual(3);
   });
 
   it("checkpoints every storage of the process on one thread, and lets a closed storage's file go", async () => {

@@ -150,6 +150,7 @@ export class SqliteStorage implements Storage {
     this.#repos = repos;
     this.#wal = durability?.wal;
     this.#checkpointer = durability?.checkpointer;
+    this.#checkpointer?.useWriterPause((fn) => this.#lock.run(fn));
     this.jobs = this.#autocommitted(repos.jobs);
     this.ledger = this.#autocommitted(repos.ledger);
     this.fleet = this.#autocommitted(repos.fleet);
