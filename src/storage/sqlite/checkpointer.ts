@@ -8,9 +8,11 @@
  * A PASSIVE checkpoint copies the frames that were in the WAL when it began; commits that land meanwhile are left
  * for the next one. Under a steady stream of commits it never catches up, so SQLite never starts the WAL again from
  * the top: the file only grows (~90 MB over a 10,000-bet bench run), and every commit appends to pages the file
- * system must first allocate. So when commits landed during a checkpoint, a second pass copies them while this
- * process's writers wait their turn (the storage's writer lock, taken without blocking the event loop; 1.5-4 ms in
- * that run); the WAL is then fully checkpointed and the next commit writes it from the start again (~19 MB at most).
+ * system must first allocate. So a second pass follows at once, while this process's writers wait their turn (the
+ * storage's writer lock, taken without blocking the event loop; 1.5-4 ms in that run): it copies what landed
+ * meanwhile, and with every frame in the file it makes one small write that starts the WAL again from the top
+ * (~19 MB at most in that run). Starting the WAL fsyncs its new header; made here, that fsync runs on this thread,
+ * where the next commit would have run it on the main thread.
  *
  * One thread serves every storage of the process (one connection per file), started when the first storage opens.
  * Creating a V8 isolate resets how the main thread's young generation may grow (src/heap.ts); when that growth has
@@ -23,7 +25,7 @@ import { isolateStarted, youngGenerationStopped } from "../../heap.js";
 
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve("better-sqlite3");
 
-type Request = { op: "checkpoint" | "release"; id: number; path: string };
+type Request = { op: "checkpoint" | "release"; id: number; path: string; restart?: boolean };
 
 // Plain CommonJS: evaluated as the worker's script, so it needs no build step of its own.
 const WORKER_SOURCE = `
@@ -49,10 +51,25 @@ parentPort.on("message", (request) => {
       conn.pragma("synchronous = NORMAL");
       connections.set(request.path, conn);
     }
-    conn.pragma("wal_checkpoint(PASSIVE)");
+    const [result] = conn.pragma("wal_checkpoint(PASSIVE)");
+    if (request.restart && result.busy === 0 && result.log === result.checkpointed) restartWal(conn);
   } catch (err) { error = String(err && err.message || err); }
   parentPort.postMessage({ id: request.id, error });
 });
+// Every frame is in the file: the next write starts the WAL again, and fsyncs its new header. Making that write
+// here (page 1 rewritten as it is: user_version set to its own value; an UPDATE to the same value writes nothing)
+// keeps that fsync off the main thread. A writer of another process holding the lock: skipped, not waited for.
+function restartWal(conn) {
+  conn.pragma("busy_timeout = 0");
+  try {
+    conn.exec("BEGIN IMMEDIATE");
+    try {
+      conn.pragma("user_version = " + conn.pragma("user_version", { simple: true }));
+      conn.exec("COMMIT");
+    } catch (err) { conn.exec("ROLLBACK"); throw err; }
+  } catch (err) { if (err.code !== "SQLITE_BUSY") throw err; }
+  finally { conn.pragma("busy_timeout = 1000"); }
+}
 `;
 
 /** The process's checkpoint thread: started once, holds the process open only while asked for a checkpoint. */
@@ -83,19 +100,22 @@ class CheckpointThread {
     if (this.#worker) await this.#ask("release", path);
   }
 
-  /** resolves with the error message of a failed checkpoint, or null */
-  checkpoint(path: string): Promise<string | null> {
-    return this.#ask("checkpoint", path);
+  /**
+   * Resolves with the error message of a failed checkpoint, or null. With `restart`, a checkpoint that copied every
+   * frame also makes the write that starts the WAL again (no writer of this process may be in a transaction).
+   */
+  checkpoint(path: string, restart = false): Promise<string | null> {
+    return this.#ask("checkpoint", path, restart);
   }
 
-  #ask(op: Request["op"], path: string): Promise<string | null> {
+  #ask(op: Request["op"], path: string, restart = false): Promise<string | null> {
     const id = this.#nextId++;
     const worker = this.#started();
     // held open while a request is out: someone (a storage's close) may be waiting for the answer
     if (this.#pending.size === 0) worker.ref();
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      worker.postMessage({ op, id, path } satisfies Request);
+      worker.postMessage({ op, id, path, restart } satisfies Request);
     });
   }
 
@@ -193,12 +213,13 @@ export class Checkpointer {
 
   async #checkpoint(): Promise<void> {
     let error = await thread.checkpoint(this.#path);
-    // commits landed while it ran (it copied only the frames it saw at its start): copy those too, with no commit
-    // of this process under way (another process's writers may still add some: best effort)
-    if (!error && this.#again && this.#pauseWriters) {
+    // Copy what commits added while it ran (it copied only the frames it saw at its start), with no commit of this
+    // process under way, and start the WAL again on the checkpoint thread (another process's writers may still
+    // add frames: best effort). Without writers of this process to wait for, this pass costs ~1 ms of the thread.
+    if (!error && this.#pauseWriters) {
       await this.#pauseWriters(async () => {
         this.#again = false;
-        error = await thread.checkpoint(this.#path);
+        error = await thread.checkpoint(this.#path, true);
       });
     }
     if (error) this.#onError(error);
