@@ -115,7 +115,7 @@ describe("SQLite storage: durable commits off the event loop", () => {
       }),
     );
     expect(commits).toBeGreaterThan(500);
-    // a checkpoint every ~200 ms, each letting the next commit start the WAL again
+    // a checkpoint every ~200 ms, each followed by a pass under the writer lock that starts the WAL again
     expect(restarts() - before).toBeGreaterThanOrEqual(3);
   });
 
