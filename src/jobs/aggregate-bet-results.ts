@@ -1,7 +1,8 @@
 /**
  * The standard chord callback (the seed's `aggregate_bet_results`): totals of a fan-out of bets, plus what
- * failed and why. Members are single bets (`casino.bet`) or bet batches (`casino.bet_batch`, one per
- * `bets/batch` call); every figure counts bets, not jobs. Amounts are integer micro-USD.
+ * failed and why. Members are bet batches (`casino.bet_batch`, one per `bets/batch` call); the results that
+ * earlier versions' members stored (a single bet, a batch's list of bets) still count. Every figure counts bets,
+ * not jobs. Amounts are integer micro-USD.
  */
 import { z } from "zod";
 import { FleetError } from "../errors.js";
