@@ -72,7 +72,7 @@ export class Transitions {
     assertTransition(job.id, job.state, to);
     // Every key this sets is in the literal before the patch is spread in, and then assigned: on Node 20's V8 a
     // key added to a spread copy misses the inline cache on every call (~1 µs), an assigned one does not. The
-    // undefined keys are not written (a patch writes only what it sets).
+    // undefined keys are not written (a patch writes only what it sets). The expectation below is built alike.
     const full: JobPatch = {
       state: to,
       updatedAt: scope.now,
