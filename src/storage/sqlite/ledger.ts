@@ -90,6 +90,9 @@ const BETS_PER_INSERT = 100;
 
 const PARAMS_PER_BET = 18;
 
+/** Thrown inside `atomic` to undo an insert that skipped some receipts (it is made again with RETURNING). */
+const SOME_ALREADY_STORED = new Error("some receipts were already stored");
+
 /** The bound parameters of `bets`, in BET_COLUMNS order, in one array (a multi-row insert's, without an array per bet). */
 function betParams(bets: readonly NewBet[], now: number): unknown[] {
   const params = new Array<unknown>(bets.length * PARAMS_PER_BET);
@@ -171,27 +174,25 @@ export class SqliteLedgerRepo implements LedgerRepo {
     const conn = this.#conn;
     const params = betParams(chunk, now);
     const insert = `INSERT INTO bets (${BET_COLUMNS}) VALUES ${chunk.map(() => BET_VALUES).join(", ")} ON CONFLICT DO NOTHING`;
-    conn.sql("SAVEPOINT pf_bets").run();
     try {
-      if (conn.sql(insert).run(params).changes === chunk.length) return chunk.map(() => ({ inserted: true }));
-      conn.sql("ROLLBACK TO pf_bets").run();
-      const rows = conn.sql(`${insert} RETURNING client_seed, bet_id`).all(params) as Array<{
-        client_seed: string;
-        bet_id: string;
-      }>;
-      const inserted = new Set(rows.map((r) => identity(r.client_seed, r.bet_id)));
-      // Rows are inserted in list order, so of receipts sharing a client seed and bet id the first is the one
-      // stored; any other receipt was skipped, as it would have been one by one.
-      return chunk.map((b): BetWrite => {
-        if (inserted.delete(identity(b.clientSeed, b.betId))) return { inserted: true };
-        return { inserted: false, existing: this.#existingBet(b) };
+      conn.atomic(() => {
+        if (conn.sql(insert).run(params).changes !== chunk.length) throw SOME_ALREADY_STORED;
       });
+      return chunk.map(() => ({ inserted: true }));
     } catch (err) {
-      if (conn.db.inTransaction) conn.sql("ROLLBACK TO pf_bets").run();
-      throw err;
-    } finally {
-      if (conn.db.inTransaction) conn.sql("RELEASE pf_bets").run();
+      if (err !== SOME_ALREADY_STORED) throw err;
     }
+    const rows = conn.sql(`${insert} RETURNING client_seed, bet_id`).all(params) as Array<{
+      client_seed: string;
+      bet_id: string;
+    }>;
+    const inserted = new Set(rows.map((r) => identity(r.client_seed, r.bet_id)));
+    // Rows are inserted in list order, so of receipts sharing a client seed and bet id the first is the one
+    // stored; any other receipt was skipped, as it would have been one by one.
+    return chunk.map((b): BetWrite => {
+      if (inserted.delete(identity(b.clientSeed, b.betId))) return { inserted: true };
+      return { inserted: false, existing: this.#existingBet(b) };
+    });
   }
 
   async betByClientSeed(clientSeed: string): Promise<StoredBet | undefined> {
